@@ -1,0 +1,45 @@
+namespace EmailApi.Delivery;
+
+public sealed class DeliveryOptions
+{
+    public const string Section = "Delivery";
+
+    /// <summary>Name servers for MX lookups, <c>host</c> or <c>host:port</c>; empty means the system's.</summary>
+    public List<string> DnsServers { get; set; } = [];
+
+    public TimeSpan DnsTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Port used to reach MX hosts (25 in production; tests point it at receivers on loopback).</summary>
+    public int Port { get; set; } = 25;
+
+    /// <summary>EHLO name and Message-ID domain.</summary>
+    public string HeloName { get; set; } = Environment.MachineName;
+
+    /// <summary>Simultaneous SMTP transactions over all destinations.</summary>
+    public int MaxConcurrency { get; set; } = 100;
+
+    /// <summary>Simultaneous connections to one destination domain (Postfix's default is 20).</summary>
+    public int PerDomainConcurrency { get; set; } = 20;
+
+    /// <summary>Recipients taken from the queue per lease.</summary>
+    public int BatchSize { get; set; } = 200;
+
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often the queue is checked for due retries when nothing new arrives.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time allowed for each SMTP command's reply (RFC 5321 §4.5.3.2 suggests minutes).</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>After this long in the queue a deferred recipient bounces with the last reply it got (Postfix: 5 days).</summary>
+    public TimeSpan MaxQueueLifetime { get; set; } = TimeSpan.FromDays(5);
+
+    /// <summary>Delays between attempts; the last one repeats. Each gets ±10% jitter.</summary>
+    public List<TimeSpan> RetryDelays { get; set; } = [];
+
+    /// <summary>At most this many MX hosts are tried per attempt, to bound attempt time against hostile zones.</summary>
+    public int MaxMxHosts { get; set; } = 5;
+}

@@ -1,0 +1,252 @@
+using System.Net;
+using System.Net.Sockets;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using static EmailApi.Delivery.DeliveryOutcome;
+
+namespace EmailApi.Delivery;
+
+/// <summary>
+/// Delivers the messages queued for one destination domain over SMTP, with one transaction per
+/// message covering all its recipients at that domain and one connection reused across messages.
+/// It is the only code that catches MailKit, socket and DNS failures and decides what they mean:
+/// 2xx delivered; 5xx bounced; 4xx, refused or dropped connections and TLS trouble → next MX host,
+/// then deferred; anything unknown is temporary (the queue lifetime bounds the retries).
+/// </summary>
+public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> options, ILogger<SmtpRelay> log)
+{
+    public async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(string domain, IReadOnlyList<Envelope> envelopes, CancellationToken ct)
+    {
+        var route = await resolver.ResolveAsync(domain, ct);
+        if (route is MxRoute.NoMail noMail) return AllOf(envelopes, new Failed(noMail.Reason));
+        if (route is MxRoute.TryLater later) return AllOf(envelopes, new Deferred(later.Reason, null));
+
+        var hosts = ((MxRoute.Hosts)route).List;
+        var outcomes = new List<RecipientOutcome>();
+        Connection? connection = null;
+        try
+        {
+            foreach (var envelope in envelopes)
+            {
+                var result = await DeliverOneAsync(envelope, hosts, connection, ct);
+                connection = result.Connection;
+                outcomes.AddRange(result.Outcomes);
+            }
+        }
+        finally
+        {
+            if (connection is not null) await connection.CloseAsync();
+        }
+        return outcomes;
+    }
+
+    private async Task<(Connection? Connection, IReadOnlyList<RecipientOutcome> Outcomes)> DeliverOneAsync(
+        Envelope envelope, IReadOnlyList<MxHost> hosts, Connection? connection, CancellationToken ct)
+    {
+        var lastFailure = "4.4.1 No MX host could be reached";
+        string? lastMx = null;
+        foreach (var (host, address) in Candidates(hosts, connection))
+        {
+            ct.ThrowIfCancellationRequested();
+            if (connection is null || !connection.IsTo(host, address))
+            {
+                if (connection is not null) await connection.CloseAsync();
+                connection = null;
+                try
+                {
+                    connection = await ConnectAsync(host, address, ct);
+                }
+                catch (Exception ex) when (IsTransportFailure(ex, ct))
+                {
+                    lastFailure = Describe(ex, host.Name);
+                    lastMx = host.Name;
+                    log.LogInformation("Could not connect to {Host} [{Address}]: {Reason}", host.Name, address, lastFailure);
+                    continue;
+                }
+            }
+
+            var attempt = await TransactAsync(connection, envelope, ct);
+            if (attempt.Outcomes is { } outcomes) return (connection, outcomes);
+
+            lastFailure = attempt.Failure!;
+            lastMx = host.Name;
+            if (!attempt.ConnectionUsable)
+            {
+                await connection.CloseAsync();
+                connection = null;
+            }
+        }
+        return (connection, envelope.Recipients.Select(r => new RecipientOutcome(r, new Deferred(lastFailure, lastMx))).ToArray());
+    }
+
+    /// <summary>One SMTP transaction. Outcomes when the transaction concluded; a failure text when the next host should be tried.</summary>
+    private async Task<TransactionAttempt> TransactAsync(Connection connection, Envelope envelope, CancellationToken ct)
+    {
+        var client = connection.Client;
+        var mx = connection.Host.Name;
+        client.ClearReplies();
+        MimeMessage message;
+        using (var raw = new MemoryStream(envelope.Message.Raw, writable: false))
+            message = await MimeMessage.LoadAsync(raw, ct);
+
+        var recipients = envelope.Recipients.Select(r => new MailboxAddress("", r.Address)).ToArray();
+        var sender = new MailboxAddress("", envelope.Message.EnvelopeFrom);
+        try
+        {
+            var reply = await client.SendAsync(message, sender, recipients, ct);
+            return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, client.Refused.TryGetValue(r.Address, out var refused)
+                ? ForRecipientReply(refused, mx)
+                : new Delivered(reply, mx, connection.Tls))).ToArray());
+        }
+        catch (SmtpCommandException ex) when (ex.ErrorCode == SmtpErrorCode.MessageNotAccepted && envelope.Recipients.All(r => client.Refused.ContainsKey(r.Address)))
+        {
+            // MailKit's synthetic 554 after every RCPT was refused: the real replies were recorded.
+            return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, ForRecipientReply(client.Refused[r.Address], mx))).ToArray());
+        }
+        catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500)
+        {
+            // MAIL FROM or the end of DATA refused for good: bounce everyone not already refused on their own.
+            var reply = Format((int)ex.StatusCode, ex.Message);
+            return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, client.Refused.TryGetValue(r.Address, out var refused)
+                ? ForRecipientReply(refused, mx)
+                : new Bounced(reply, mx))).ToArray());
+        }
+        catch (SmtpCommandException ex)
+        {
+            // A temporary refusal of the whole transaction: MailKit has sent RSET, the connection stays usable.
+            return TransactionAttempt.TryNext(Format((int)ex.StatusCode, ex.Message), connectionUsable: client.IsConnected);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex, ct))
+        {
+            log.LogInformation("Transaction with {Host} broke off: {Reason}", mx, ex.Message);
+            return TransactionAttempt.TryNext(Describe(ex, mx), connectionUsable: false);
+        }
+    }
+
+    private static DeliveryOutcome ForRecipientReply(SmtpResponse reply, string mx)
+    {
+        var text = Format((int)reply.StatusCode, reply.Response);
+        return (int)reply.StatusCode switch
+        {
+            // RFC 5321 §4.5.3.1.10: a 552 to RCPT ("too many recipients" from old servers) is treated as 452.
+            552 => new Deferred(text, mx),
+            >= 500 => new Bounced(text, mx),
+            _ => new Deferred(text, mx),
+        };
+    }
+
+    private async Task<Connection> ConnectAsync(MxHost host, IPAddress address, CancellationToken ct)
+    {
+        var settings = options.Value;
+        try
+        {
+            return await ConnectAsync(host, address, SecureSocketOptions.StartTlsWhenAvailable, ct);
+        }
+        catch (Exception ex) when (ex is SslHandshakeException or System.Security.Authentication.AuthenticationException && !ct.IsCancellationRequested)
+        {
+            // Opportunistic TLS (Postfix's "may"): a failed handshake falls back to plaintext.
+            log.LogInformation("TLS with {Host} failed ({Reason}); retrying in plaintext", host.Name, ex.Message);
+            return await ConnectAsync(host, address, SecureSocketOptions.None, ct);
+        }
+
+        async Task<Connection> ConnectAsync(MxHost host, IPAddress address, SecureSocketOptions tls, CancellationToken ct)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(settings.ConnectTimeout);
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            var client = new RecordingSmtpClient
+            {
+                LocalDomain = settings.HeloName,
+                Timeout = (int)settings.CommandTimeout.TotalMilliseconds,
+                // Opportunistic TLS encrypts against passive listeners; like Postfix's "may" it does not authenticate the peer.
+                ServerCertificateValidationCallback = (_, _, _, _) => true,
+                CheckCertificateRevocation = false,
+            };
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, settings.Port), timeout.Token);
+                await client.ConnectAsync(socket, host.Name, settings.Port, tls, timeout.Token);
+                return new Connection(client, host, address);
+            }
+            catch
+            {
+                client.Dispose();
+                socket.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private static IEnumerable<(MxHost Host, IPAddress Address)> Candidates(IReadOnlyList<MxHost> hosts, Connection? current)
+    {
+        if (current is { Client.IsConnected: true }) yield return (current.Host, current.Address);
+        foreach (var host in hosts)
+            foreach (var address in host.Addresses)
+                if (current is null || !current.IsTo(host, address))
+                    yield return (host, address);
+    }
+
+    private static bool IsTransportFailure(Exception ex, CancellationToken ct) => ex switch
+    {
+        OperationCanceledException => !ct.IsCancellationRequested,   // our own connect/command timeout
+        SocketException or IOException or TimeoutException or SmtpProtocolException or SslHandshakeException
+            or System.Security.Authentication.AuthenticationException or ServiceNotConnectedException or SmtpCommandException => true,
+        _ => false,
+    };
+
+    private static string Describe(Exception ex, string host) => ex switch
+    {
+        SmtpCommandException command => Format((int)command.StatusCode, $"{host} said: {command.Message}"),
+        SocketException socket => $"4.4.1 Connection to {host} failed: {socket.SocketErrorCode}",
+        OperationCanceledException or TimeoutException => $"4.4.2 Connection to {host} timed out",
+        SslHandshakeException => $"4.7.5 TLS handshake with {host} failed",
+        _ => $"4.4.2 Connection to {host} lost: {ex.Message}",
+    };
+
+    private static string Format(int code, string text) => $"{code} {text.ReplaceLineEndings(" ").Trim()}";
+
+    private static IReadOnlyList<RecipientOutcome> AllOf(IReadOnlyList<Envelope> envelopes, DeliveryOutcome outcome) =>
+        envelopes.SelectMany(e => e.Recipients).Select(r => new RecipientOutcome(r, outcome)).ToArray();
+
+    private sealed record TransactionAttempt(IReadOnlyList<RecipientOutcome>? Outcomes, string? Failure, bool ConnectionUsable)
+    {
+        public static TransactionAttempt Concluded(IReadOnlyList<RecipientOutcome> outcomes) => new(outcomes, null, true);
+
+        public static TransactionAttempt TryNext(string failure, bool connectionUsable) => new(null, failure, connectionUsable);
+    }
+
+    private sealed class Connection(RecordingSmtpClient client, MxHost host, IPAddress address)
+    {
+        public RecordingSmtpClient Client { get; } = client;
+        public MxHost Host { get; } = host;
+        public IPAddress Address { get; } = address;
+        public string? Tls { get; } = client.IsSecure ? $"{client.SslProtocol} {client.SslCipherSuite}" : null;
+
+        public bool IsTo(MxHost host, IPAddress address) => Host.Name == host.Name && Address.Equals(address);
+
+        public async Task CloseAsync()
+        {
+            try
+            {
+                // QUIT is a courtesy; a slow or dead peer must not hold the worker.
+                using var quit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                if (Client.IsConnected) await Client.DisconnectAsync(true, quit.Token);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or SmtpProtocolException or SmtpCommandException or ServiceNotConnectedException)
+            {
+                // The message outcomes are already decided; a failed goodbye changes nothing.
+            }
+            finally
+            {
+                Client.Dispose();
+            }
+        }
+    }
+}
+
+public sealed record Envelope(Queue.QueuedMessage Message, IReadOnlyList<Queue.LeasedRecipient> Recipients);
+
+public sealed record RecipientOutcome(Queue.LeasedRecipient Recipient, DeliveryOutcome Outcome);

@@ -1,0 +1,30 @@
+using EmailApi.Messages;
+using EmailApi.Sending;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+
+namespace EmailApi.Hosting;
+
+public static class HttpPipeline
+{
+    public static WebApplication MapEmailApi(this WebApplication app)
+    {
+        // Unexpected failures become a bare 500 problem: details go to the log, never to the client.
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+
+        if (app.Services.GetRequiredService<Roles>().Api)
+        {
+            app.UseSwagger();
+            app.UseSwaggerUI(o => o.DocumentTitle = "EmailApi");
+            app.MapGroup("/v1")
+                .MapSendMessage()
+                .MapGetMessage();
+        }
+        return app;
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EmailApi.Accounts;
+using EmailApi.Delivery;
+using EmailApi.Queue;
+using EmailApi.Sending;
+using EmailApi.Storage;
+using FluentValidation;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace EmailApi.Hosting;
+
+public static class ServiceRegistration
+{
+    public static WebApplicationBuilder AddEmailApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        var roles = Roles.From(configuration);
+        services.AddSingleton(roles);
+        services.AddSingleton(TimeProvider.System);
+
+        services.Configure<StorageOptions>(configuration.GetSection(StorageOptions.Section));
+        services.Configure<DeliveryOptions>(configuration.GetSection(DeliveryOptions.Section));
+        services.Configure<SendingOptions>(configuration.GetSection(SendingOptions.Section));
+        services.Configure<BootstrapOptions>(configuration.GetSection(BootstrapOptions.Section));
+
+        // Storage and queue: one SQLite file for now; the PostgreSQL engine plugs in behind the same interfaces.
+        services.AddSingleton<SqliteDb>();
+        services.AddSingleton<SqliteMigrations>();
+        services.AddSingleton<IQueueStore, SqliteQueueStore>();
+        services.AddSingleton<IAccountStore, SqliteAccountStore>();
+        services.AddSingleton<QueueSignal>();
+        services.AddSingleton<QueueWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<QueueWriter>());
+
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<AccountBootstrapper>();
+        services.AddSingleton<SubmissionService>();
+        services.AddSingleton<MessageComposer>();
+        services.AddSingleton<SendMessageValidator>();
+        ValidatorOptions.Global.LanguageManager.Enabled = false;
+
+        if (roles.Sender)
+        {
+            services.AddSingleton<MxResolver>();
+            services.AddSingleton<SmtpRelay>();
+            services.AddSingleton<RetrySchedule>();
+            services.AddHostedService<DeliveryWorker>();
+        }
+
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Scopes.Send, p => p.RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Send))
+            .AddPolicy(Scopes.Read, p => p.RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Read))
+            .AddPolicy(Scopes.Admin, p => p.RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Admin));
+
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        });
+        services.AddHealthChecks().AddCheck<QueueHealthCheck>("queue", tags: ["ready"]);
+        services.AddEmailApiSwagger();
+
+        // Room for the largest message as base64 inside JSON (4/3 of its size) plus the other fields.
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var max = context.Configuration.GetSection(SendingOptions.Section).Get<SendingOptions>()?.MaxMessageBytes ?? new SendingOptions().MaxMessageBytes;
+            kestrel.Limits.MaxRequestBodySize = max * 4 / 3 + 1024 * 1024;
+        });
+        services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = 64 * 1024 * 1024);
+        return builder;
+    }
+
+    /// <summary>Migrates the database and creates the first account; runs before anything is served.</summary>
+    public static async Task InitializeStorageAsync(this IServiceProvider services, CancellationToken ct)
+    {
+        services.GetRequiredService<SqliteMigrations>().Apply();
+        await services.GetRequiredService<AccountBootstrapper>().RunAsync(ct);
+    }
+
+    public static DeliveryOptions DeliverySettings(this IServiceProvider services) => services.GetRequiredService<IOptions<DeliveryOptions>>().Value;
+}

@@ -1,0 +1,75 @@
+using System.Security.Claims;
+using EmailApi.Accounts;
+using EmailApi.Queue;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace EmailApi.Messages;
+
+public static class GetMessageEndpoint
+{
+    public static RouteGroupBuilder MapGetMessage(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/messages/{id}", HandleAsync)
+            .WithName("GetMessage")
+            .WithSummary("A message with each recipient's delivery status and its event timeline")
+            .WithTags("Messages")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .RequireAuthorization(Scopes.Read);
+        return v1;
+    }
+
+    internal static async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> HandleAsync(
+        string id, ClaimsPrincipal user, IQueueStore store, CancellationToken ct)
+    {
+        // Another account's message answers exactly like a missing one: ids reveal nothing across tenants.
+        if (!MessageId.TryParse(id, out var messageId) || await store.FindMessageAsync(user.AccountId(), messageId, ct) is not { } message)
+            return TypedResults.Problem($"No message with id '{id}'.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+        return TypedResults.Ok(MessageResponse.Of(message));
+    }
+}
+
+public sealed record MessageResponse(
+    string Id,
+    string Source,
+    string From,
+    string? Subject,
+    DateTimeOffset CreatedAt,
+    string Status,
+    long Size,
+    IReadOnlyList<string> Tags,
+    IReadOnlyDictionary<string, string>? Metadata,
+    IReadOnlyList<RecipientResponse> Recipients,
+    IReadOnlyList<EventResponse> Events)
+{
+    public static MessageResponse Of(MessageView m) => new(
+        m.Id.ToString(),
+        m.Source.ToString().ToLowerInvariant(),
+        m.HeaderFrom ?? m.EnvelopeFrom,
+        m.Subject,
+        m.CreatedAt,
+        RollUp(m.Recipients.Select(r => r.Status).ToArray()),
+        m.Size,
+        m.Tags,
+        m.Metadata,
+        m.Recipients.Select(r => new RecipientResponse(r.Email, r.Status.ToDb(), r.Attempts, r.LastResponse, r.NextAttemptAt, r.UpdatedAt)).ToArray(),
+        m.Events.Select(e => new EventResponse(e.Type, e.Recipient, e.Detail, e.Mx, e.At)).ToArray());
+
+    /// <summary>
+    /// One word for the whole message: while any recipient is live, the most telling live state
+    /// (deferred, then sending, then queued); once all are final, their shared state, or
+    /// <c>partially_delivered</c> / <c>undelivered</c> for a mix.
+    /// </summary>
+    internal static string RollUp(IReadOnlyList<RecipientStatus> statuses)
+    {
+        if (statuses.Count == 0) return "queued";
+        if (statuses.Contains(RecipientStatus.Deferred)) return "deferred";
+        if (statuses.Contains(RecipientStatus.Sending)) return "sending";
+        if (statuses.Contains(RecipientStatus.Queued)) return "queued";
+        if (statuses.Distinct().Count() == 1) return statuses[0].ToDb();
+        return statuses.Contains(RecipientStatus.Delivered) ? "partially_delivered" : "undelivered";
+    }
+}
+
+public sealed record RecipientResponse(string Email, string Status, int Attempts, string? LastResponse, DateTimeOffset? NextAttemptAt, DateTimeOffset UpdatedAt);
+
+public sealed record EventResponse(string Type, string? Recipient, string? Detail, string? Mx, DateTimeOffset At);

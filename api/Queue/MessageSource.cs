@@ -1,0 +1,7 @@
+namespace EmailApi.Queue;
+
+public enum MessageSource
+{
+    Api,
+    Smtp,
+}

@@ -1,0 +1,204 @@
+using System.Text.Json;
+using Dapper;
+using EmailApi.Storage;
+
+namespace EmailApi.Queue;
+
+/// <summary>
+/// The queue on an SQLite file in WAL mode with <c>synchronous=FULL</c>: once a method that writes
+/// has returned, its transaction is on disk. SQLite has one writer at a time; callers batch
+/// (see <see cref="QueueWriter"/>) so one fsync covers many messages.
+/// </summary>
+public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueStore
+{
+    private const string InsertMessage = """
+        INSERT INTO messages (id, account_id, source, envelope_from, header_from, subject, tags, metadata, size, raw, created_at)
+        VALUES (@Id, @AccountId, @Source, @EnvelopeFrom, @HeaderFrom, @Subject, @Tags, @Metadata, @Size, @Raw, @CreatedAt)
+        """;
+
+    private const string InsertRecipient = """
+        INSERT INTO recipients (message_id, address, domain, status, attempts, next_attempt_at, updated_at)
+        VALUES (@MessageId, @Address, @Domain, 'queued', 0, @Now, @Now);
+        INSERT INTO events (message_id, recipient_id, type, created_at) VALUES (@MessageId, last_insert_rowid(), 'queued', @Now);
+        """;
+
+    // Due recipients first (retry time reached), then those whose sender's lease ran out: a sender
+    // that crashed mid-delivery delays its recipients by one lease, never loses them.
+    private const string Lease = """
+        UPDATE recipients SET status = 'sending', lease_until = @Until, lease_token = @Token, updated_at = @Now
+        WHERE id IN (
+            SELECT id FROM (SELECT id FROM recipients WHERE status IN ('queued', 'deferred') AND next_attempt_at <= @Now ORDER BY next_attempt_at LIMIT @Limit)
+            UNION ALL
+            SELECT id FROM (SELECT id FROM recipients WHERE status = 'sending' AND lease_until <= @Now ORDER BY lease_until LIMIT @Limit)
+            LIMIT @Limit)
+        RETURNING id AS Id, message_id AS MessageId, address AS Address, domain AS Domain, attempts AS Attempts
+        """;
+
+    private const string Record = """
+        UPDATE recipients SET status = @Status, attempts = attempts + 1, next_attempt_at = @NextAttemptAt,
+            lease_until = NULL, lease_token = NULL, last_response = @Response, updated_at = @Now
+        WHERE id = @RecipientId AND lease_token = @Token AND status = 'sending'
+        """;
+
+    private const string InsertEvent = """
+        INSERT INTO events (message_id, recipient_id, type, detail, mx, created_at) VALUES (@MessageId, @RecipientId, @Type, @Response, @Mx, @Now)
+        """;
+
+    public async Task EnqueueAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var tx = connection.BeginTransaction();
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var message in batch)
+        {
+            var id = message.Id.ToString();
+            await connection.ExecuteAsync(new CommandDefinition(InsertMessage, new
+            {
+                Id = id,
+                message.AccountId,
+                Source = message.Source.ToString().ToLowerInvariant(),
+                message.EnvelopeFrom,
+                message.HeaderFrom,
+                message.Subject,
+                Tags = message.Tags.Count == 0 ? null : JsonSerializer.Serialize(message.Tags),
+                Metadata = message.Metadata is null or { Count: 0 } ? null : JsonSerializer.Serialize(message.Metadata),
+                Size = message.Raw.LongLength,
+                message.Raw,
+                CreatedAt = message.CreatedAt.ToUnixTimeMilliseconds(),
+            }, tx, cancellationToken: ct));
+            foreach (var address in message.Recipients)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(InsertRecipient,
+                    new { MessageId = id, Address = address, Domain = DomainOf(address), Now = now }, tx, cancellationToken: ct));
+            }
+        }
+        tx.Commit();
+    }
+
+    public async Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var until = now + leaseFor;
+        var token = Random.Shared.NextInt64(1, long.MaxValue);
+        await using var connection = await db.OpenAsync(ct);
+        await using var tx = connection.BeginTransaction();
+        var rows = (await connection.QueryAsync<LeasedRow>(new CommandDefinition(Lease,
+            new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = limit }, tx, cancellationToken: ct))).AsList();
+        if (rows.Count == 0)
+        {
+            tx.Commit();
+            return Queue.Lease.Empty;
+        }
+
+        var messageIds = rows.Select(r => r.MessageId).Distinct().ToArray();
+        var messages = await connection.QueryAsync<QueuedMessageRow>(new CommandDefinition(
+            "SELECT id AS Id, account_id AS AccountId, source AS Source, envelope_from AS EnvelopeFrom, raw AS Raw, created_at AS CreatedAt FROM messages WHERE id IN @Ids",
+            new { Ids = messageIds }, tx, cancellationToken: ct));
+        tx.Commit();
+
+        return new Lease(
+            token,
+            until,
+            rows.Select(r => new LeasedRecipient(r.Id, new MessageId(Guid.Parse(r.MessageId)), r.Address, r.Domain, (int)r.Attempts)).ToArray(),
+            messages.ToDictionary(
+                m => new MessageId(Guid.Parse(m.Id)),
+                m => new QueuedMessage(new MessageId(Guid.Parse(m.Id)), m.AccountId, ParseSource(m.Source), m.EnvelopeFrom, m.Raw,
+                    DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt))));
+    }
+
+    public async Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, CancellationToken ct)
+    {
+        if (results.Count == 0) return;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await db.OpenAsync(ct);
+        await using var tx = connection.BeginTransaction();
+        foreach (var result in results)
+        {
+            var args = new
+            {
+                Status = result.Status.ToDb(),
+                Type = result.Status.ToDb(),
+                NextAttemptAt = result.NextAttemptAt?.ToUnixTimeMilliseconds(),
+                result.Response,
+                result.RecipientId,
+                MessageId = result.MessageId.ToString(),
+                result.Mx,
+                Token = leaseToken,
+                Now = now,
+            };
+            var changed = await connection.ExecuteAsync(new CommandDefinition(Record, args, tx, cancellationToken: ct));
+            if (changed == 1)
+                await connection.ExecuteAsync(new CommandDefinition(InsertEvent, args, tx, cancellationToken: ct));
+        }
+        tx.Commit();
+    }
+
+    public async Task ReleaseAsync(long leaseToken, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
+                next_attempt_at = @Now, lease_until = NULL, lease_token = NULL, updated_at = @Now
+            WHERE lease_token = @Token AND status = 'sending'
+            """, new { Token = leaseToken, Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct));
+    }
+
+    public async Task<MessageView?> FindMessageAsync(string accountId, MessageId id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        var key = id.ToString();
+        var message = await connection.QuerySingleOrDefaultAsync<MessageRow>(new CommandDefinition("""
+            SELECT id AS Id, source AS Source, envelope_from AS EnvelopeFrom, header_from AS HeaderFrom, subject AS Subject,
+                   tags AS Tags, metadata AS Metadata, size AS Size, created_at AS CreatedAt
+            FROM messages WHERE id = @Id AND account_id = @AccountId
+            """, new { Id = key, AccountId = accountId }, cancellationToken: ct));
+        if (message is null) return null;
+
+        var recipients = await connection.QueryAsync<RecipientRow>(new CommandDefinition("""
+            SELECT id AS Id, address AS Address, status AS Status, attempts AS Attempts, last_response AS LastResponse,
+                   next_attempt_at AS NextAttemptAt, updated_at AS UpdatedAt
+            FROM recipients WHERE message_id = @Id ORDER BY id
+            """, new { Id = key }, cancellationToken: ct));
+        var events = await connection.QueryAsync<EventRow>(new CommandDefinition("""
+            SELECT e.type AS Type, r.address AS Recipient, e.detail AS Detail, e.mx AS Mx, e.created_at AS CreatedAt
+            FROM events e LEFT JOIN recipients r ON r.id = e.recipient_id
+            WHERE e.message_id = @Id ORDER BY e.id
+            """, new { Id = key }, cancellationToken: ct));
+
+        return new MessageView(
+            id,
+            ParseSource(message.Source),
+            message.EnvelopeFrom,
+            message.HeaderFrom,
+            message.Subject,
+            message.Tags is null ? [] : JsonSerializer.Deserialize<string[]>(message.Tags) ?? [],
+            message.Metadata is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(message.Metadata),
+            message.Size,
+            DateTimeOffset.FromUnixTimeMilliseconds(message.CreatedAt),
+            recipients.Select(r => new RecipientView(r.Address, RecipientStatusNames.FromDb(r.Status), (int)r.Attempts, r.LastResponse,
+                    RecipientStatusNames.FromDb(r.Status).IsFinal() || r.NextAttemptAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.NextAttemptAt.Value),
+                    DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAt)))
+                .ToArray(),
+            events.Select(e => new EventView(e.Type, e.Recipient, e.Detail, e.Mx, DateTimeOffset.FromUnixTimeMilliseconds(e.CreatedAt))).ToArray());
+    }
+
+    public async Task<bool> PingAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM schema_version", cancellationToken: ct)) > 0;
+    }
+
+    internal static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..].ToLowerInvariant();
+
+    private static MessageSource ParseSource(string text) => text == "smtp" ? MessageSource.Smtp : MessageSource.Api;
+
+    private sealed record LeasedRow(long Id, string MessageId, string Address, string Domain, long Attempts);
+
+    private sealed record QueuedMessageRow(string Id, string AccountId, string Source, string EnvelopeFrom, byte[] Raw, long CreatedAt);
+
+    private sealed record MessageRow(string Id, string Source, string EnvelopeFrom, string? HeaderFrom, string? Subject, string? Tags, string? Metadata, long Size, long CreatedAt);
+
+    private sealed record RecipientRow(long Id, string Address, string Status, long Attempts, string? LastResponse, long? NextAttemptAt, long UpdatedAt);
+
+    private sealed record EventRow(string Type, string? Recipient, string? Detail, string? Mx, long CreatedAt);
+}

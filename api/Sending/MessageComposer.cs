@@ -1,0 +1,56 @@
+using EmailApi.Delivery;
+using EmailApi.Queue;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace EmailApi.Sending;
+
+/// <summary>
+/// Builds the MIME message for a validated send request with MimeKit: text and HTML as
+/// multipart/alternative, inline parts (with a content id) as multipart/related, other attachments
+/// in multipart/mixed; Message-ID <c>&lt;id@HeloName&gt;</c>. The result is 7-bit clean with CRLF
+/// line endings, so it relays unchanged through any hop and can be DKIM-signed once.
+/// </summary>
+public sealed class MessageComposer(IOptions<DeliveryOptions> delivery, TimeProvider clock)
+{
+    private static readonly FormatOptions Format = CreateFormat();
+
+    public byte[] Compose(MessageId id, SendMessageRequest request)
+    {
+        var message = new MimeMessage();
+        message.From.Add(Mailbox(request.From!));
+        foreach (var a in request.To.OrEmpty()) message.To.Add(Mailbox(a));
+        foreach (var a in request.Cc.OrEmpty()) message.Cc.Add(Mailbox(a));
+        foreach (var a in request.ReplyTo.OrEmpty()) message.ReplyTo.Add(Mailbox(a));
+        message.Subject = request.Subject ?? "";
+        message.Date = clock.GetUtcNow();
+        message.MessageId = $"{id}@{delivery.Value.HeloName}";
+        foreach (var (name, value) in request.Headers ?? []) message.Headers.Add(name, value);
+
+        var body = new BodyBuilder { TextBody = request.Text, HtmlBody = request.Html };
+        foreach (var attachment in request.Attachments ?? [])
+        {
+            var content = Convert.FromBase64String(attachment.Content!);
+            var type = attachment.ContentType is null ? MimeTypes.GetMimeType(attachment.Filename!) : attachment.ContentType;
+            var part = attachment.ContentId is null
+                ? body.Attachments.Add(attachment.Filename!, content, ContentType.Parse(type))
+                : body.LinkedResources.Add(attachment.Filename!, content, ContentType.Parse(type));
+            if (attachment.ContentId is not null) part.ContentId = attachment.ContentId;
+        }
+        message.Body = body.ToMessageBody();
+        message.Prepare(EncodingConstraint.SevenBit);
+
+        using var output = new MemoryStream();
+        message.WriteTo(Format, output);
+        return output.ToArray();
+    }
+
+    private static MailboxAddress Mailbox(AddressInput address) => new(address.Name ?? "", address.Email);
+
+    private static FormatOptions CreateFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;   // SMTP's line ending (RFC 5321 §2.3.8)
+        return format;
+    }
+}

@@ -1,0 +1,100 @@
+using Dapper;
+
+namespace EmailApi.Storage;
+
+/// <summary>
+/// Versioned schema migrations for the SQLite store. Each entry runs once, in order, inside
+/// its own transaction together with the row that records it, so a crash mid-migration leaves
+/// the previous version intact. Never edit a released entry: append a new one.
+/// </summary>
+public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<SqliteMigrations> log)
+{
+    private static readonly string[] Steps =
+    [
+        // 1: accounts, keys, the queue (messages → recipients) and the event log.
+        """
+        CREATE TABLE accounts (
+            id          TEXT PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE,
+            created_at  INTEGER NOT NULL,
+            disabled    INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE api_keys (
+            id           TEXT PRIMARY KEY,
+            account_id   TEXT NOT NULL REFERENCES accounts(id),
+            name         TEXT NOT NULL,
+            hash         BLOB NOT NULL,
+            scopes       TEXT NOT NULL,
+            created_at   INTEGER NOT NULL,
+            last_used_at INTEGER,
+            revoked_at   INTEGER
+        );
+        CREATE INDEX ix_api_keys_account ON api_keys(account_id);
+        CREATE TABLE messages (
+            id            TEXT PRIMARY KEY,
+            account_id    TEXT NOT NULL REFERENCES accounts(id),
+            source        TEXT NOT NULL,
+            envelope_from TEXT NOT NULL,
+            header_from   TEXT,
+            subject       TEXT,
+            tags          TEXT,
+            metadata      TEXT,
+            size          INTEGER NOT NULL,
+            raw           BLOB,
+            created_at    INTEGER NOT NULL
+        );
+        CREATE INDEX ix_messages_account_created ON messages(account_id, created_at);
+        CREATE TABLE recipients (
+            id              INTEGER PRIMARY KEY,
+            message_id      TEXT NOT NULL REFERENCES messages(id),
+            address         TEXT NOT NULL,
+            domain          TEXT NOT NULL,
+            status          TEXT NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            lease_until     INTEGER,
+            lease_token     INTEGER,
+            last_response   TEXT,
+            updated_at      INTEGER NOT NULL
+        );
+        CREATE INDEX ix_recipients_message ON recipients(message_id);
+        CREATE INDEX ix_recipients_due ON recipients(next_attempt_at) WHERE status IN ('queued', 'deferred');
+        CREATE INDEX ix_recipients_lease ON recipients(lease_until) WHERE status = 'sending';
+        CREATE TABLE events (
+            id           INTEGER PRIMARY KEY,
+            message_id   TEXT NOT NULL,
+            recipient_id INTEGER,
+            type         TEXT NOT NULL,
+            detail       TEXT,
+            mx           TEXT,
+            created_at   INTEGER NOT NULL
+        );
+        CREATE INDEX ix_events_message ON events(message_id, id);
+        """,
+    ];
+
+    public static int LatestVersion => Steps.Length;
+
+    public void Apply()
+    {
+        var directory = Path.GetDirectoryName(db.FilePath);
+        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+
+        using var connection = db.Open();
+        connection.Execute("PRAGMA journal_mode=WAL;");
+        connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);");
+        var current = connection.ExecuteScalar<long?>("SELECT MAX(version) FROM schema_version") ?? 0;
+        if (current > Steps.Length)
+            throw new InvalidOperationException($"The database {db.FilePath} has schema version {current}, newer than this build knows ({Steps.Length}).");
+
+        for (var version = (int)current + 1; version <= Steps.Length; version++)
+        {
+            using var tx = connection.BeginTransaction();
+            connection.Execute(Steps[version - 1], transaction: tx);
+            connection.Execute("INSERT INTO schema_version (version, applied_at) VALUES (@version, @now)",
+                new { version, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx);
+            tx.Commit();
+            log.LogInformation("Applied schema migration {Version} to {Path}", version, db.FilePath);
+        }
+    }
+}
