@@ -99,7 +99,7 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
             var reply = await client.SendAsync(message, sender, recipients, ct);
             return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, client.Refused.TryGetValue(r.Address, out var refused)
                 ? ForRecipientReply(refused, mx)
-                : new Delivered(reply, mx, connection.Tls))).ToArray());
+                : new Delivered(Format(250, reply), mx, connection.Tls))).ToArray());
         }
         catch (SmtpCommandException ex) when (ex.ErrorCode == SmtpErrorCode.MessageNotAccepted && envelope.Recipients.All(r => client.Refused.ContainsKey(r.Address)))
         {

@@ -49,7 +49,7 @@ public sealed class SendMessageValidator : AbstractValidator<SendMessageRequest>
         RuleForEach(r => r.Attachments).ChildRules(a =>
         {
             a.RuleFor(x => x.Filename).NotEmpty().WithMessage("'filename' is required.")
-                .Must(f => NoLineBreak(f!)).WithMessage("'filename' must not contain line breaks.").OverridePropertyName("filename");
+                .Must(f => f is null || NoLineBreak(f)).WithMessage("'filename' must not contain line breaks.").OverridePropertyName("filename");
             a.RuleFor(x => x.Content).NotNull().WithMessage("'content' (base64) is required.")
                 .Must(c => Base64.IsValid(c!)).When(x => x.Content is not null).WithMessage("'content' is not valid base64.").OverridePropertyName("content");
             a.RuleFor(x => x.ContentType).Must(t => ContentType.TryParse(t, out _) && t!.Contains('/') && NoLineBreak(t))

@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using EmailApi.TestKit;
+
+namespace EmailApi.Tests.Delivery;
+
+/// <summary>
+/// The real host with the sender role, a real DNS server on loopback and receiving SMTP servers on
+/// other loopback addresses sharing one port (the delivery port is one setting, like port 25).
+/// </summary>
+public sealed class DeliveryHarness : IAsyncDisposable
+{
+    private readonly List<FakeSmtpServer> _servers = [];
+
+    public DeliveryHarness(Dictionary<string, string?>? settings = null)
+    {
+        Dns = new DnsTestServer();
+        Port = FakeSmtpServer.FreePort();
+        var all = new Dictionary<string, string?>
+        {
+            ["Roles"] = "api,sender",
+            ["Delivery:DnsServers:0"] = Dns.Endpoint,
+            ["Delivery:Port"] = Port.ToString(),
+        };
+        foreach (var (k, v) in settings ?? []) all[k] = v;
+        App = new TestApp(all);
+    }
+
+    public DnsTestServer Dns { get; }
+    public int Port { get; }
+    public TestApp App { get; }
+    public HttpClient Client => _client ??= App.Authorized();
+    private HttpClient? _client;
+
+    public FakeSmtpServer Server(string address)
+    {
+        var server = new FakeSmtpServer(IPAddress.Parse(address), Port);
+        _servers.Add(server);
+        return server;
+    }
+
+    public async Task<string> SendAsync(object message)
+    {
+        var response = await Client.PostAsJsonAsync("/v1/send", message);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return (await TestApp.ReadJsonAsync(response)).GetProperty("id").GetString()!;
+    }
+
+    public async Task<JsonElement> GetAsync(string id) => await TestApp.ReadJsonAsync(await Client.GetAsync($"/v1/messages/{id}"));
+
+    /// <summary>Polls the status API until every recipient has left queued/sending (or the expected state is reached).</summary>
+    public async Task<JsonElement> WaitForAsync(string id, Func<JsonElement, bool> done, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var message = await GetAsync(id);
+            if (done(message)) return message;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Message {id} never reached the expected state: {message}");
+            await Task.Delay(100);
+        }
+    }
+
+    public Task<JsonElement> WaitForStatusAsync(string id, string status) =>
+        WaitForAsync(id, m => m.GetProperty("status").GetString() == status);
+
+    public static JsonElement Recipient(JsonElement message, string email) =>
+        message.GetProperty("recipients").EnumerateArray().Single(r => r.GetProperty("email").GetString() == email);
+
+    public async ValueTask DisposeAsync()
+    {
+        App.Dispose();
+        foreach (var server in _servers) await server.DisposeAsync();
+        Dns.Dispose();
+    }
+}

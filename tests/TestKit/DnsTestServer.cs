@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using ARSoft.Tools.Net;
+using ARSoft.Tools.Net.Dns;
+
+namespace EmailApi.TestKit;
+
+/// <summary>
+/// A real DNS server on 127.0.0.1 and a free UDP port, serving test zones: MX, A, AAAA, TXT,
+/// null MX, NXDOMAIN and SERVFAIL. The code under test reaches it over the network with its
+/// real resolver, exactly as it would reach any name server.
+/// </summary>
+public sealed class DnsTestServer : IDisposable
+{
+    private readonly ConcurrentDictionary<string, List<DnsRecordBase>> _records = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, ReturnCode> _failures = new(StringComparer.OrdinalIgnoreCase);
+    private readonly DnsServer _server;
+    private int _queries;
+
+    public DnsTestServer()
+    {
+        Port = FreeUdpPort();
+        _server = new DnsServer(new UdpServerTransport(new IPEndPoint(IPAddress.Loopback, Port)));
+        _server.QueryReceived += OnQueryAsync;
+        _server.Start();
+    }
+
+    public int Port { get; }
+    public string Endpoint => $"127.0.0.1:{Port}";
+    public int QueryCount => _queries;
+
+    public DnsTestServer Mx(string domain, int preference, string host)
+    {
+        Add(domain, new MxRecord(DomainName.Parse(domain), 0, (ushort)preference, DomainName.Parse(host)));
+        return this;
+    }
+
+    /// <summary>RFC 7505: "MX 0 ." says the domain accepts no mail.</summary>
+    public DnsTestServer NullMx(string domain)
+    {
+        Add(domain, new MxRecord(DomainName.Parse(domain), 0, 0, DomainName.Root));
+        return this;
+    }
+
+    public DnsTestServer A(string host, string address)
+    {
+        var ip = IPAddress.Parse(address);
+        Add(host, ip.AddressFamily == AddressFamily.InterNetworkV6
+            ? new AaaaRecord(DomainName.Parse(host), 0, ip)
+            : new ARecord(DomainName.Parse(host), 0, ip));
+        return this;
+    }
+
+    public DnsTestServer Txt(string name, string text)
+    {
+        Add(name, new TxtRecord(DomainName.Parse(name), 0, text));
+        return this;
+    }
+
+    public DnsTestServer NxDomain(string name) => Fail(name, ReturnCode.NxDomain);
+
+    public DnsTestServer ServFail(string name) => Fail(name, ReturnCode.ServerFailure);
+
+    public DnsTestServer Fail(string name, ReturnCode code)
+    {
+        _failures[name.TrimEnd('.')] = code;
+        return this;
+    }
+
+    public void Clear(string name)
+    {
+        _records.TryRemove(name.TrimEnd('.'), out _);
+        _failures.TryRemove(name.TrimEnd('.'), out _);
+    }
+
+    public void Dispose() => _server.Stop();
+
+    private void Add(string name, DnsRecordBase record) =>
+        _records.AddOrUpdate(name.TrimEnd('.'), _ => [record], (_, list) => { lock (list) list.Add(record); return list; });
+
+    private Task OnQueryAsync(object sender, QueryReceivedEventArgs e)
+    {
+        Interlocked.Increment(ref _queries);
+        if (e.Query is not DnsMessage query) return Task.CompletedTask;
+        var response = query.CreateResponseInstance();
+        response.IsAuthoritiveAnswer = true;
+        var question = query.Questions.FirstOrDefault();
+        if (question is null)
+        {
+            response.ReturnCode = ReturnCode.FormatError;
+        }
+        else
+        {
+            var name = question.Name.ToString().TrimEnd('.');
+            if (_failures.TryGetValue(name, out var failure))
+            {
+                response.ReturnCode = failure;
+            }
+            else if (_records.TryGetValue(name, out var records))
+            {
+                lock (records)
+                    response.AnswerRecords.AddRange(records.Where(r => r.RecordType == question.RecordType));
+            }
+            else
+            {
+                response.ReturnCode = ReturnCode.NxDomain;
+            }
+        }
+        e.Response = response;
+        return Task.CompletedTask;
+    }
+
+    private static int FreeUdpPort()
+    {
+        using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+    }
+}

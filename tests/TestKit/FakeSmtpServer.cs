@@ -1,0 +1,261 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace EmailApi.TestKit;
+
+/// <summary>
+/// A scriptable receiving SMTP server on a loopback address, for fault injection: each command's
+/// reply can be chosen (per recipient for RCPT), the greeting can refuse, DATA can stall or the
+/// connection drop, STARTTLS can work or break. It records every line of every dialogue and every
+/// message it accepted.
+/// </summary>
+public sealed class FakeSmtpServer : IAsyncDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _acceptLoop;
+    private readonly ConcurrentQueue<string> _transcript = new();
+    private readonly ConcurrentQueue<ReceivedMessage> _messages = new();
+    private readonly SemaphoreSlim _arrived = new(0);
+    private int _connections;
+    private int _open;
+
+    public FakeSmtpServer(IPAddress address, int port = 0)
+    {
+        _listener = new TcpListener(address, port);
+        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Start();
+        Address = address;
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    public IPAddress Address { get; }
+    public int Port { get; }
+
+    public string Greeting { get; set; } = "220 fake.test ESMTP";
+    public Func<string, string> OnMail { get; set; } = _ => "250 2.1.0 Ok";
+    public Func<string, string> OnRcpt { get; set; } = _ => "250 2.1.5 Ok";
+    public Func<ReceivedMessage, string> OnData { get; set; } = _ => "250 2.0.0 Ok: queued";
+
+    /// <summary>After DATA's 354, read nothing and answer nothing (a timeout mid-transaction).</summary>
+    public bool StallInData { get; set; }
+
+    /// <summary>Offer STARTTLS with a self-signed certificate.</summary>
+    public bool OfferStartTls { get; set; }
+
+    /// <summary>Answer 220 to STARTTLS, then send garbage instead of a TLS handshake.</summary>
+    public bool BreakTls { get; set; }
+
+    public bool OfferSmtpUtf8 { get; set; } = true;
+
+    public IReadOnlyCollection<ReceivedMessage> Messages => _messages.ToArray();
+    public IReadOnlyCollection<string> Transcript => _transcript.ToArray();
+    public int ConnectionCount => _connections;
+    public int OpenConnections => _open;
+
+    /// <summary>A port that is free on 127.0.0.1; servers on other 127.x addresses can share it.</summary>
+    public static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    public async Task<ReceivedMessage> WaitForMessageAsync(TimeSpan timeout)
+    {
+        if (!await _arrived.WaitAsync(timeout)) throw new TimeoutException($"No message arrived at {Address}:{Port} within {timeout}.");
+        return _messages.Last();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        try { await _acceptLoop; } catch (OperationCanceledException) { }
+        _stop.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
+            catch (Exception) when (_stop.IsCancellationRequested) { return; }
+            catch (SocketException) { return; }
+            Interlocked.Increment(ref _connections);
+            Interlocked.Increment(ref _open);
+            _ = Task.Run(async () =>
+            {
+                try { await ServeAsync(client, _stop.Token); }
+                catch (Exception) { /* the client went away; the transcript shows how far it got */ }
+                finally
+                {
+                    client.Dispose();
+                    Interlocked.Decrement(ref _open);
+                }
+            });
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client, CancellationToken ct)
+    {
+        Stream stream = client.GetStream();
+        var reader = new LineReader(stream);
+        async Task Say(string line)
+        {
+            _transcript.Enqueue("S: " + line);
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\r\n"), ct);
+        }
+
+        await Say(Greeting);
+        if (!Greeting.StartsWith('2')) return;
+        var secure = false;
+        string? from = null;
+        var recipients = new List<string>();
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            _transcript.Enqueue("C: " + line);
+            var verb = line.Split(' ', 2)[0].ToUpperInvariant();
+            var argument = line.Length > verb.Length ? line[(verb.Length + 1)..] : "";
+            switch (verb)
+            {
+                case "EHLO":
+                    var lines = new List<string> { "fake.test", "PIPELINING", "8BITMIME", "SIZE 52428800", "ENHANCEDSTATUSCODES" };
+                    if (OfferSmtpUtf8) lines.Add("SMTPUTF8");
+                    if ((OfferStartTls || BreakTls) && !secure) lines.Add("STARTTLS");
+                    for (var i = 0; i < lines.Count; i++) await Say($"250{(i == lines.Count - 1 ? ' ' : '-')}{lines[i]}");
+                    break;
+                case "HELO":
+                    await Say("250 fake.test");
+                    break;
+                case "STARTTLS":
+                    await Say("220 2.0.0 Ready to start TLS");
+                    if (BreakTls)
+                    {
+                        await stream.WriteAsync("this is not TLS\r\n"u8.ToArray(), ct);
+                        return;
+                    }
+                    var tls = new SslStream(stream, false);
+                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = Certificate.Value }, ct);
+                    stream = tls;
+                    reader = new LineReader(stream);
+                    secure = true;
+                    break;
+                case "MAIL":
+                    from = Between(argument);
+                    recipients.Clear();
+                    await Say(OnMail(from));
+                    break;
+                case "RCPT":
+                    var rcpt = Between(argument);
+                    var reply = OnRcpt(rcpt);
+                    if (reply.StartsWith('2')) recipients.Add(rcpt);
+                    await Say(reply);
+                    break;
+                case "DATA":
+                    if (recipients.Count == 0) { await Say("554 5.5.1 No valid recipients"); break; }
+                    await Say("354 End data with <CR><LF>.<CR><LF>");
+                    if (StallInData)
+                    {
+                        await Task.Delay(Timeout.Infinite, ct);
+                        return;
+                    }
+                    var data = await reader.ReadDataAsync(ct);
+                    var message = new ReceivedMessage(from ?? "", recipients.ToArray(), data, secure);
+                    var answer = OnData(message);
+                    if (answer.StartsWith('2'))
+                    {
+                        _messages.Enqueue(message);
+                        _arrived.Release();
+                    }
+                    await Say(answer);
+                    recipients.Clear();
+                    break;
+                case "RSET":
+                    recipients.Clear();
+                    await Say("250 2.0.0 Ok");
+                    break;
+                case "NOOP":
+                    await Say("250 2.0.0 Ok");
+                    break;
+                case "QUIT":
+                    await Say("221 2.0.0 Bye");
+                    return;
+                default:
+                    await Say("502 5.5.2 Command not recognized");
+                    break;
+            }
+        }
+    }
+
+    private static string Between(string argument)
+    {
+        var start = argument.IndexOf('<');
+        var end = argument.IndexOf('>', start + 1);
+        return start >= 0 && end > start ? argument[(start + 1)..end] : argument;
+    }
+
+    private static readonly Lazy<X509Certificate2> Certificate = new(() =>
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=fake.test", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pfx), null);
+    });
+
+    private sealed class LineReader(Stream stream)
+    {
+        private readonly byte[] _buffer = new byte[8192];
+        private int _start;
+        private int _end;
+
+        public async Task<string?> ReadLineAsync(CancellationToken ct)
+        {
+            var line = new MemoryStream();
+            while (true)
+            {
+                if (_start == _end)
+                {
+                    _start = 0;
+                    _end = await stream.ReadAsync(_buffer, ct);
+                    if (_end == 0) return line.Length > 0 ? Encoding.UTF8.GetString(line.ToArray()) : null;
+                }
+                var b = _buffer[_start++];
+                if (b == '\n')
+                {
+                    var bytes = line.ToArray();
+                    var length = bytes.Length > 0 && bytes[^1] == '\r' ? bytes.Length - 1 : bytes.Length;
+                    return Encoding.UTF8.GetString(bytes, 0, length);
+                }
+                line.WriteByte(b);
+            }
+        }
+
+        /// <summary>The message up to the CRLF.CRLF terminator, with dot-stuffing undone (RFC 5321 §4.5.2).</summary>
+        public async Task<byte[]> ReadDataAsync(CancellationToken ct)
+        {
+            var data = new MemoryStream();
+            while (await ReadLineAsync(ct) is { } line)
+            {
+                if (line == ".") break;
+                var text = line.StartsWith('.') ? line[1..] : line;
+                data.Write(Encoding.UTF8.GetBytes(text + "\r\n"));
+            }
+            return data.ToArray();
+        }
+    }
+}
+
+public sealed record ReceivedMessage(string From, IReadOnlyList<string> Recipients, byte[] Data, bool OverTls)
+{
+    public string Text => Encoding.UTF8.GetString(Data);
+}
