@@ -14,6 +14,8 @@ public static class GetMessageEndpoint
             .WithSummary("A message with each recipient's delivery status and its event timeline")
             .WithTags("Messages")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(Scopes.Read);
         return v1;
     }
