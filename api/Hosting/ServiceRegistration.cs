@@ -21,6 +21,8 @@ public static class ServiceRegistration
         var roles = Roles.From(configuration);
         services.AddSingleton(roles);
         services.AddSingleton(TimeProvider.System);
+        // Graceful stop: the sender gives running transactions a few seconds, then releases its leases.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 
         services.Configure<StorageOptions>(configuration.GetSection(StorageOptions.Section));
         services.Configure<DeliveryOptions>(configuration.GetSection(DeliveryOptions.Section));
