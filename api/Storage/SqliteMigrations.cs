@@ -71,6 +71,17 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
         );
         CREATE INDEX ix_events_message ON events(message_id, id);
         """,
+        // 2: per-account suppression list (hard bounces and manual entries).
+        """
+        CREATE TABLE suppressions (
+            account_id  TEXT NOT NULL REFERENCES accounts(id),
+            address     TEXT NOT NULL COLLATE NOCASE,
+            reason      TEXT NOT NULL,
+            source      TEXT NOT NULL,
+            created_at  INTEGER NOT NULL,
+            PRIMARY KEY (account_id, address)
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;
