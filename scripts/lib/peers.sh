@@ -193,10 +193,11 @@ start_smtp_sink() {
 
 # start_emailapi NAME [VAR=VALUE...]: run the built service as a real process with the
 # given configuration (ASP.NET Core environment variables). Needs Urls=http://127.0.0.1:PORT.
-# Sets EMAILAPI_PID and writes it to $PEERS_DIR/emailapi-NAME.pid; waits for /health/live.
+# EMAILAPI_CMD="..." runs another command instead of `dotnet $PEERS_DLL` (e.g. a published
+# binary). Sets EMAILAPI_PID and writes it to $PEERS_DIR/emailapi-NAME.pid; waits for /health/live.
 start_emailapi() {
     local name=$1; shift
-    if [[ ! -f $PEERS_DLL ]]; then
+    if [[ -z ${EMAILAPI_CMD:-} && ! -f $PEERS_DLL ]]; then
         peers_log "$PEERS_DLL not found: build first (dotnet build EmailApi.sln -c Release)"; return 1
     fi
     local url="" kv
@@ -211,8 +212,9 @@ start_emailapi() {
     # Run from a private working directory (relative data paths land there), but keep the
     # build output as content root so its appsettings.json is read.
     (cd "$dir" && exec env ASPNETCORE_CONTENTROOT="$(dirname "$PEERS_DLL")" DOTNET_NOLOGO=1 \
-        DOTNET_CLI_TELEMETRY_OPTOUT=1 "$@" dotnet "$PEERS_DLL") >>"$log" 2>&1 &
+        DOTNET_CLI_TELEMETRY_OPTOUT=1 "$@" ${EMAILAPI_CMD:-dotnet "$PEERS_DLL"}) >>"$log" 2>&1 &
     EMAILAPI_PID=$!
+    disown "$EMAILAPI_PID" 2>/dev/null   # no "Killed" job notice when a test kills it on purpose
     _peers_register "$EMAILAPI_PID" "emailapi-$name"
     echo "$EMAILAPI_PID" >"$PEERS_DIR/emailapi-$name.pid"
     local deadline=$((SECONDS + ${EMAILAPI_START_TIMEOUT:-60}))

@@ -16,7 +16,7 @@ req = {
     "bcc": ["bob@ok.test"],
     "replyTo": "replies@app.test",
     "subject": "Grüße aus e2e ✓ — full message",
-    "text": "Hello Alice,\n\nthis is the plain part: äöü €.\nA line with a dot:\n.\nend\n",
+    "text": "Hello Alice,\n\nthis is the plain part: äöü €.\nA line with a dot:\n.\nA 1500-character line:\n" + "x" * 1499 + "!\nend\n",
     "html": "<html><body><p>Hello <b>Alice</b>, this is the <i>html</i> part: äöü €.</p></body></html>",
     "headers": {"X-E2E-Test": "full-message"},
     "attachments": [{"filename": "report.bin", "content": base64.b64encode(blob).decode(),
