@@ -1,0 +1,36 @@
+using System.Buffers;
+
+namespace EmailApi.SmtpBridge.Messages;
+
+/// <summary>
+/// Finds a CR or LF that is not part of a CRLF pair. RFC 5321 §2.3.8 allows them only together;
+/// a lone one is how SMTP smuggling hides a second message behind "\n.\r\n" or "\r\n.\n" for a
+/// lenient next hop, so such a message is refused rather than relayed.
+/// </summary>
+internal static class LineEndings
+{
+    public static bool HasBareCrOrLf(ReadOnlySequence<byte> data)
+    {
+        var previous = (byte)0;
+        foreach (var segment in data)
+        {
+            var span = segment.Span;
+            var i = 0;
+            while (i < span.Length)
+            {
+                if (previous == '\r' && span[i] != '\n') return true;   // CR not followed by LF
+                var next = span[i..].IndexOfAny((byte)'\r', (byte)'\n');
+                if (next < 0)
+                {
+                    previous = span[^1];
+                    break;
+                }
+                i += next;
+                if (span[i] == '\n' && (i > 0 ? span[i - 1] : previous) != '\r') return true;   // LF without CR
+                previous = span[i];
+                i++;
+            }
+        }
+        return previous == '\r';
+    }
+}

@@ -1,0 +1,57 @@
+using SmtpServer.Protocol;
+
+namespace EmailApi.SmtpBridge.Protocol;
+
+/// <summary>One reply with its RFC 3463 enhanced status code, as this bridge words it.</summary>
+internal sealed record SmtpReply(int Code, string Enhanced, string Text)
+{
+    public static readonly SmtpReply AuthenticationRequired = new(530, "5.7.0", "Authentication required");
+    public static readonly SmtpReply EncryptionRequired = new(538, "5.7.11", "Encryption required for requested authentication mechanism; use STARTTLS first");
+    public static readonly SmtpReply TemporaryAuthFailure = new(454, "4.7.0", "Temporary authentication failure; try again later");
+    public static readonly SmtpReply AuthLockedOut = new(421, "4.7.0", "Too many failed authentication attempts from your address; try again later");
+    public static readonly SmtpReply TooManyRecipients = new(452, "4.5.3", "Too many recipients; send the rest in another transaction");
+    public static readonly SmtpReply BadRecipient = new(501, "5.1.3", "Bad recipient address syntax");
+    public static readonly SmtpReply TooManySessions = new(421, "4.7.0", "Too many connections; try again later");
+    public static readonly SmtpReply TooManyErrors = new(421, "4.7.0", "Too many errors; closing connection");
+    public static readonly SmtpReply IdleTimeout = new(421, "4.4.2", "Idle timeout; closing connection");
+    public static readonly SmtpReply ShuttingDown = new(421, "4.3.2", "Service shutting down or session time limit reached; try again later");
+    public static readonly SmtpReply LineTooLong = new(500, "5.5.2", "Line too long");
+    public static readonly SmtpReply InvalidBase64 = new(501, "5.5.2", "Cannot decode the AUTH argument (base64)");
+    public static readonly SmtpReply Unrecognized = new(500, "5.5.2", "Command unrecognized");
+    public static readonly SmtpReply MessageTooLarge = new(552, "5.3.4", "Message size exceeds fixed maximum message size");
+    public static readonly SmtpReply EmptyMessage = new(554, "5.6.0", "Message is empty");
+    public static readonly SmtpReply BareLineEnding = new(550, "5.6.0", "Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 §2.3.8)");
+    public static readonly SmtpReply BadHeaders = new(554, "5.6.0", "Message headers cannot be parsed");
+    public static readonly SmtpReply TryLater = new(451, "4.3.0", "Local error in processing; try again later");
+
+    /// <summary>The reply to the end of DATA for each submission outcome (RFC 3463 codes; STYLE §6: our own trouble is 451 4.3.0).</summary>
+    public static SmtpReply For(SubmitOutcome outcome) => outcome switch
+    {
+        SubmitOutcome.Queued queued => new(250, "2.0.0", $"Ok: queued as {queued.MessageId}"),
+        SubmitOutcome.Rejected { Reason: RejectReason.TooLarge } r => new(552, "5.3.4", Clean(r.PublicReason)),
+        SubmitOutcome.Rejected { Reason: RejectReason.TooManyRecipients } r => new(554, "5.5.3", Clean(r.PublicReason)),
+        SubmitOutcome.Rejected { Reason: RejectReason.NoRecipients } r => new(554, "5.5.1", Clean(r.PublicReason)),
+        SubmitOutcome.Rejected { Reason: RejectReason.Content } r => new(554, "5.6.0", Clean(r.PublicReason)),
+        SubmitOutcome.Rejected r => new(550, "5.7.1", Clean(r.PublicReason)),
+        SubmitOutcome.Limited limited => new(451, "4.7.1", Clean(limited.PublicReason)),
+        SubmitOutcome.Unavailable unavailable => new(451, "4.3.0", Clean(unavailable.PublicReason)),
+        _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
+    };
+
+    public string ToLine() => $"{Code} {Enhanced} {Text}";
+
+    /// <summary>For the SmtpServer package: its reply writer prints code and message.</summary>
+    public SmtpResponse ToResponse() => new((SmtpReplyCode)Code, $"{Enhanced} {Text}");
+
+    /// <summary>For the package to send and then end the session (a 421).</summary>
+    public SmtpResponseException Closing() => new(ToResponse(), quit: true);
+
+    public SmtpResponseException Refusal() => new(ToResponse(), quit: false);
+
+    /// <summary>A reason from elsewhere, fit for one reply line.</summary>
+    private static string Clean(string text)
+    {
+        var line = new string(text.Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
+        return line.Length == 0 ? "Refused" : line.Length > 400 ? line[..400] : line;
+    }
+}

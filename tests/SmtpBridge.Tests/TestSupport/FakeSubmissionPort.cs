@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using System.Net;
+using EmailApi.SmtpBridge;
+
+namespace EmailApi.Tests.TestSupport;
+
+/// <summary>The submission port as the api host would behave, in memory: one good key, one trusted account, every message recorded.</summary>
+internal sealed class FakeSubmissionPort : ISubmissionPort
+{
+    public const string Key = "ea_bridge_test_key";
+    public const string TrustedAccountName = "printers";
+    public static readonly SmtpPrincipal KeyPrincipal = new("account-1", "key-1");
+    public static readonly SmtpPrincipal TrustedPrincipal = new("account-printers", TrustedAccountName);
+
+    public ConcurrentQueue<SmtpEnvelope> Submitted { get; } = new();
+
+    /// <summary>Replaces the default <see cref="SubmitOutcome.Queued"/>.</summary>
+    public Func<SmtpEnvelope, SubmitOutcome>? Outcome { get; set; }
+
+    public Func<AuthOutcome>? AuthOverride { get; set; }
+
+    public int AuthCalls;
+
+    public Task<AuthOutcome> AuthenticateAsync(string user, string password, IPEndPoint remote, CancellationToken ct)
+    {
+        Interlocked.Increment(ref AuthCalls);
+        if (AuthOverride is { } auth) return Task.FromResult(auth());
+        return Task.FromResult<AuthOutcome>(password == Key ? new AuthOutcome.Authenticated(KeyPrincipal) : new AuthOutcome.Refused());
+    }
+
+    public Task<AuthOutcome> AuthorizeTrustedAsync(string accountName, IPEndPoint remote, CancellationToken ct) =>
+        Task.FromResult<AuthOutcome>(accountName == TrustedAccountName ? new AuthOutcome.Authenticated(TrustedPrincipal) : new AuthOutcome.Refused());
+
+    public string NewMessageId() => Guid.CreateVersion7().ToString("D");
+
+    public Task<SubmitOutcome> SubmitAsync(SmtpEnvelope envelope, CancellationToken ct)
+    {
+        var outcome = Outcome?.Invoke(envelope) ?? new SubmitOutcome.Queued(envelope.MessageId);
+        if (outcome is SubmitOutcome.Queued) Submitted.Enqueue(envelope);
+        return Task.FromResult(outcome);
+    }
+}
