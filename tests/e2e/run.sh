@@ -144,6 +144,10 @@ write_service_env() {
         echo "Smtp__Address=127.0.0.1"
         echo "Smtp__Port=$SMTP_PORT"
         echo "Smtp__ImplicitTlsPort=$SMTP_TLS_PORT"
+        # A crashed sender's recipients come back when its lease runs out (default 10 min);
+        # a short lease lets the kill -9 test see them delivered within its window. It must
+        # stay above the sender's 30 s safety margin (a job never starts that close to expiry).
+        echo "Delivery__LeaseDuration=00:01:00"
         # Extra settings, one VAR=VALUE per line, e.g. to shorten retry intervals.
         [[ -n ${E2E_SERVICE_EXTRA:-} ]] && printf '%s\n' "$E2E_SERVICE_EXTRA"
     } >"$E2E_DIR/service.env"
