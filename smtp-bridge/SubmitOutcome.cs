@@ -11,8 +11,11 @@ public abstract record SubmitOutcome
     /// <summary>Refused for good (5xx); the reason is shown to the client.</summary>
     public sealed record Rejected(RejectReason Reason, string PublicReason) : SubmitOutcome;
 
-    /// <summary>Refused for now by a quota or rate limit (451 4.7.1); the reason is shown to the client.</summary>
-    public sealed record Limited(string PublicReason) : SubmitOutcome;
+    /// <summary>The account's quota has no room now (451 4.7.1); the reason is shown to the client, who retries later.</summary>
+    public sealed record QuotaExceeded(string PublicReason) : SubmitOutcome;
+
+    /// <summary>The account's sending rate has no room now (451 4.7.0); the reason is shown to the client, who retries later.</summary>
+    public sealed record RateLimited(string PublicReason) : SubmitOutcome;
 
     /// <summary>The server's own trouble (database, disk, shutdown): always 451 4.3.0.</summary>
     public sealed record Unavailable(string PublicReason) : SubmitOutcome;

@@ -22,6 +22,9 @@ internal static partial class ReplyRewriter
     private static (int Code, string Enhanced, string Text) Classify(int code, string text, string? command) => code switch
     {
         220 => (220, "2.0.0", "Ready to start TLS"),   // after the greeting, only STARTTLS answers 220
+        // The package closes timed-out and cancelled sessions with 221 (its "closing channel"); RFC 5321 §3.8 says 421.
+        221 when text.StartsWith("Timeout", StringComparison.OrdinalIgnoreCase) => (421, "4.4.2", "Timeout waiting for a command; closing connection"),
+        221 when text.Contains("cancelled", StringComparison.OrdinalIgnoreCase) => (421, "4.3.2", "Service shutting down or session time limit reached; try again later"),
         221 => (221, "2.0.0", "Bye"),
         235 => (235, "2.7.0", "Authentication successful"),   // RFC 4954 §6
         250 => (250, command switch { "MAIL" => "2.1.0", "RCPT" => "2.1.5", _ => "2.0.0" }, text),

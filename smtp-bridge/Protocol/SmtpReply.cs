@@ -20,7 +20,7 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
     public static readonly SmtpReply Unrecognized = new(500, "5.5.2", "Command unrecognized");
     public static readonly SmtpReply MessageTooLarge = new(552, "5.3.4", "Message size exceeds fixed maximum message size");
     public static readonly SmtpReply EmptyMessage = new(554, "5.6.0", "Message is empty");
-    public static readonly SmtpReply BareLineEnding = new(550, "5.6.0", "Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 §2.3.8)");
+    public static readonly SmtpReply BareLineEnding = new(550, "5.6.0", "Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 section 2.3.8)");
     public static readonly SmtpReply BadHeaders = new(554, "5.6.0", "Message headers cannot be parsed");
     public static readonly SmtpReply TryLater = new(451, "4.3.0", "Local error in processing; try again later");
 
@@ -33,7 +33,8 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
         SubmitOutcome.Rejected { Reason: RejectReason.NoRecipients } r => new(554, "5.5.1", Clean(r.PublicReason)),
         SubmitOutcome.Rejected { Reason: RejectReason.Content } r => new(554, "5.6.0", Clean(r.PublicReason)),
         SubmitOutcome.Rejected r => new(550, "5.7.1", Clean(r.PublicReason)),
-        SubmitOutcome.Limited limited => new(451, "4.7.1", Clean(limited.PublicReason)),
+        SubmitOutcome.QuotaExceeded quota => new(451, "4.7.1", Clean(quota.PublicReason)),
+        SubmitOutcome.RateLimited rate => new(451, "4.7.0", Clean(rate.PublicReason)),
         SubmitOutcome.Unavailable unavailable => new(451, "4.3.0", Clean(unavailable.PublicReason)),
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
     };
@@ -51,7 +52,8 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
     /// <summary>A reason from elsewhere, fit for one reply line.</summary>
     private static string Clean(string text)
     {
-        var line = new string(text.Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
+        // Replies are ASCII: the package writes them so, and a client without SMTPUTF8 expects nothing else.
+        var line = new string(text.Select(c => char.IsControl(c) ? ' ' : c > '~' ? '?' : c).ToArray()).Trim();
         return line.Length == 0 ? "Refused" : line.Length > 400 ? line[..400] : line;
     }
 }

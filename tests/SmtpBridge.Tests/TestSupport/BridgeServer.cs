@@ -1,4 +1,5 @@
 using EmailApi.SmtpBridge;
+using EmailApi.SmtpBridge.Transport;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,6 +10,15 @@ namespace EmailApi.Tests.TestSupport;
 /// <summary>A real <see cref="SmtpBridgeHost"/> on free loopback ports with a fake port behind it and its own data folder.</summary>
 internal sealed class BridgeServer : IAsyncDisposable
 {
+    private static readonly Lazy<byte[]> SharedCertificate = new(() =>
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "emailapi-bridge-tests", "cert-" + Guid.NewGuid().ToString("N"));
+        using var certificate = CertificateSource.Load(new SmtpOptions { DataDirectory = directory }, "bridge.test", TimeProvider.System, NullLogger.Instance);
+        var bytes = File.ReadAllBytes(Path.Combine(directory, CertificateSource.SelfSignedFileName));
+        System.IO.Directory.Delete(directory, recursive: true);
+        return bytes;
+    });
+
     private BridgeServer(SmtpBridgeHost host, FakeSubmissionPort port, string directory)
     {
         Host = host;
@@ -30,6 +40,9 @@ internal sealed class BridgeServer : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "emailapi-bridge-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
+        // Generating an RSA key takes up to a second; every server of the run reuses one certificate,
+        // which is also the path a restarted host takes.
+        File.WriteAllBytes(Path.Combine(directory, CertificateSource.SelfSignedFileName), SharedCertificate.Value);
         var options = new SmtpOptions
         {
             Port = 0,
