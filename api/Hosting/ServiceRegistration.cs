@@ -45,6 +45,7 @@ public static class ServiceRegistration
         services.AddSingleton<SendMessageValidator>();
         ValidatorOptions.Global.LanguageManager.Enabled = false;
 
+        builder.AddSmtpBridge(roles);
         if (roles.Sender)
         {
             services.AddSingleton<MxResolver>();
