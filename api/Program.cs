@@ -15,7 +15,8 @@ var app = builder.Build();
 
 await app.Services.InitializeStorageAsync(CancellationToken.None);   // before serving; nothing to cancel yet
 if (isKeysCommand)
-    return await KeysCommand.RunAsync(args, app.Services.GetRequiredService<IAccountStore>(), Console.Out, CancellationToken.None);
+    return await KeysCommand.RunAsync(args, app.Services.GetRequiredService<IAccountStore>(),
+        app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AccountsOptions>>().Value, Console.Out, CancellationToken.None);
 
 app.MapEmailApi();
 await app.RunAsync();

@@ -13,7 +13,8 @@ public sealed class AccountBootstrapper(IAccountStore accounts, IOptions<Bootstr
         if (await accounts.AnyAccountAsync(ct)) return;
         var settings = options.Value;
         var key = string.IsNullOrWhiteSpace(settings.ApiKey) ? ApiKey.Generate() : settings.ApiKey.Trim();
-        var account = await accounts.CreateAccountAsync(settings.AccountName, ct);
+        var account = await accounts.CreateAccountAsync(settings.AccountName, new AccountLimits(settings.MonthlyQuota, null, null), [], ct)
+            ?? throw new InvalidOperationException($"The account '{settings.AccountName}' exists but the database said it had no accounts.");
         var id = await accounts.AddKeyAsync(account.Id, "bootstrap", ApiKey.Hash(key), Scopes.All, ct);
         log.LogInformation("Created account {Account} with API key {KeyId}", account.Name, id);
         if (string.IsNullOrWhiteSpace(settings.ApiKey))

@@ -20,14 +20,26 @@ public sealed class ApiKeyAuthenticator(IAccountStore accounts, TimeProvider clo
         var hash = ApiKey.Hash(presented);
         var id = ApiKey.IdOf(hash);
         var now = clock.GetUtcNow();
+        var refreshed = false;
         if (!_cache.TryGetValue(id, out var cached) || cached.Until <= now)
         {
             cached = (await accounts.FindKeyAsync(id, ct), now + CacheFor);
             if (_cache.Count > 10_000) _cache.Clear();
             _cache[id] = cached;
+            refreshed = true;
         }
-        return cached.Key is { Revoked: false, AccountDisabled: false } key && ApiKey.Matches(hash, key.Hash) ? key : null;
+        if (cached.Key is not { Revoked: false, AccountDisabled: false } key || !ApiKey.Matches(hash, key.Hash)) return null;
+        // "Last used" is kept to the minute, written at most once per cache period, never per request.
+        if (refreshed) await accounts.TouchKeyAsync(key.Id, ct);
+        return key;
     }
 
     public void Forget(string keyId) => _cache.TryRemove(keyId, out _);
+
+    /// <summary>Drops every cached key of the account, so that disabling it takes effect at once on this node.</summary>
+    public void ForgetAccount(string accountId)
+    {
+        foreach (var (id, entry) in _cache)
+            if (entry.Key?.AccountId == accountId) _cache.TryRemove(id, out _);
+    }
 }

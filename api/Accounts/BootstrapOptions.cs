@@ -8,4 +8,10 @@ public sealed class BootstrapOptions
     public string? ApiKey { get; set; }
 
     public string AccountName { get; set; } = "default";
+
+    /// <summary>
+    /// The first account is the operator's own and has no quota unless one is set here; accounts
+    /// created later get <c>Accounts:DefaultMonthlyQuota</c>.
+    /// </summary>
+    public long? MonthlyQuota { get; set; }
 }

@@ -1,10 +1,24 @@
 using Dapper;
+using EmailApi.Queue;
 using EmailApi.Storage;
+using Microsoft.Data.Sqlite;
 
 namespace EmailApi.Accounts;
 
 public sealed class SqliteAccountStore(SqliteDb db, TimeProvider clock) : IAccountStore
 {
+    private const string AccountColumns = """
+        id AS Id, name AS Name, created_at AS CreatedAt, disabled AS Disabled, monthly_quota AS MonthlyQuota,
+        per_hour AS PerHour, per_minute AS PerMinute, sender_domains AS SenderDomains, updated_at AS UpdatedAt
+        """;
+
+    private const string KeyListColumns = """
+        k.id AS Id, k.account_id AS AccountId, a.name AS AccountName, k.name AS Name, k.scopes AS Scopes,
+        k.created_at AS CreatedAt, k.last_used_at AS LastUsedAt, k.revoked_at AS RevokedAt
+        """;
+
+    private const int SqliteConstraintUnique = 2067;
+
     public async Task<bool> AnyAccountAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
@@ -15,19 +29,103 @@ public sealed class SqliteAccountStore(SqliteDb db, TimeProvider clock) : IAccou
     {
         await using var connection = await db.OpenAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<AccountRow>(new CommandDefinition(
-            "SELECT id AS Id, name AS Name, created_at AS CreatedAt, disabled AS Disabled FROM accounts WHERE name = @name",
-            new { name }, cancellationToken: ct));
+            $"SELECT {AccountColumns} FROM accounts WHERE name = @name", new { name }, cancellationToken: ct));
         return row?.ToAccount();
     }
 
-    public async Task<Account> CreateAccountAsync(string name, CancellationToken ct)
+    public async Task<Account?> FindAccountAsync(string id, CancellationToken ct)
     {
-        var account = new Account($"acct_{Guid.CreateVersion7(clock.GetUtcNow()):N}", name, clock.GetUtcNow(), false);
         await using var connection = await db.OpenAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO accounts (id, name, created_at, disabled) VALUES (@Id, @Name, @CreatedAt, 0)",
-            new { account.Id, account.Name, CreatedAt = account.CreatedAt.ToUnixTimeMilliseconds() }, cancellationToken: ct));
+        var row = await connection.QuerySingleOrDefaultAsync<AccountRow>(new CommandDefinition(
+            $"SELECT {AccountColumns} FROM accounts WHERE id = @id", new { id }, cancellationToken: ct));
+        return row?.ToAccount();
+    }
+
+    public async Task<IReadOnlyList<Account>> ListAccountsAsync(string? afterName, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        var rows = await connection.QueryAsync<AccountRow>(new CommandDefinition(
+            $"SELECT {AccountColumns} FROM accounts WHERE @afterName IS NULL OR name > @afterName ORDER BY name LIMIT @limit",
+            new { afterName, limit }, cancellationToken: ct));
+        return rows.Select(r => r.ToAccount()).ToArray();
+    }
+
+    public async Task<Account?> CreateAccountAsync(string name, AccountLimits limits, IReadOnlyList<string> senderDomains, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var account = new Account($"acct_{Guid.CreateVersion7(now):N}", name, now, false, limits, senderDomains, null);
+        await using var connection = await db.OpenAsync(ct);
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO accounts (id, name, created_at, disabled, monthly_quota, per_hour, per_minute, sender_domains)
+                VALUES (@Id, @Name, @CreatedAt, 0, @MonthlyQuota, @PerHour, @PerMinute, @SenderDomains)
+                """, new
+            {
+                account.Id,
+                account.Name,
+                CreatedAt = now.ToUnixTimeMilliseconds(),
+                limits.MonthlyQuota,
+                limits.PerHour,
+                limits.PerMinute,
+                SenderDomains = JoinDomains(senderDomains),
+            }, cancellationToken: ct));
+        }
+        catch (SqliteException ex) when (ex.SqliteExtendedErrorCode == SqliteConstraintUnique)
+        {
+            return null;
+        }
         return account;
+    }
+
+    /// <summary>An account without limits or sender domains (tests and tooling); throws when the name is taken.</summary>
+    public async Task<Account> CreateAccountAsync(string name, CancellationToken ct) =>
+        await CreateAccountAsync(name, AccountLimits.Unlimited, [], ct) ?? throw new InvalidOperationException($"An account named '{name}' already exists.");
+
+    public async Task<AccountUpdate> UpdateAccountAsync(string id, AccountChanges changes, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var tx = connection.BeginTransaction();
+        var row = await connection.QuerySingleOrDefaultAsync<AccountRow>(new CommandDefinition(
+            $"SELECT {AccountColumns} FROM accounts WHERE id = @id", new { id }, tx, cancellationToken: ct));
+        if (row is null) return new AccountUpdate.NotFound();
+        var current = row.ToAccount();
+        var limits = new AccountLimits(
+            changes.MonthlyQuota.Or(current.Limits.MonthlyQuota),
+            changes.PerHour.Or(current.Limits.PerHour),
+            changes.PerMinute.Or(current.Limits.PerMinute));
+        var updated = current with
+        {
+            Name = changes.Name ?? current.Name,
+            Disabled = changes.Disabled ?? current.Disabled,
+            Limits = limits,
+            SenderDomains = changes.SenderDomains ?? current.SenderDomains,
+            UpdatedAt = clock.GetUtcNow(),
+        };
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE accounts SET name = @Name, disabled = @Disabled, monthly_quota = @MonthlyQuota, per_hour = @PerHour,
+                    per_minute = @PerMinute, sender_domains = @SenderDomains, updated_at = @UpdatedAt
+                WHERE id = @Id
+                """, new
+            {
+                updated.Id,
+                updated.Name,
+                Disabled = updated.Disabled ? 1 : 0,
+                limits.MonthlyQuota,
+                limits.PerHour,
+                limits.PerMinute,
+                SenderDomains = JoinDomains(updated.SenderDomains),
+                UpdatedAt = updated.UpdatedAt!.Value.ToUnixTimeMilliseconds(),
+            }, tx, cancellationToken: ct));
+        }
+        catch (SqliteException ex) when (ex.SqliteExtendedErrorCode == SqliteConstraintUnique)
+        {
+            return new AccountUpdate.NameTaken();
+        }
+        tx.Commit();
+        return new AccountUpdate.Updated(updated);
     }
 
     public async Task<string> AddKeyAsync(string accountId, string name, byte[] hash, IReadOnlyList<string> scopes, CancellationToken ct)
@@ -53,31 +151,62 @@ public sealed class SqliteAccountStore(SqliteDb db, TimeProvider clock) : IAccou
             : new StoredKey(row.Id, row.AccountId, row.Name, row.Hash, row.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries), row.RevokedAt is not null, row.Disabled != 0);
     }
 
-    public async Task<IReadOnlyList<KeySummary>> ListKeysAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<KeySummary>> ListKeysAsync(string? accountId, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        var rows = await connection.QueryAsync<KeyListRow>(new CommandDefinition("""
-            SELECT k.id AS Id, a.name AS AccountName, k.name AS Name, k.scopes AS Scopes, k.created_at AS CreatedAt, k.revoked_at AS RevokedAt
-            FROM api_keys k JOIN accounts a ON a.id = k.account_id ORDER BY a.name, k.created_at
-            """, cancellationToken: ct));
-        return rows.Select(r => new KeySummary(r.Id, r.AccountName, r.Name, r.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries),
-            DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt), r.RevokedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.RevokedAt.Value))).ToArray();
+        var rows = await connection.QueryAsync<KeyListRow>(new CommandDefinition($"""
+            SELECT {KeyListColumns}
+            FROM api_keys k JOIN accounts a ON a.id = k.account_id
+            WHERE @accountId IS NULL OR k.account_id = @accountId
+            ORDER BY a.name, k.created_at, k.id
+            """, new { accountId }, cancellationToken: ct));
+        return rows.Select(r => new KeySummary(r.Id, r.AccountId, r.AccountName, r.Name, r.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries),
+            FromMs(r.CreatedAt), r.LastUsedAt is null ? null : FromMs(r.LastUsedAt.Value), r.RevokedAt is null ? null : FromMs(r.RevokedAt.Value))).ToArray();
     }
 
-    public async Task<bool> RevokeKeyAsync(string id, CancellationToken ct)
+    public async Task<bool> RevokeKeyAsync(string? accountId, string id, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
         return await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL",
-            new { id, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
+            "UPDATE api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL AND (@accountId IS NULL OR account_id = @accountId)",
+            new { id, accountId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
     }
 
-    private sealed record AccountRow(string Id, string Name, long CreatedAt, long Disabled)
+    public async Task TouchKeyAsync(string id, CancellationToken ct)
     {
-        public Account ToAccount() => new(Id, Name, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt), Disabled != 0);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await db.OpenAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE api_keys SET last_used_at = @now WHERE id = @id AND (last_used_at IS NULL OR last_used_at <= @now - 60000)",
+            new { id, now }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyDictionary<LimitPeriod, long>> GetUsageAsync(string accountId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var usage = new Dictionary<LimitPeriod, long>();
+        await using var connection = await db.OpenAsync(ct);
+        foreach (var period in Enum.GetValues<LimitPeriod>())
+        {
+            usage[period] = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT used FROM account_usage WHERE account_id = @accountId AND period = @period AND window_start = @start",
+                new { accountId, period = period.ToDb(), start = period.WindowStart(now).ToUnixTimeMilliseconds() }, cancellationToken: ct)) ?? 0;
+        }
+        return usage;
+    }
+
+    private static string? JoinDomains(IReadOnlyList<string> domains) => domains.Count == 0 ? null : string.Join(',', domains);
+
+    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    private sealed record AccountRow(
+        string Id, string Name, long CreatedAt, long Disabled, long? MonthlyQuota, long? PerHour, long? PerMinute, string? SenderDomains, long? UpdatedAt)
+    {
+        public Account ToAccount() => new(Id, Name, FromMs(CreatedAt), Disabled != 0, new AccountLimits(MonthlyQuota, PerHour, PerMinute),
+            SenderDomains?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [], UpdatedAt is null ? null : FromMs(UpdatedAt.Value));
     }
 
     private sealed record KeyRow(string Id, string AccountId, string Name, byte[] Hash, string Scopes, long? RevokedAt, long Disabled);
 
-    private sealed record KeyListRow(string Id, string AccountName, string Name, string Scopes, long CreatedAt, long? RevokedAt);
+    private sealed record KeyListRow(string Id, string AccountId, string AccountName, string Name, string Scopes, long CreatedAt, long? LastUsedAt, long? RevokedAt);
 }

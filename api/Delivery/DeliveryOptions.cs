@@ -40,6 +40,20 @@ public sealed class DeliveryOptions
     /// <summary>Delays between attempts; the last one repeats. Each gets ±10% jitter.</summary>
     public List<TimeSpan> RetryDelays { get; set; } = [];
 
+    /// <summary>Send bounce notifications (RFC 3464) for messages submitted over HTTP too; SMTP submissions always get them.</summary>
+    public bool DsnForApi { get; set; }
+
+    /// <summary>Per destination domain: TLS policy, connection limit and message rate (e.g. <c>Delivery:Destinations:gmail.com:MessagesPerMinute=100</c>).</summary>
+    public Dictionary<string, DestinationOptions> Destinations { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Relay everything through one upstream instead of MX lookups (for networks that block port 25).</summary>
+    public SmartHostOptions SmartHost { get; set; } = new();
+
+    public DestinationOptions For(string domain) =>
+        Destinations.TryGetValue(domain, out var policy) ? policy : DefaultDestination;
+
+    private static readonly DestinationOptions DefaultDestination = new();
+
     /// <summary>At most this many MX hosts are tried per attempt, to bound attempt time against hostile zones.</summary>
     public int MaxMxHosts { get; set; } = 5;
 }

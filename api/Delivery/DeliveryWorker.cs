@@ -14,6 +14,7 @@ public sealed class DeliveryWorker(
     IQueueStore store,
     SmtpRelay relay,
     RetrySchedule retry,
+    DestinationThrottle throttle,
     QueueSignal signal,
     IOptions<DeliveryOptions> options,
     TimeProvider clock,
@@ -24,8 +25,11 @@ public sealed class DeliveryWorker(
     private const int MessagesPerConnection = 20;
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan LeaseSafetyMargin = TimeSpan.FromSeconds(30);
+    // Recipients for a destination that already has all the connections it may have wait this long
+    // in the queue, so a slow domain holds its own slots and never the others'.
+    private static readonly TimeSpan BusyDestinationDelay = TimeSpan.FromSeconds(2);
 
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _domainSlots = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, int> _domainJobs = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<long, byte> _interruptedLeases = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -52,8 +56,11 @@ public sealed class DeliveryWorker(
                     await signal.WaitAsync(settings.PollInterval, stoppingToken);
                     continue;
                 }
+                var started = 0;
                 foreach (var (domain, envelopes) in Plan(lease))
-                    jobs.Add(RunAsync(lease, domain, envelopes, work.Token));
+                    started += await DispatchAsync(lease, domain, envelopes, jobs, work.Token);
+                // Everything was throttled or its destination is busy: wait for a slot to free.
+                if (started == 0) await IdleAsync(jobs, settings.PollInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -62,7 +69,7 @@ public sealed class DeliveryWorker(
             catch (Exception ex)
             {
                 log.LogError(ex, "The sender could not read the queue; retrying");
-                await Task.Delay(settings.PollInterval, clock, CancellationToken.None);
+                await Task.Delay(settings.PollInterval, CancellationToken.None);
             }
         }
 
@@ -71,35 +78,62 @@ public sealed class DeliveryWorker(
             await store.ReleaseAsync(token, CancellationToken.None);   // must run although we are stopping
     }
 
+    private static async Task IdleAsync(List<Task> jobs, TimeSpan atMost, CancellationToken ct)
+    {
+        await Task.WhenAny(jobs.Where(j => !j.IsCompleted).Append(Task.Delay(atMost, ct)));
+        ct.ThrowIfCancellationRequested();
+    }
+
     private static IEnumerable<(string Domain, IReadOnlyList<Envelope> Envelopes)> Plan(Lease lease) =>
         lease.Recipients
             .Where(r => lease.Messages.ContainsKey(r.MessageId))
             .GroupBy(r => r.Domain, StringComparer.OrdinalIgnoreCase)
-            .SelectMany(domain => domain
+            .Select(domain => (domain.Key, (IReadOnlyList<Envelope>)domain
                 .GroupBy(r => r.MessageId)
                 .Select(m => new Envelope(lease.Messages[m.Key], m.ToArray()))
-                .Chunk(MessagesPerConnection)
-                .Select(chunk => (domain.Key, (IReadOnlyList<Envelope>)chunk)));
+                .ToArray()));
+
+    /// <summary>
+    /// Starts up to the destination's connection limit of jobs, each a chunk of messages sent over
+    /// one connection, within its message rate; what does not fit goes back to the queue without
+    /// an attempt. Returns how many jobs started.
+    /// </summary>
+    private async Task<int> DispatchAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, List<Task> jobs, CancellationToken ct)
+    {
+        var settings = options.Value;
+        var policy = settings.For(domain);
+        var limit = policy.Concurrency ?? settings.PerDomainConcurrency;
+        var (granted, nextSlot) = throttle.Take(domain, policy.MessagesPerMinute, envelopes.Count);
+        var started = 0;
+        var busy = new List<long>();
+        foreach (var chunk in envelopes.Take(granted).Chunk(MessagesPerConnection))
+        {
+            if (_domainJobs.AddOrUpdate(domain, 1, (_, n) => n + 1) > limit)
+            {
+                _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
+                busy.AddRange(chunk.SelectMany(e => e.Recipients).Select(r => r.Id));
+                continue;
+            }
+            jobs.Add(RunAsync(lease, domain, chunk, ct));
+            started++;
+        }
+        await store.PostponeAsync(lease.Token, busy, clock.GetUtcNow() + BusyDestinationDelay, CancellationToken.None);
+        var throttled = envelopes.Skip(granted).SelectMany(e => e.Recipients).Select(r => r.Id).ToArray();
+        await store.PostponeAsync(lease.Token, throttled, nextSlot, CancellationToken.None);
+        return started;
+    }
 
     private async Task RunAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, CancellationToken ct)
     {
-        var slots = _domainSlots.GetOrAdd(domain, _ => new SemaphoreSlim(options.Value.PerDomainConcurrency));
         try
         {
             await Task.Yield();
-            await slots.WaitAsync(ct);
-            try
-            {
-                // A job that waited past its lease must not send: the recipients may already be someone else's.
-                if (clock.GetUtcNow() > lease.Until - LeaseSafetyMargin) return;
-                var outcomes = await relay.DeliverAsync(domain, envelopes, ct);
-                // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
-                await store.RecordAsync(lease.Token, outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray(), CancellationToken.None);
-            }
-            finally
-            {
-                slots.Release();
-            }
+            // A job that started past its lease must not send: the recipients may already be someone else's.
+            if (clock.GetUtcNow() > lease.Until - LeaseSafetyMargin) return;
+            var outcomes = await relay.DeliverAsync(domain, envelopes, ct);
+            var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
+            // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
+            await store.RecordAsync(lease.Token, results, Notifications(lease, outcomes, results), CancellationToken.None);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -111,6 +145,24 @@ public sealed class DeliveryWorker(
             log.LogError(ex, "Delivery to {Domain} failed unexpectedly", domain);
             _interruptedLeases.TryAdd(lease.Token, 0);
         }
+        finally
+        {
+            _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
+        }
+    }
+
+    /// <summary>One bounce notification per message that has recipients failing for good in this batch.</summary>
+    private IReadOnlyList<NewMessage> Notifications(Lease lease, IReadOnlyList<RecipientOutcome> outcomes, IReadOnlyList<RecipientResult> results)
+    {
+        var settings = options.Value;
+        return outcomes.Zip(results)
+            .Where(p => p.Second.Status is RecipientStatus.Bounced or RecipientStatus.Failed)
+            .GroupBy(p => p.First.Recipient.MessageId)
+            .Where(g => BounceNotification.Wanted(lease.Messages[g.Key], settings.DsnForApi))
+            .Select(g => BounceNotification.Create(lease.Messages[g.Key],
+                g.Select(p => new BounceNotification.FailedRecipient(p.First.Recipient.Address, p.Second.Response, p.Second.Mx, true)).ToArray(),
+                settings.HeloName, clock))
+            .ToArray();
     }
 
     private RecipientResult ToResult(RecipientOutcome item, DateTimeOffset queuedAt)
@@ -122,9 +174,9 @@ public sealed class DeliveryWorker(
             case DeliveryOutcome.Delivered d:
                 return new RecipientResult(recipient.Id, message, RecipientStatus.Delivered, d.Tls is null ? d.Reply : $"{d.Reply} (TLS: {d.Tls})", d.Mx, null);
             case DeliveryOutcome.Bounced b:
-                return new RecipientResult(recipient.Id, message, RecipientStatus.Bounced, b.Reply, b.Mx, null);
+                return new RecipientResult(recipient.Id, message, RecipientStatus.Bounced, b.Reply, b.Mx, null, SmtpReplyCodes.IsBadAddress(b.Reply));
             case DeliveryOutcome.Failed f:
-                return new RecipientResult(recipient.Id, message, RecipientStatus.Failed, f.Reply, null, null);
+                return new RecipientResult(recipient.Id, message, RecipientStatus.Failed, f.Reply, null, null, SmtpReplyCodes.IsBadAddress(f.Reply));
             case DeliveryOutcome.Deferred d:
                 var now = clock.GetUtcNow();
                 return retry.Next(recipient.Attempts + 1, queuedAt, now, RetrySchedule.RandomJitter()) is { } next

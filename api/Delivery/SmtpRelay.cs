@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Net.Sockets;
 using MailKit;
 using MailKit.Net.Smtp;
@@ -20,7 +22,7 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
 {
     public async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(string domain, IReadOnlyList<Envelope> envelopes, CancellationToken ct)
     {
-        var route = await resolver.ResolveAsync(domain, ct);
+        var route = options.Value.SmartHost.Enabled ? await SmartHostRouteAsync(ct) : await resolver.ResolveAsync(domain, ct);
         if (route is MxRoute.NoMail noMail) return AllOf(envelopes, new Failed(noMail.Reason));
         if (route is MxRoute.TryLater later) return AllOf(envelopes, new Deferred(later.Reason, null));
 
@@ -31,7 +33,7 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
         {
             foreach (var envelope in envelopes)
             {
-                var result = await DeliverOneAsync(envelope, hosts, connection, ct);
+                var result = await DeliverOneAsync(domain, envelope, hosts, connection, ct);
                 connection = result.Connection;
                 outcomes.AddRange(result.Outcomes);
             }
@@ -44,7 +46,7 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
     }
 
     private async Task<(Connection? Connection, IReadOnlyList<RecipientOutcome> Outcomes)> DeliverOneAsync(
-        Envelope envelope, IReadOnlyList<MxHost> hosts, Connection? connection, CancellationToken ct)
+        string domain, Envelope envelope, IReadOnlyList<MxHost> hosts, Connection? connection, CancellationToken ct)
     {
         var lastFailure = "4.4.1 No MX host could be reached";
         string? lastMx = null;
@@ -57,7 +59,7 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
                 connection = null;
                 try
                 {
-                    connection = await ConnectAsync(host, address, ct);
+                    connection = await ConnectAsync(host, address, domain, ct);
                 }
                 catch (Exception ex) when (IsTransportFailure(ex, ct))
                 {
@@ -92,25 +94,33 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
         using (var raw = new MemoryStream(envelope.Message.Raw, writable: false))
             message = await MimeMessage.LoadAsync(raw, ct);
 
-        var recipients = envelope.Recipients.Select(r => new MailboxAddress("", r.Address)).ToArray();
-        var sender = new MailboxAddress("", envelope.Message.EnvelopeFrom);
+        // RFC 6531 §3.2: a message that needs SMTPUTF8 must not be sent to a server without it.
+        var utf8 = client.Capabilities.HasFlag(SmtpCapabilities.UTF8);
+        if (!utf8 && NeedsSmtpUtf8(envelope))
+        {
+            var refusal = $"550 5.6.7 {mx} does not support SMTPUTF8, which this message's addresses or headers need (RFC 6531)";
+            return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, new Bounced(refusal, mx))).ToArray());
+        }
+        string Sent(Queue.LeasedRecipient r) => utf8 ? r.Address : AsciiDomain(r.Address);
+        var recipients = envelope.Recipients.Select(r => new MailboxAddress("", Sent(r))).ToArray();
+        var sender = new MailboxAddress("", utf8 ? envelope.Message.EnvelopeFrom : AsciiDomain(envelope.Message.EnvelopeFrom));
         try
         {
             var reply = await client.SendAsync(message, sender, recipients, ct);
-            return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, client.Refused.TryGetValue(r.Address, out var refused)
+            return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, client.Refused.TryGetValue(Sent(r), out var refused)
                 ? ForRecipientReply(refused, mx)
                 : new Delivered(Format(250, reply), mx, connection.Tls))).ToArray());
         }
-        catch (SmtpCommandException ex) when (ex.ErrorCode == SmtpErrorCode.MessageNotAccepted && envelope.Recipients.All(r => client.Refused.ContainsKey(r.Address)))
+        catch (SmtpCommandException ex) when (ex.ErrorCode == SmtpErrorCode.MessageNotAccepted && envelope.Recipients.All(r => client.Refused.ContainsKey(Sent(r))))
         {
             // MailKit's synthetic 554 after every RCPT was refused: the real replies were recorded.
-            return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, ForRecipientReply(client.Refused[r.Address], mx))).ToArray());
+            return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, ForRecipientReply(client.Refused[Sent(r)], mx))).ToArray());
         }
         catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500)
         {
             // MAIL FROM or the end of DATA refused for good: bounce everyone not already refused on their own.
             var reply = Format((int)ex.StatusCode, ex.Message);
-            return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, client.Refused.TryGetValue(r.Address, out var refused)
+            return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, client.Refused.TryGetValue(Sent(r), out var refused)
                 ? ForRecipientReply(refused, mx)
                 : new Bounced(reply, mx))).ToArray());
         }
@@ -126,6 +136,22 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
         }
     }
 
+    private static bool NeedsSmtpUtf8(Envelope envelope)
+    {
+        static bool LocalPartIsAscii(string address) => Ascii.IsValid(address.AsSpan(0, Math.Max(0, address.LastIndexOf('@'))));
+        if (!LocalPartIsAscii(envelope.Message.EnvelopeFrom) || envelope.Recipients.Any(r => !LocalPartIsAscii(r.Address))) return true;
+        var raw = envelope.Message.Raw.AsSpan();
+        var headerEnd = raw.IndexOf("\r\n\r\n"u8);
+        return !Ascii.IsValid(headerEnd < 0 ? raw : raw[..headerEnd]);
+    }
+
+    /// <summary>The address with its domain in A-labels (punycode), for servers without SMTPUTF8.</summary>
+    private static string AsciiDomain(string address)
+    {
+        var at = address.LastIndexOf('@');
+        return at < 0 || Ascii.IsValid(address) ? address : address[..(at + 1)] + new IdnMapping().GetAscii(address[(at + 1)..]);
+    }
+
     private static DeliveryOutcome ForRecipientReply(SmtpResponse reply, string mx)
     {
         var text = Format((int)reply.StatusCode, reply.Response);
@@ -138,45 +164,88 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
         };
     }
 
-    private async Task<Connection> ConnectAsync(MxHost host, IPAddress address, CancellationToken ct)
+    private async Task<Connection> ConnectAsync(MxHost host, IPAddress address, string domain, CancellationToken ct)
     {
         var settings = options.Value;
+        if (settings.SmartHost.Enabled)
+        {
+            var smart = settings.SmartHost;
+            var mode = smart.Tls switch
+            {
+                SmartHostTls.Implicit => SecureSocketOptions.SslOnConnect,
+                SmartHostTls.None => SecureSocketOptions.None,
+                _ => SecureSocketOptions.StartTls,
+            };
+            var connection = await OpenAsync(host, address, smart.Port, mode, verifyCertificate: !smart.AcceptAnyCertificate, ct);
+            if (!string.IsNullOrEmpty(smart.Username))
+            {
+                try
+                {
+                    await connection.Client.AuthenticateAsync(smart.Username, smart.Password ?? "", ct);
+                }
+                catch
+                {
+                    await connection.CloseAsync();
+                    throw;
+                }
+            }
+            return connection;
+        }
+
+        if (settings.For(domain).Tls == TlsPolicy.Require)
+            return await OpenAsync(host, address, settings.Port, SecureSocketOptions.StartTls, verifyCertificate: false, ct);
         try
         {
-            return await ConnectAsync(host, address, SecureSocketOptions.StartTlsWhenAvailable, ct);
+            return await OpenAsync(host, address, settings.Port, SecureSocketOptions.StartTlsWhenAvailable, verifyCertificate: false, ct);
         }
         catch (Exception ex) when (ex is SslHandshakeException or System.Security.Authentication.AuthenticationException && !ct.IsCancellationRequested)
         {
             // Opportunistic TLS (Postfix's "may"): a failed handshake falls back to plaintext.
             log.LogInformation("TLS with {Host} failed ({Reason}); retrying in plaintext", host.Name, ex.Message);
-            return await ConnectAsync(host, address, SecureSocketOptions.None, ct);
+            return await OpenAsync(host, address, settings.Port, SecureSocketOptions.None, verifyCertificate: false, ct);
         }
+    }
 
-        async Task<Connection> ConnectAsync(MxHost host, IPAddress address, SecureSocketOptions tls, CancellationToken ct)
+    private async Task<Connection> OpenAsync(MxHost host, IPAddress address, int port, SecureSocketOptions tls, bool verifyCertificate, CancellationToken ct)
+    {
+        var settings = options.Value;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(settings.ConnectTimeout);
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var client = new RecordingSmtpClient
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(settings.ConnectTimeout);
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            var client = new RecordingSmtpClient
-            {
-                LocalDomain = settings.HeloName,
-                Timeout = (int)settings.CommandTimeout.TotalMilliseconds,
-                // Opportunistic TLS encrypts against passive listeners; like Postfix's "may" it does not authenticate the peer.
-                ServerCertificateValidationCallback = (_, _, _, _) => true,
-                CheckCertificateRevocation = false,
-            };
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(address, settings.Port), timeout.Token);
-                await client.ConnectAsync(socket, host.Name, settings.Port, tls, timeout.Token);
-                return new Connection(client, host, address);
-            }
-            catch
-            {
-                client.Dispose();
-                socket.Dispose();
-                throw;
-            }
+            LocalDomain = settings.HeloName,
+            Timeout = (int)settings.CommandTimeout.TotalMilliseconds,
+            CheckCertificateRevocation = false,
+        };
+        // MX delivery encrypts against passive listeners but, like Postfix's "may" and "encrypt",
+        // does not authenticate the peer; a smart host's certificate is checked.
+        if (!verifyCertificate) client.ServerCertificateValidationCallback = (_, _, _, _) => true;
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token);
+            await client.ConnectAsync(socket, host.Name, port, tls, timeout.Token);
+            return new Connection(client, host, address);
+        }
+        catch
+        {
+            client.Dispose();
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private async Task<MxRoute> SmartHostRouteAsync(CancellationToken ct)
+    {
+        var name = options.Value.SmartHost.Host!;
+        if (IPAddress.TryParse(name, out var literal)) return new MxRoute.Hosts([new MxHost(name, 0, [literal])]);
+        try
+        {
+            return new MxRoute.Hosts([new MxHost(name, 0, await Dns.GetHostAddressesAsync(name, ct))]);
+        }
+        catch (SocketException ex)
+        {
+            return new MxRoute.TryLater($"4.4.3 The smart host {name} could not be resolved: {ex.SocketErrorCode}");
         }
     }
 
@@ -193,7 +262,8 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
     {
         OperationCanceledException => !ct.IsCancellationRequested,   // our own connect/command timeout
         SocketException or IOException or TimeoutException or SmtpProtocolException or SslHandshakeException
-            or System.Security.Authentication.AuthenticationException or ServiceNotConnectedException or SmtpCommandException => true,
+            or System.Security.Authentication.AuthenticationException or MailKit.Security.AuthenticationException
+            or ServiceNotConnectedException or SmtpCommandException or NotSupportedException => true,
         _ => false,
     };
 
@@ -203,6 +273,8 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
         SocketException socket => $"4.4.1 Connection to {host} failed: {socket.SocketErrorCode}",
         OperationCanceledException or TimeoutException => $"4.4.2 Connection to {host} timed out",
         SslHandshakeException => $"4.7.5 TLS handshake with {host} failed",
+        NotSupportedException => $"4.7.4 TLS is required but {host} does not offer STARTTLS",
+        MailKit.Security.AuthenticationException => $"4.7.0 Authentication with {host} failed: {ex.Message}",
         _ => $"4.4.2 Connection to {host} lost: {ex.Message}",
     };
 

@@ -1,5 +1,7 @@
+using EmailApi.Accounts;
 using EmailApi.Messages;
 using EmailApi.Sending;
+using EmailApi.Suppressions;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace EmailApi.Hosting;
@@ -23,7 +25,13 @@ public static class HttpPipeline
             app.UseSwaggerUI(o => o.DocumentTitle = "EmailApi");
             app.MapGroup("/v1")
                 .MapSendMessage()
-                .MapGetMessage();
+                .MapSendBatch()
+                .MapSendRaw()
+                .MapGetMessage()
+                .MapListMessages()
+                .MapCancelMessage()
+                .MapAccounts()
+                .MapSuppressions();
         }
         return app;
     }

@@ -28,19 +28,24 @@ public static class ServiceRegistration
         services.Configure<DeliveryOptions>(configuration.GetSection(DeliveryOptions.Section));
         services.Configure<SendingOptions>(configuration.GetSection(SendingOptions.Section));
         services.Configure<BootstrapOptions>(configuration.GetSection(BootstrapOptions.Section));
+        services.Configure<AccountsOptions>(configuration.GetSection(AccountsOptions.Section));
 
         // Storage and queue: one SQLite file for now; the PostgreSQL engine plugs in behind the same interfaces.
         services.AddSingleton<SqliteDb>();
         services.AddSingleton<SqliteMigrations>();
         services.AddSingleton<IQueueStore, SqliteQueueStore>();
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
+        services.AddSingleton<IMessageLog, SqliteMessageLog>();
         services.AddSingleton<QueueSignal>();
         services.AddSingleton<QueueWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueWriter>());
 
         services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<AccountDirectory>();
         services.AddSingleton<AccountBootstrapper>();
         services.AddSingleton<SubmissionService>();
+        services.AddSingleton<DkimSigning>();
+        services.Configure<DkimOptions>(configuration.GetSection(DkimOptions.Section));
         services.AddSingleton<MessageComposer>();
         services.AddSingleton<SendMessageValidator>();
         ValidatorOptions.Global.LanguageManager.Enabled = false;
@@ -51,6 +56,7 @@ public static class ServiceRegistration
             services.AddSingleton<MxResolver>();
             services.AddSingleton<SmtpRelay>();
             services.AddSingleton<RetrySchedule>();
+            services.AddSingleton<DestinationThrottle>();
             services.AddHostedService<DeliveryWorker>();
         }
 

@@ -6,19 +6,38 @@ namespace EmailApi.Queue;
 /// </summary>
 public interface IQueueStore
 {
-    /// <summary>Stores the messages, one recipient row and one <c>queued</c> event per recipient, in one transaction.</summary>
-    Task EnqueueAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct);
+    /// <summary>
+    /// Stores the messages of every request, one recipient row and one <c>queued</c> event per
+    /// recipient, in one transaction. Each message is first counted against its account's limits and
+    /// each request's idempotency key claimed (see <see cref="SqliteAdmission"/>); a refused message
+    /// is left out without failing the others.
+    /// </summary>
+    Task<IReadOnlyList<EnqueueOutcome>> EnqueueAsync(IReadOnlyList<EnqueueRequest> requests, CancellationToken ct);
 
     /// <summary>Hands up to <paramref name="limit"/> due recipients (due retry, or an expired lease) to the caller.</summary>
     Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct);
 
-    /// <summary>Records attempt results, each with its event; results whose lease was lost are skipped.</summary>
-    Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, CancellationToken ct);
+    /// <summary>
+    /// Records attempt results, each with its event, adds hard-bounced addresses to the account's
+    /// suppression list and enqueues the bounce notifications, all in one transaction. Results whose
+    /// lease was lost are skipped.
+    /// </summary>
+    Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct);
 
     /// <summary>Makes the still-leased recipients of a lease due again at once (graceful shutdown).</summary>
     Task ReleaseAsync(long leaseToken, CancellationToken ct);
 
+    /// <summary>Gives leased recipients back without an attempt, due again at <paramref name="dueAt"/> (throttling, a busy destination).</summary>
+    Task PostponeAsync(long leaseToken, IReadOnlyList<long> recipientIds, DateTimeOffset dueAt, CancellationToken ct);
+
     Task<MessageView?> FindMessageAsync(string accountId, MessageId id, CancellationToken ct);
 
     Task<bool> PingAsync(CancellationToken ct);
+
+    Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(string accountId, string? after, int limit, CancellationToken ct);
+
+    /// <summary>Adds or replaces an entry; returns false when the address was already suppressed.</summary>
+    Task<bool> AddSuppressionAsync(string accountId, string address, string reason, CancellationToken ct);
+
+    Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct);
 }

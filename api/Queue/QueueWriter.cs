@@ -26,9 +26,17 @@ public sealed class QueueWriter : BackgroundService
     }
 
     /// <summary>Completes once the messages are durable; throws when they could not be stored.</summary>
-    public Task WriteAsync(IReadOnlyList<NewMessage> messages, CancellationToken ct)
+    public async Task<IReadOnlyList<EnqueueResult>> WriteAsync(IReadOnlyList<NewMessage> messages, CancellationToken ct) =>
+        await WriteAsync(new EnqueueRequest(messages), ct) switch
+        {
+            EnqueueOutcome.Done done => done.Results,
+            var other => throw new InvalidOperationException($"Unexpected enqueue outcome {other}."),
+        };
+
+    /// <summary>Completes once the request's transaction has committed, with what it did to each message; throws when it could not be stored.</summary>
+    public Task<EnqueueOutcome> WriteAsync(EnqueueRequest request, CancellationToken ct)
     {
-        var pending = new Pending(messages, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(request, new TaskCompletionSource<EnqueueOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_pending.Writer.TryWrite(pending))
             throw new QueueUnavailableException("The queue is shutting down.");
         // The caller may stop waiting, but the write itself is not cancelled: once a batch is
@@ -40,31 +48,33 @@ public sealed class QueueWriter : BackgroundService
     {
         var reader = _pending.Reader;
         var batch = new List<Pending>();
-        var messages = new List<NewMessage>();
+        var requests = new List<EnqueueRequest>();
         // Keep draining after stop was requested until the channel is empty: an accepted request
         // that is already waiting must get its answer.
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             batch.Clear();
-            messages.Clear();
+            requests.Clear();
             long bytes = 0;
-            while (messages.Count < MaxBatchMessages && bytes < MaxBatchBytes && reader.TryRead(out var item))
+            var count = 0;
+            while (count < MaxBatchMessages && bytes < MaxBatchBytes && reader.TryRead(out var item))
             {
                 batch.Add(item);
-                messages.AddRange(item.Messages);
-                bytes += item.Messages.Sum(m => (long)m.Raw.Length);
+                requests.Add(item.Request);
+                count += item.Request.Messages.Count;
+                bytes += item.Request.Messages.Sum(m => (long)m.Raw.Length);
             }
 
             try
             {
                 // Not cancelled by shutdown: a batch that started must finish, or its waiters hang.
-                await _store.EnqueueAsync(messages, CancellationToken.None);
-                foreach (var item in batch) item.Done.TrySetResult();
+                var outcomes = await _store.EnqueueAsync(requests, CancellationToken.None);
+                for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(outcomes[i]);
                 _signal.Notify();
             }
             catch (Exception ex)
             {
-                _log.LogError(ex, "Could not store a batch of {Count} messages", messages.Count);
+                _log.LogError(ex, "Could not store a batch of {Count} messages", count);
                 foreach (var item in batch) item.Done.TrySetException(new QueueUnavailableException("The queue could not store the message.", ex));
             }
 
@@ -78,5 +88,5 @@ public sealed class QueueWriter : BackgroundService
         await base.StopAsync(cancellationToken);
     }
 
-    private sealed record Pending(IReadOnlyList<NewMessage> Messages, TaskCompletionSource Done);
+    private sealed record Pending(EnqueueRequest Request, TaskCompletionSource<EnqueueOutcome> Done);
 }

@@ -7,4 +7,5 @@ public sealed record RecipientResult(
     RecipientStatus Status,
     string Response,
     string? Mx,
-    DateTimeOffset? NextAttemptAt);
+    DateTimeOffset? NextAttemptAt,
+    bool Suppress = false);

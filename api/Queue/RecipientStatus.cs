@@ -14,6 +14,9 @@ public enum RecipientStatus
     Bounced,
     Failed,
     Suppressed,
+
+    /// <summary>Withdrawn by the account before any attempt (<c>DELETE /v1/messages/{id}</c>, usually a scheduled send).</summary>
+    Cancelled,
 }
 
 public static class RecipientStatusNames
@@ -27,6 +30,7 @@ public static class RecipientStatusNames
         RecipientStatus.Bounced => "bounced",
         RecipientStatus.Failed => "failed",
         RecipientStatus.Suppressed => "suppressed",
+        RecipientStatus.Cancelled => "cancelled",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
     };
 
@@ -39,9 +43,10 @@ public static class RecipientStatusNames
         "bounced" => RecipientStatus.Bounced,
         "failed" => RecipientStatus.Failed,
         "suppressed" => RecipientStatus.Suppressed,
+        "cancelled" => RecipientStatus.Cancelled,
         _ => throw new InvalidDataException($"Unknown recipient status '{text}'."),
     };
 
     public static bool IsFinal(this RecipientStatus status) =>
-        status is RecipientStatus.Delivered or RecipientStatus.Bounced or RecipientStatus.Failed or RecipientStatus.Suppressed;
+        status is RecipientStatus.Delivered or RecipientStatus.Bounced or RecipientStatus.Failed or RecipientStatus.Suppressed or RecipientStatus.Cancelled;
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using EmailApi.Storage;
+using Microsoft.Data.Sqlite;
 
 namespace EmailApi.Queue;
 
@@ -12,14 +13,21 @@ namespace EmailApi.Queue;
 public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueStore
 {
     private const string InsertMessage = """
-        INSERT INTO messages (id, account_id, source, envelope_from, header_from, subject, tags, metadata, size, raw, created_at)
-        VALUES (@Id, @AccountId, @Source, @EnvelopeFrom, @HeaderFrom, @Subject, @Tags, @Metadata, @Size, @Raw, @CreatedAt)
+        INSERT INTO messages (id, account_id, source, envelope_from, header_from, subject, tags, metadata, size, raw, created_at, send_at)
+        VALUES (@Id, @AccountId, @Source, @EnvelopeFrom, @HeaderFrom, @Subject, @Tags, @Metadata, @Size, @Raw, @CreatedAt, @SendAt)
         """;
 
+    private const string InsertTag = "INSERT OR IGNORE INTO message_tags (account_id, tag, message_id) VALUES (@AccountId, @Tag, @MessageId)";
+
+    // A recipient on the account's suppression list is recorded as suppressed and never leased.
     private const string InsertRecipient = """
-        INSERT INTO recipients (message_id, address, domain, status, attempts, next_attempt_at, updated_at)
-        VALUES (@MessageId, @Address, @Domain, 'queued', 0, @Now, @Now);
-        INSERT INTO events (message_id, recipient_id, type, created_at) VALUES (@MessageId, last_insert_rowid(), 'queued', @Now);
+        INSERT INTO recipients (message_id, account_id, address, domain, status, attempts, next_attempt_at, updated_at)
+        VALUES (@MessageId, @AccountId, @Address, @Domain,
+                CASE WHEN EXISTS (SELECT 1 FROM suppressions WHERE account_id = @AccountId AND address = @Address) THEN 'suppressed' ELSE 'queued' END,
+                0, @DueAt, @Now);
+        INSERT INTO events (message_id, recipient_id, type, detail, created_at)
+        SELECT @MessageId, id, status, CASE status WHEN 'suppressed' THEN 'The address is on the suppression list' END, @Now
+        FROM recipients WHERE id = last_insert_rowid();
         """;
 
     // Due recipients first (retry time reached), then those whose sender's lease ran out: a sender
@@ -40,15 +48,61 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         WHERE id = @RecipientId AND lease_token = @Token AND status = 'sending'
         """;
 
+    private const string SuppressRecipient = """
+        INSERT OR IGNORE INTO suppressions (account_id, address, reason, source, created_at)
+        SELECT m.account_id, r.address, @Response, 'bounce', @Now FROM recipients r JOIN messages m ON m.id = r.message_id WHERE r.id = @RecipientId
+        """;
+
     private const string InsertEvent = """
         INSERT INTO events (message_id, recipient_id, type, detail, mx, created_at) VALUES (@MessageId, @RecipientId, @Type, @Response, @Mx, @Now)
         """;
 
-    public async Task EnqueueAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
+    public async Task<IReadOnlyList<EnqueueOutcome>> EnqueueAsync(IReadOnlyList<EnqueueRequest> requests, CancellationToken ct)
     {
+        var now = clock.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var outcomes = new EnqueueOutcome[requests.Count];
         await using var connection = await db.OpenAsync(ct);
         await using var tx = connection.BeginTransaction();
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            // The key is claimed before anything is counted: a retry of a stored request is
+            // answered from the key and costs no quota.
+            if (request.Claim is { } claim)
+            {
+                if (await SqliteAdmission.ClaimAsync(connection, tx, claim, nowMs, ct) is { } duplicate)
+                {
+                    outcomes[i] = duplicate;
+                    continue;
+                }
+                tx.Save("request");
+            }
+
+            var results = new EnqueueResult[request.Messages.Count];
+            var stored = new List<NewMessage>(request.Messages.Count);
+            for (var m = 0; m < results.Length; m++)
+            {
+                results[m] = await SqliteAdmission.CountAsync(connection, tx, request.Messages[m], now, ct);
+                if (results[m] is EnqueueResult.Stored) stored.Add(request.Messages[m]);
+            }
+            await InsertAsync(connection, tx, stored, nowMs, ct);
+
+            if (request.Claim is { } kept)
+            {
+                // A request refused as a whole leaves no trace, so that its retry can succeed later.
+                if (stored.Count == 0) tx.Rollback("request");
+                else await SqliteAdmission.RememberAsync(connection, tx, kept, kept.Respond(results), ct);
+                tx.Release("request");
+            }
+            outcomes[i] = new EnqueueOutcome.Done(results);
+        }
+        tx.Commit();
+        return outcomes;
+    }
+
+    private static async Task InsertAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyList<NewMessage> batch, long now, CancellationToken ct)
+    {
         foreach (var message in batch)
         {
             var id = message.Id.ToString();
@@ -65,14 +119,18 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
                 Size = message.Raw.LongLength,
                 message.Raw,
                 CreatedAt = message.CreatedAt.ToUnixTimeMilliseconds(),
+                SendAt = message.SendAt?.ToUnixTimeMilliseconds(),
             }, tx, cancellationToken: ct));
+            // A scheduled message's recipients are simply not due before its time.
+            var dueAt = message.SendAt is { } sendAt ? Math.Max(now, sendAt.ToUnixTimeMilliseconds()) : now;
             foreach (var address in message.Recipients)
             {
                 await connection.ExecuteAsync(new CommandDefinition(InsertRecipient,
-                    new { MessageId = id, Address = address, Domain = DomainOf(address), Now = now }, tx, cancellationToken: ct));
+                    new { MessageId = id, message.AccountId, Address = address, Domain = DomainOf(address), DueAt = dueAt, Now = now }, tx, cancellationToken: ct));
             }
+            foreach (var tag in message.Tags.Distinct(StringComparer.Ordinal))
+                await connection.ExecuteAsync(new CommandDefinition(InsertTag, new { message.AccountId, Tag = tag, MessageId = id }, tx, cancellationToken: ct));
         }
-        tx.Commit();
     }
 
     public async Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct)
@@ -106,12 +164,13 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
                     DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt))));
     }
 
-    public async Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, CancellationToken ct)
+    public async Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct)
     {
         if (results.Count == 0) return;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await db.OpenAsync(ct);
         await using var tx = connection.BeginTransaction();
+        var recorded = 0;
         foreach (var result in results)
         {
             var args = new
@@ -126,10 +185,15 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
                 Token = leaseToken,
                 Now = now,
             };
-            var changed = await connection.ExecuteAsync(new CommandDefinition(Record, args, tx, cancellationToken: ct));
-            if (changed == 1)
-                await connection.ExecuteAsync(new CommandDefinition(InsertEvent, args, tx, cancellationToken: ct));
+            if (await connection.ExecuteAsync(new CommandDefinition(Record, args, tx, cancellationToken: ct)) != 1) continue;
+            recorded++;
+            await connection.ExecuteAsync(new CommandDefinition(InsertEvent, args, tx, cancellationToken: ct));
+            if (result.Suppress)
+                await connection.ExecuteAsync(new CommandDefinition(SuppressRecipient, args, tx, cancellationToken: ct));
         }
+        // Bounce notifications commit with the bounces they report, and only when this lease still held.
+        if (recorded > 0 && notifications.Count > 0)
+            await InsertAsync(connection, tx, notifications, now, ct);
         tx.Commit();
     }
 
@@ -141,6 +205,17 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
                 next_attempt_at = @Now, lease_until = NULL, lease_token = NULL, updated_at = @Now
             WHERE lease_token = @Token AND status = 'sending'
             """, new { Token = leaseToken, Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct));
+    }
+
+    public async Task PostponeAsync(long leaseToken, IReadOnlyList<long> recipientIds, DateTimeOffset dueAt, CancellationToken ct)
+    {
+        if (recipientIds.Count == 0) return;
+        await using var connection = await db.OpenAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
+                next_attempt_at = @Due, lease_until = NULL, lease_token = NULL, updated_at = @Now
+            WHERE id IN @Ids AND lease_token = @Token AND status = 'sending'
+            """, new { Ids = recipientIds, Token = leaseToken, Due = dueAt.ToUnixTimeMilliseconds(), Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct));
     }
 
     public async Task<MessageView?> FindMessageAsync(string accountId, MessageId id, CancellationToken ct)
@@ -188,9 +263,43 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM schema_version", cancellationToken: ct)) > 0;
     }
 
+    public async Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(string accountId, string? after, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        var rows = await connection.QueryAsync<SuppressionRow>(new CommandDefinition("""
+            SELECT address AS Address, reason AS Reason, source AS Source, created_at AS CreatedAt FROM suppressions
+            WHERE account_id = @accountId AND (@after IS NULL OR address > @after) ORDER BY address LIMIT @limit
+            """, new { accountId, after, limit }, cancellationToken: ct));
+        return rows.Select(r => new Suppression(r.Address, r.Reason, r.Source, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToArray();
+    }
+
+    public async Task<bool> AddSuppressionAsync(string accountId, string address, string reason, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@accountId, @address, @reason, 'manual', @now)
+            ON CONFLICT (account_id, address) DO NOTHING
+            """, new { accountId, address, reason, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
+    }
+
+    public async Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM suppressions WHERE account_id = @accountId AND address = @address",
+            new { accountId, address }, cancellationToken: ct)) == 1;
+    }
+
     internal static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..].ToLowerInvariant();
 
-    private static MessageSource ParseSource(string text) => text == "smtp" ? MessageSource.Smtp : MessageSource.Api;
+    private static MessageSource ParseSource(string text) => text switch
+    {
+        "smtp" => MessageSource.Smtp,
+        "dsn" => MessageSource.Dsn,
+        _ => MessageSource.Api,
+    };
+
+    private sealed record SuppressionRow(string Address, string Reason, string Source, long CreatedAt);
 
     private sealed record LeasedRow(long Id, string MessageId, string Address, string Domain, long Attempts);
 

@@ -5,6 +5,8 @@ using System.Text.Json.Serialization;
 using EmailApi.Accounts;
 using EmailApi.Queue;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 
 namespace EmailApi.Sending;
 
@@ -24,73 +26,80 @@ public static class SendMessageEndpoint
         v1.MapPost("/send", HandleAsync)
             .WithName("SendMessage")
             .WithSummary("Queue a message for delivery")
-            .WithDescription("Builds the MIME message, stores it durably and answers 202 once it is committed. Delivery happens in the background; follow it at the Location returned.")
+            .WithDescription("Builds the MIME message, stores it durably and answers 202 once it is committed. Delivery happens in the background " +
+                "(at 'sendAt' when given, up to 30 days ahead); follow it at the Location returned. With an Idempotency-Key header, a retry of the " +
+                "same request within 24 hours returns the original answer without a second message.")
             .WithTags("Sending")
             .Accepts<SendMessageRequest>("application/json")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireAuthorization(Scopes.Send);
         return v1;
     }
 
-    internal static async Task<Results<Accepted<SendMessageResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
+    internal static async Task<Results<Accepted<SendMessageResponse>, ContentHttpResult, ValidationProblem, ProblemHttpResult>> HandleAsync(
         HttpRequest http, ClaimsPrincipal user, SendMessageValidator validator, MessageComposer composer,
-        SubmissionService submissions, TimeProvider clock, CancellationToken ct)
+        SubmissionService submissions, IOptions<JsonOptions> json, TimeProvider clock, CancellationToken ct)
     {
         if (!http.HasJsonContentType())
             return TypedResults.Problem("Send the message as JSON with 'Content-Type: application/json'.", statusCode: StatusCodes.Status415UnsupportedMediaType);
+        if (IdempotencyKeys.TryRead(http, out var key) is { } badKey) return TypedResults.Problem(badKey);
 
-        SendMessageRequest? request;
+        byte[] body;
         try
         {
-            request = await JsonSerializer.DeserializeAsync<SendMessageRequest>(http.Body, RequestJson, ct);
-        }
-        catch (JsonException ex)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [FieldOf(ex.Path)] = [Describe(ex)] },
-                title: "The request body is not valid JSON for a message.");
+            body = await SendRequests.ReadBodyAsync(http, ct);
         }
         catch (BadHttpRequestException ex)
         {
             return TypedResults.Problem(ex.Message, statusCode: ex.StatusCode);
         }
-        if (request is null)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["The body must be a JSON object."] });
-
+        var parsed = SendRequests.Parse(body);
+        if (parsed.Errors is { } errors) return TypedResults.ValidationProblem(errors, title: parsed.Title);
+        var request = parsed.Request!;
         var validation = await validator.ValidateAsync(request, ct);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
-        var id = MessageId.New(clock);
-        var raw = composer.Compose(id, request);
-        var recipients = request.To.OrEmpty().Concat(request.Cc.OrEmpty()).Concat(request.Bcc.OrEmpty()).Select(a => a.Email).ToArray();
-        var submission = new Submission(id, user.AccountId(), MessageSource.Api, request.From!.Email, recipients, raw,
-            request.From.ToString(), request.Subject, request.Tags ?? [], request.Metadata);
+        var submission = SendRequests.ToSubmission(request, user.AccountId(), composer, clock);
+        if (key is null)
+            return Answer(await submissions.SubmitAsync(submission, ct), http.HttpContext.Response, clock);
 
-        return await submissions.SubmitAsync(submission, ct) switch
+        var idempotency = new IdempotencyRequest(key, IdempotencyKeys.Hash(http, body), answers => answers[0] switch
         {
-            Submitted.Accepted accepted => TypedResults.Accepted($"/v1/messages/{accepted.Id}",
-                new SendMessageResponse(accepted.Id.ToString(), "queued", accepted.Recipients.Select(r => new RecipientState(r, "queued")).ToArray())),
-            Submitted.Rejected { Kind: RejectionKind.TooLarge } rejected =>
-                TypedResults.Problem(rejected.PublicReason, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Message too large"),
-            Submitted.Rejected rejected => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["to"] = [rejected.PublicReason] }),
-            Submitted.Unavailable unavailable => TypedResults.Problem(unavailable.PublicReason, statusCode: StatusCodes.Status503ServiceUnavailable),
+            Submitted.Accepted accepted => new StoredResponse(StatusCodes.Status202Accepted, Location(accepted),
+                JsonSerializer.Serialize(Response(accepted), json.Value.SerializerOptions)),
+            var other => throw new UnreachableException(other.ToString()),
+        });
+        return await submissions.SubmitManyAsync([submission], idempotency, ct) switch
+        {
+            BatchSubmitted.Completed completed => Answer(completed.Items[0], http.HttpContext.Response, clock),
+            BatchSubmitted.Replayed replayed => IdempotencyKeys.Replay(http.HttpContext.Response, replayed.Response),
+            BatchSubmitted.KeyReused => IdempotencyKeys.Reused(),
+            BatchSubmitted.Unavailable unavailable => TypedResults.Problem(unavailable.PublicReason, statusCode: StatusCodes.Status503ServiceUnavailable),
             var other => throw new UnreachableException(other.ToString()),
         };
     }
 
-    private static string FieldOf(string? path) =>
-        string.IsNullOrEmpty(path) || path == "$" ? "$" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
-
-    private static string Describe(JsonException ex) => ex switch
+    internal static Results<Accepted<SendMessageResponse>, ContentHttpResult, ValidationProblem, ProblemHttpResult> Answer(
+        Submitted submitted, HttpResponse response, TimeProvider clock) => submitted switch
     {
-        { InnerException: InvalidOperationException or FormatException } => "This field has the wrong type.",
-        _ when ex.Message.Contains("could not be mapped", StringComparison.Ordinal) => "Unknown field.",
-        _ when ex.Message.Contains("could not be converted", StringComparison.Ordinal) => "This field has the wrong type.",
-        _ => ex.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0],
+        Submitted.Accepted accepted => TypedResults.Accepted(Location(accepted), Response(accepted)),
+        Submitted.Rejected { Kind: RejectionKind.NoRecipients or RejectionKind.TooManyRecipients } rejected =>
+            TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["to"] = [rejected.PublicReason] }),
+        Submitted.Rejected rejected => SubmissionProblems.Result(rejected, response, clock),
+        Submitted.Unavailable unavailable => TypedResults.Problem(unavailable.PublicReason, statusCode: StatusCodes.Status503ServiceUnavailable),
+        var other => throw new UnreachableException(other.ToString()),
     };
+
+    internal static string Location(Submitted.Accepted accepted) => $"/v1/messages/{accepted.Id}";
+
+    internal static SendMessageResponse Response(Submitted.Accepted accepted) =>
+        new(accepted.Id.ToString(), "queued", accepted.Recipients.Select(r => new RecipientState(r, "queued")).ToArray());
 }
 
 public sealed record SendMessageRequest(
@@ -105,7 +114,8 @@ public sealed record SendMessageRequest(
     Dictionary<string, string>? Headers,
     List<AttachmentInput>? Attachments,
     List<string>? Tags,
-    Dictionary<string, string>? Metadata);
+    Dictionary<string, string>? Metadata,
+    DateTimeOffset? SendAt = null);
 
 public sealed record AttachmentInput(string? Filename, string? Content, string? ContentType, string? ContentId);
 

@@ -16,9 +16,14 @@ public sealed class SendMessageValidator : AbstractValidator<SendMessageRequest>
         "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "Content-ID", "DKIM-Signature",
     };
 
-    public SendMessageValidator(IOptions<SendingOptions> options)
+    public static readonly TimeSpan MaxSchedule = TimeSpan.FromDays(30);
+
+    public SendMessageValidator(IOptions<SendingOptions> options, TimeProvider clock)
     {
         var maxRecipients = options.Value.MaxRecipients;
+
+        RuleFor(r => r.SendAt).Must(t => t <= clock.GetUtcNow() + MaxSchedule).When(r => r.SendAt is not null)
+            .WithMessage($"'sendAt' must be at most {MaxSchedule.TotalDays:0} days ahead.").OverridePropertyName("sendAt");
 
         RuleFor(r => r.From).NotNull().WithMessage("'from' is required.").OverridePropertyName("from");
         RuleFor(r => r.From!.Email).Must(AddressRules.IsValid).When(r => r.From is not null)

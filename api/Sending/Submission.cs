@@ -2,7 +2,10 @@ using EmailApi.Queue;
 
 namespace EmailApi.Sending;
 
-/// <summary>What either door (HTTP or SMTP) hands over: the envelope, the raw MIME and what the log shows.</summary>
+/// <summary>
+/// What either door (HTTP or SMTP) hands over: the envelope, the raw MIME and what the log shows;
+/// <paramref name="SendAt"/> holds delivery back until then (scheduled send).
+/// </summary>
 public sealed record Submission(
     MessageId Id,
     string AccountId,
@@ -13,7 +16,8 @@ public sealed record Submission(
     string? HeaderFrom,
     string? Subject,
     IReadOnlyList<string> Tags,
-    IReadOnlyDictionary<string, string>? Metadata);
+    IReadOnlyDictionary<string, string>? Metadata,
+    DateTimeOffset? SendAt = null);
 
 /// <summary>The answer to a submission. Each door maps it to its own words (HTTP status, SMTP reply).</summary>
 public abstract record Submitted
@@ -23,8 +27,12 @@ public abstract record Submitted
     /// <summary>Durable: the message and its recipients are committed.</summary>
     public sealed record Accepted(MessageId Id, IReadOnlyList<string> Recipients) : Submitted;
 
-    /// <summary>Refused for good; the reason can be shown to the client.</summary>
-    public sealed record Rejected(RejectionKind Kind, string PublicReason) : Submitted;
+    /// <summary>
+    /// Refused; the reason can be shown to the client. Refused for good, except
+    /// <see cref="RejectionKind.QuotaExceeded"/> and <see cref="RejectionKind.RateLimited"/>, which
+    /// pass once <see cref="ExceededLimit.ResetsAt"/> has come (HTTP 429, SMTP 4.7.1 / 4.7.0).
+    /// </summary>
+    public sealed record Rejected(RejectionKind Kind, string PublicReason, ExceededLimit? Limit = null) : Submitted;
 
     /// <summary>Our own trouble (database, shutdown): the client should retry later.</summary>
     public sealed record Unavailable(string PublicReason) : Submitted;
@@ -35,4 +43,16 @@ public enum RejectionKind
     TooLarge,
     NoRecipients,
     TooManyRecipients,
+
+    /// <summary>The account's monthly quota has no room for these recipients (HTTP 429, SMTP 451 4.7.1).</summary>
+    QuotaExceeded,
+
+    /// <summary>The account's per-minute or per-hour rate has no room for these recipients (HTTP 429, SMTP 451 4.7.0).</summary>
+    RateLimited,
+
+    /// <summary>The From or envelope sender is outside the account's sender domains (HTTP 403, SMTP 550 5.7.1).</summary>
+    SenderDomainNotAllowed,
+
+    /// <summary>The account is disabled (HTTP 403, SMTP 550 5.7.1 / AUTH refused).</summary>
+    AccountDisabled,
 }

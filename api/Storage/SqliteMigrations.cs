@@ -82,6 +82,85 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
             PRIMARY KEY (account_id, address)
         );
         """,
+        // 3: account limits and sender domains, usage counters, idempotency keys, scheduled sends,
+        //    message-log indexes (recipients carry their account; tags get their own table) and webhooks.
+        //    Accounts that existed before keep no quota: an upgrade must not start refusing mail.
+        """
+        ALTER TABLE accounts ADD COLUMN monthly_quota INTEGER;
+        ALTER TABLE accounts ADD COLUMN per_minute INTEGER;
+        ALTER TABLE accounts ADD COLUMN per_hour INTEGER;
+        ALTER TABLE accounts ADD COLUMN sender_domains TEXT;
+        ALTER TABLE accounts ADD COLUMN updated_at INTEGER;
+        CREATE TABLE account_usage (
+            account_id   TEXT NOT NULL REFERENCES accounts(id),
+            period       TEXT NOT NULL,
+            window_start INTEGER NOT NULL,
+            used         INTEGER NOT NULL,
+            PRIMARY KEY (account_id, period, window_start)
+        );
+        CREATE TABLE idempotency_keys (
+            account_id   TEXT NOT NULL REFERENCES accounts(id),
+            key          TEXT NOT NULL,
+            request_hash BLOB NOT NULL,
+            status_code  INTEGER,
+            location     TEXT,
+            response     TEXT,
+            created_at   INTEGER NOT NULL,
+            expires_at   INTEGER NOT NULL,
+            PRIMARY KEY (account_id, key)
+        );
+        CREATE INDEX ix_idempotency_expires ON idempotency_keys(expires_at);
+        ALTER TABLE messages ADD COLUMN send_at INTEGER;
+        CREATE INDEX ix_messages_account_id ON messages(account_id, id);
+        CREATE INDEX ix_messages_account_source ON messages(account_id, source, id);
+        CREATE INDEX ix_messages_body_age ON messages(created_at) WHERE raw IS NOT NULL;
+        ALTER TABLE recipients ADD COLUMN account_id TEXT;
+        UPDATE recipients SET account_id = (SELECT m.account_id FROM messages m WHERE m.id = recipients.message_id);
+        CREATE INDEX ix_recipients_account_status ON recipients(account_id, status, message_id);
+        CREATE INDEX ix_recipients_account_address ON recipients(account_id, address COLLATE NOCASE, message_id);
+        CREATE TABLE message_tags (
+            account_id TEXT NOT NULL,
+            tag        TEXT NOT NULL,
+            message_id TEXT NOT NULL REFERENCES messages(id),
+            PRIMARY KEY (account_id, tag, message_id)
+        );
+        CREATE INDEX ix_message_tags_message ON message_tags(message_id);
+        INSERT OR IGNORE INTO message_tags (account_id, tag, message_id)
+        SELECT m.account_id, j.value, m.id FROM messages m, json_each(m.tags) j WHERE m.tags IS NOT NULL;
+        CREATE TABLE webhooks (
+            id            TEXT PRIMARY KEY,
+            account_id    TEXT NOT NULL REFERENCES accounts(id),
+            url           TEXT NOT NULL,
+            events        TEXT NOT NULL,
+            secret        TEXT NOT NULL,
+            created_at    INTEGER NOT NULL,
+            failing_since INTEGER,
+            disabled_at   INTEGER,
+            deleted_at    INTEGER
+        );
+        CREATE INDEX ix_webhooks_account ON webhooks(account_id);
+        CREATE TABLE webhook_deliveries (
+            id              INTEGER PRIMARY KEY,
+            webhook_id      TEXT NOT NULL REFERENCES webhooks(id),
+            event_id        INTEGER NOT NULL,
+            message_id      TEXT NOT NULL,
+            status          TEXT NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            lease_until     INTEGER,
+            last_error      TEXT,
+            created_at      INTEGER NOT NULL,
+            updated_at      INTEGER NOT NULL
+        );
+        CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+        CREATE INDEX ix_webhook_deliveries_order ON webhook_deliveries(webhook_id, message_id, id) WHERE status = 'pending';
+        CREATE INDEX ix_webhook_deliveries_age ON webhook_deliveries(created_at);
+        CREATE TABLE webhook_cursor (
+            id            INTEGER PRIMARY KEY CHECK (id = 1),
+            last_event_id INTEGER NOT NULL
+        );
+        INSERT INTO webhook_cursor (id, last_event_id) SELECT 1, COALESCE(MAX(id), 0) FROM events;
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

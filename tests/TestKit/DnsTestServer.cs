@@ -54,7 +54,8 @@ public sealed class DnsTestServer : IDisposable
 
     public DnsTestServer Txt(string name, string text)
     {
-        Add(name, new TxtRecord(DomainName.Parse(name), 0, text));
+        // A TXT character-string holds at most 255 bytes (RFC 1035 §3.3.14): long values such as DKIM keys are split.
+        Add(name, new TxtRecord(DomainName.Parse(name), 0, text.Chunk(255).Select(c => new string(c))));
         return this;
     }
 

@@ -54,6 +54,13 @@ public sealed class FakeSmtpServer : IAsyncDisposable
 
     public bool OfferSmtpUtf8 { get; set; } = true;
 
+    /// <summary>When set, AUTH PLAIN/LOGIN is offered and these are the only credentials accepted.</summary>
+    public (string User, string Password)? Credentials { get; set; }
+
+    /// <summary>The user names that authenticated successfully, in order.</summary>
+    public IReadOnlyCollection<string> Authenticated => _authenticated.ToArray();
+    private readonly ConcurrentQueue<string> _authenticated = new();
+
     public IReadOnlyCollection<ReceivedMessage> Messages => _messages.ToArray();
     public IReadOnlyCollection<string> Transcript => _transcript.ToArray();
     public int ConnectionCount => _connections;
@@ -116,6 +123,14 @@ public sealed class FakeSmtpServer : IAsyncDisposable
             await stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\r\n"), ct);
         }
 
+        async Task<string> AskAsync(string prompt)
+        {
+            await Say(prompt);
+            var answer = await reader.ReadLineAsync(ct) ?? "";
+            _transcript.Enqueue("C: " + answer);
+            return answer;
+        }
+
         await Say(Greeting);
         if (!Greeting.StartsWith('2')) return;
         var secure = false;
@@ -132,7 +147,32 @@ public sealed class FakeSmtpServer : IAsyncDisposable
                     var lines = new List<string> { "fake.test", "PIPELINING", "8BITMIME", "SIZE 52428800", "ENHANCEDSTATUSCODES" };
                     if (OfferSmtpUtf8) lines.Add("SMTPUTF8");
                     if ((OfferStartTls || BreakTls) && !secure) lines.Add("STARTTLS");
+                    if (Credentials is not null) lines.Add("AUTH PLAIN LOGIN");
                     for (var i = 0; i < lines.Count; i++) await Say($"250{(i == lines.Count - 1 ? ' ' : '-')}{lines[i]}");
+                    break;
+                case "AUTH":
+                    var parts = argument.Split(' ', 2);
+                    string? user = null, password = null;
+                    if (parts[0].Equals("PLAIN", StringComparison.OrdinalIgnoreCase))
+                    {
+                        var payload = parts.Length > 1 ? parts[1] : await AskAsync("334 ");
+                        var fields = Encoding.UTF8.GetString(Convert.FromBase64String(payload)).Split('\0');
+                        (user, password) = fields.Length == 3 ? (fields[1], fields[2]) : (null, null);
+                    }
+                    else if (parts[0].Equals("LOGIN", StringComparison.OrdinalIgnoreCase))
+                    {
+                        user = Encoding.UTF8.GetString(Convert.FromBase64String(await AskAsync("334 VXNlcm5hbWU6")));
+                        password = Encoding.UTF8.GetString(Convert.FromBase64String(await AskAsync("334 UGFzc3dvcmQ6")));
+                    }
+                    if (Credentials is { } expected && user == expected.User && password == expected.Password)
+                    {
+                        _authenticated.Enqueue(user!);
+                        await Say("235 2.7.0 Authentication successful");
+                    }
+                    else
+                    {
+                        await Say("535 5.7.8 Authentication credentials invalid");
+                    }
                     break;
                 case "HELO":
                     await Say("250 fake.test");

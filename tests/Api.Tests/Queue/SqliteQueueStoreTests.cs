@@ -19,7 +19,7 @@ public sealed class SqliteQueueStoreTests : IDisposable
         var db = new SqliteDb(Options.Create(new StorageOptions { Sqlite = { Path = Path.Combine(_dir, "q.db") } }));
         new SqliteMigrations(db, _clock, NullLogger<SqliteMigrations>.Instance).Apply();
         _store = new SqliteQueueStore(db, _clock);
-        _account = new EmailApi.Accounts.SqliteAccountStore(db, _clock).CreateAccountAsync("a", CancellationToken.None).Result.Id;
+        _account = new EmailApi.Accounts.SqliteAccountStore(db, _clock).CreateAccountAsync("a", EmailApi.Accounts.AccountLimits.Unlimited, [], CancellationToken.None).Result!.Id;
     }
 
     public void Dispose()
@@ -70,8 +70,8 @@ public sealed class SqliteQueueStoreTests : IDisposable
         var second = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var id = first.Recipients.Single().Id;
 
-        await _store.RecordAsync(first.Token, [new RecipientResult(id, message.Id, RecipientStatus.Bounced, "550 late", "mx", null)], CancellationToken.None);
-        await _store.RecordAsync(second.Token, [new RecipientResult(id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], CancellationToken.None);
+        await _store.RecordAsync(first.Token, [new RecipientResult(id, message.Id, RecipientStatus.Bounced, "550 late", "mx", null)], [], CancellationToken.None);
+        await _store.RecordAsync(second.Token, [new RecipientResult(id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [], CancellationToken.None);
 
         var view = await _store.FindMessageAsync(_account, message.Id, CancellationToken.None);
         var recipient = Assert.Single(view!.Recipients);
@@ -88,7 +88,7 @@ public sealed class SqliteQueueStoreTests : IDisposable
         var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var next = _clock.GetUtcNow().AddMinutes(1);
 
-        await _store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Deferred, "451 later", "mx", next)], CancellationToken.None);
+        await _store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Deferred, "451 later", "mx", next)], [], CancellationToken.None);
 
         Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
         _clock.Advance(TimeSpan.FromMinutes(1));

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using EmailApi.Accounts;
+using EmailApi.Delivery;
+using EmailApi.Queue;
+using Microsoft.AspNetCore.Http.HttpResults;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
+using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Mvc;
+using MimeKit;
+
+namespace EmailApi.Sending;
+
+public static class SendRawEndpoint
+{
+    public const string ContentType = "message/rfc822";
+
+    public static RouteGroupBuilder MapSendRaw(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/send/raw", HandleAsync)
+            .WithName("SendRawMessage")
+            .WithSummary("Queue a message the client built itself (message/rfc822)")
+            .WithDescription("The body is the complete MIME message; it is relayed unchanged, except that line endings become CRLF, a Message-ID and " +
+                "Date are added when missing, and Bcc headers are removed. The envelope comes from the query: 'from' (default: the From header) " +
+                "and 'to', repeated (default: the To, Cc and Bcc headers). Optional: 'tag' (repeated), 'sendAt'.")
+            .WithTags("Sending")
+            .Accepts<byte[]>(ContentType)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .RequireAuthorization(Scopes.Send);
+        return v1;
+    }
+
+    internal static async Task<Results<Accepted<SendMessageResponse>, ContentHttpResult, ValidationProblem, ProblemHttpResult>> HandleAsync(
+        HttpRequest http, ClaimsPrincipal user, [FromQuery] string? from, [FromQuery] string[]? to, [FromQuery] string[]? tag, [FromQuery] DateTimeOffset? sendAt,
+        SubmissionService submissions, IOptions<SendingOptions> sending, IOptions<DeliveryOptions> delivery, IOptions<JsonOptions> json,
+        TimeProvider clock, CancellationToken ct)
+    {
+        if (!string.Equals(http.ContentType?.Split(';')[0].Trim(), ContentType, StringComparison.OrdinalIgnoreCase))
+            return TypedResults.Problem($"Send the message with 'Content-Type: {ContentType}'.", statusCode: StatusCodes.Status415UnsupportedMediaType);
+        if (IdempotencyKeys.TryRead(http, out var key) is { } badKey) return TypedResults.Problem(badKey);
+
+        byte[] body;
+        try
+        {
+            body = await SendRequests.ReadBodyAsync(http, ct);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: ex.StatusCode);
+        }
+        if (body.LongLength > sending.Value.MaxMessageBytes)
+            return TypedResults.Problem($"The message is {body.LongLength} bytes; the limit is {sending.Value.MaxMessageBytes}.",
+                statusCode: StatusCodes.Status413PayloadTooLarge, title: "Message too large");
+
+        MimeMessage message;
+        try
+        {
+            message = await MimeMessage.LoadAsync(new MemoryStream(body), ct);
+        }
+        catch (FormatException)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["The body is not a MIME message."] });
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        var envelopeFrom = from?.Trim() ?? message.From.Mailboxes.FirstOrDefault()?.Address;
+        if (envelopeFrom is null) errors["from"] = ["Give 'from' in the query or a From header."];
+        else if (!AddressRules.IsValid(envelopeFrom)) errors["from"] = [$"'{envelopeFrom}' is not a valid email address."];
+        if (message.From.Count == 0) errors["From"] = ["The message needs a From header (RFC 5322 §3.6)."];
+        var recipients = to is { Length: > 0 }
+            ? to.Select(t => t.Trim()).ToArray()
+            : message.To.Mailboxes.Concat(message.Cc.Mailboxes).Concat(message.Bcc.Mailboxes).Select(m => m.Address).ToArray();
+        if (recipients.Length == 0) errors["to"] = ["Give 'to' in the query or To, Cc or Bcc headers."];
+        var badRecipients = recipients.Where(r => !AddressRules.IsValid(r)).Select(r => $"'{r}' is not a valid email address.").ToArray();
+        if (badRecipients.Length > 0) errors["to"] = badRecipients;
+        var tags = tag ?? [];
+        if (tags.Length > 20 || tags.Any(t => t is not { Length: > 0 and <= 128 } || t.IndexOfAny(['\r', '\n']) >= 0))
+            errors["tag"] = ["At most 20 tags of 1 to 128 characters without line breaks."];
+        if (sendAt > clock.GetUtcNow() + SendMessageValidator.MaxSchedule)
+            errors["sendAt"] = [$"'sendAt' must be at most {SendMessageValidator.MaxSchedule.TotalDays:0} days ahead."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var id = MessageId.New(clock);
+        var raw = Prepare(body, message, id, delivery.Value.HeloName, clock);
+        var submission = new Submission(id, user.AccountId(), MessageSource.Api, envelopeFrom!, recipients, raw,
+            message.From.ToString(), message.Subject, tags, null, sendAt);
+
+        if (key is null)
+            return SendMessageEndpoint.Answer(await submissions.SubmitAsync(submission, ct), http.HttpContext.Response, clock);
+        var idempotency = new IdempotencyRequest(key, IdempotencyKeys.Hash(http, body), answers => answers[0] switch
+        {
+            Submitted.Accepted accepted => new StoredResponse(StatusCodes.Status202Accepted, SendMessageEndpoint.Location(accepted),
+                JsonSerializer.Serialize(SendMessageEndpoint.Response(accepted), json.Value.SerializerOptions)),
+            var other => throw new UnreachableException(other.ToString()),
+        });
+        return await submissions.SubmitManyAsync([submission], idempotency, ct) switch
+        {
+            BatchSubmitted.Completed completed => SendMessageEndpoint.Answer(completed.Items[0], http.HttpContext.Response, clock),
+            BatchSubmitted.Replayed replayed => IdempotencyKeys.Replay(http.HttpContext.Response, replayed.Response),
+            BatchSubmitted.KeyReused => IdempotencyKeys.Reused(),
+            BatchSubmitted.Unavailable unavailable => TypedResults.Problem(unavailable.PublicReason, statusCode: StatusCodes.Status503ServiceUnavailable),
+            var other => throw new UnreachableException(other.ToString()),
+        };
+    }
+
+    /// <summary>
+    /// The client's bytes with CRLF line endings (RFC 5322 §2.1) and the headers a relay must add
+    /// (Message-ID, Date) prepended when missing. Bcc must not travel (RFC 5322 §3.6.3); only when
+    /// it is present is the message rewritten by MimeKit.
+    /// </summary>
+    internal static byte[] Prepare(byte[] body, MimeMessage message, MessageId id, string heloName, TimeProvider clock)
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        byte[] content;
+        if (message.Headers.Contains(HeaderId.Bcc))
+        {
+            message.Headers.RemoveAll(HeaderId.Bcc);
+            using var rewritten = new MemoryStream();
+            message.WriteTo(format, rewritten);
+            content = rewritten.ToArray();
+        }
+        else content = ToCrlf(body);
+
+        var prefix = new StringBuilder();
+        if (string.IsNullOrEmpty(message.MessageId)) prefix.Append($"Message-ID: <{id}@{heloName}>\r\n");
+        if (!message.Headers.Contains(HeaderId.Date)) prefix.Append($"Date: {MimeKit.Utils.DateUtils.FormatDate(clock.GetUtcNow())}\r\n");
+        return prefix.Length == 0 ? content : [.. Encoding.ASCII.GetBytes(prefix.ToString()), .. content];
+    }
+
+    private static byte[] ToCrlf(byte[] body)
+    {
+        var lone = 0;
+        for (var i = 0; i < body.Length; i++)
+            if ((body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) || (body[i] == '\r' && (i + 1 == body.Length || body[i + 1] != '\n'))) lone++;
+        if (lone == 0) return body;
+        var output = new List<byte>(body.Length + lone);
+        for (var i = 0; i < body.Length; i++)
+        {
+            if (body[i] == '\r')
+            {
+                output.Add((byte)'\r');
+                output.Add((byte)'\n');
+                if (i + 1 < body.Length && body[i + 1] == '\n') i++;
+            }
+            else if (body[i] == '\n')
+            {
+                output.Add((byte)'\r');
+                output.Add((byte)'\n');
+            }
+            else output.Add(body[i]);
+        }
+        return [.. output];
+    }
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using EmailApi.Queue;
+
+namespace EmailApi.Sending;
+
+/// <summary>Reading a JSON message request (alone or as a batch item) and turning it into a <see cref="Submission"/>.</summary>
+internal static class SendRequests
+{
+    public static async Task<byte[]> ReadBodyAsync(HttpRequest http, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        await http.Body.CopyToAsync(buffer, ct);
+        return buffer.ToArray();
+    }
+
+    public static ParsedRequest Parse(byte[] body)
+    {
+        try
+        {
+            var request = JsonSerializer.Deserialize<SendMessageRequest>(body, SendMessageEndpoint.RequestJson);
+            return request is null ? ParsedRequest.Invalid("$", "The body must be a JSON object.", null) : new ParsedRequest(request, null, null);
+        }
+        catch (JsonException ex)
+        {
+            return ParsedRequest.Invalid(FieldOf(ex.Path), Describe(ex), "The request body is not valid JSON for a message.");
+        }
+    }
+
+    public static ParsedRequest Parse(JsonElement item)
+    {
+        try
+        {
+            var request = item.Deserialize<SendMessageRequest>(SendMessageEndpoint.RequestJson);
+            return request is null ? ParsedRequest.Invalid("$", "Each message must be a JSON object.", null) : new ParsedRequest(request, null, null);
+        }
+        catch (JsonException ex)
+        {
+            return ParsedRequest.Invalid(FieldOf(ex.Path), Describe(ex), "The message is not valid JSON for a message.");
+        }
+    }
+
+    public static Submission ToSubmission(SendMessageRequest request, string accountId, MessageComposer composer, TimeProvider clock)
+    {
+        var id = MessageId.New(clock);
+        var raw = composer.Compose(id, request);
+        var recipients = request.To.OrEmpty().Concat(request.Cc.OrEmpty()).Concat(request.Bcc.OrEmpty()).Select(a => a.Email).ToArray();
+        return new Submission(id, accountId, MessageSource.Api, request.From!.Email, recipients, raw,
+            request.From.ToString(), request.Subject, request.Tags ?? [], request.Metadata, request.SendAt);
+    }
+
+    private static string FieldOf(string? path) =>
+        string.IsNullOrEmpty(path) || path == "$" ? "$" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+
+    private static string Describe(JsonException ex) => ex switch
+    {
+        { InnerException: InvalidOperationException or FormatException } => "This field has the wrong type.",
+        _ when ex.Message.Contains("could not be mapped", StringComparison.Ordinal) => "Unknown field.",
+        _ when ex.Message.Contains("could not be converted", StringComparison.Ordinal) => "This field has the wrong type.",
+        _ => ex.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0],
+    };
+}
