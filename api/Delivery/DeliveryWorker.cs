@@ -24,6 +24,7 @@ public sealed class DeliveryWorker(
     // connections, up to the per-domain limit.
     private const int MessagesPerConnection = 20;
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(3);
+    // A job does not start sending this close to its lease's end (at most a quarter of the lease).
     private static readonly TimeSpan LeaseSafetyMargin = TimeSpan.FromSeconds(30);
     // Recipients for a destination that already has all the connections it may have wait this long
     // in the queue, so a slow domain holds its own slots and never the others'.
@@ -38,6 +39,15 @@ public sealed class DeliveryWorker(
         using var work = new CancellationTokenSource();
         await using var stopping = stoppingToken.Register(() => work.CancelAfter(ShutdownGrace));
         var jobs = new List<Task>();
+        var safetyMargin = TimeSpan.FromTicks(Math.Min(LeaseSafetyMargin.Ticks, settings.LeaseDuration.Ticks / 4));
+        try
+        {
+            await store.RecoverAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
 
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -58,7 +68,7 @@ public sealed class DeliveryWorker(
                 }
                 var started = 0;
                 foreach (var (domain, envelopes) in Plan(lease))
-                    started += await DispatchAsync(lease, domain, envelopes, jobs, work.Token);
+                    started += await DispatchAsync(lease, domain, envelopes, jobs, safetyMargin, work.Token);
                 // Everything was throttled or its destination is busy: wait for a slot to free.
                 if (started == 0) await IdleAsync(jobs, settings.PollInterval, stoppingToken);
             }
@@ -98,7 +108,7 @@ public sealed class DeliveryWorker(
     /// one connection, within its message rate; what does not fit goes back to the queue without
     /// an attempt. Returns how many jobs started.
     /// </summary>
-    private async Task<int> DispatchAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, List<Task> jobs, CancellationToken ct)
+    private async Task<int> DispatchAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, List<Task> jobs, TimeSpan safetyMargin, CancellationToken ct)
     {
         var settings = options.Value;
         var policy = settings.For(domain);
@@ -114,7 +124,7 @@ public sealed class DeliveryWorker(
                 busy.AddRange(chunk.SelectMany(e => e.Recipients).Select(r => r.Id));
                 continue;
             }
-            jobs.Add(RunAsync(lease, domain, chunk, ct));
+            jobs.Add(RunAsync(lease, domain, chunk, safetyMargin, ct));
             started++;
         }
         await store.PostponeAsync(lease.Token, busy, clock.GetUtcNow() + BusyDestinationDelay, CancellationToken.None);
@@ -123,13 +133,13 @@ public sealed class DeliveryWorker(
         return started;
     }
 
-    private async Task RunAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, CancellationToken ct)
+    private async Task RunAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, TimeSpan safetyMargin, CancellationToken ct)
     {
         try
         {
             await Task.Yield();
             // A job that started past its lease must not send: the recipients may already be someone else's.
-            if (clock.GetUtcNow() > lease.Until - LeaseSafetyMargin) return;
+            if (clock.GetUtcNow() > lease.Until - safetyMargin) return;
             var outcomes = await relay.DeliverAsync(domain, envelopes, ct);
             var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
             // The remote hosts have answered; this write must survive shutdown, or we resend on restart.

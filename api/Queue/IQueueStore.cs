@@ -24,6 +24,13 @@ public interface IQueueStore
     /// </summary>
     Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct);
 
+    /// <summary>
+    /// Called once when a sender starts. Where only one process can use the queue (SQLite), leases
+    /// still held are a crashed predecessor's and are released at once; a shared engine leaves them
+    /// to expire, since other nodes may hold them.
+    /// </summary>
+    Task RecoverAsync(CancellationToken ct);
+
     /// <summary>Makes the still-leased recipients of a lease due again at once (graceful shutdown).</summary>
     Task ReleaseAsync(long leaseToken, CancellationToken ct);
 

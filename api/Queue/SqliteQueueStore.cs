@@ -71,12 +71,13 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
             // answered from the key and costs no quota.
             if (request.Claim is { } claim)
             {
+                tx.Save("request");
                 if (await SqliteAdmission.ClaimAsync(connection, tx, claim, nowMs, ct) is { } duplicate)
                 {
+                    tx.Release("request");
                     outcomes[i] = duplicate;
                     continue;
                 }
-                tx.Save("request");
             }
 
             var results = new EnqueueResult[request.Messages.Count];
@@ -205,6 +206,16 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
                 next_attempt_at = @Now, lease_until = NULL, lease_token = NULL, updated_at = @Now
             WHERE lease_token = @Token AND status = 'sending'
             """, new { Token = leaseToken, Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct));
+    }
+
+    public async Task RecoverAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
+                next_attempt_at = @Now, lease_until = NULL, lease_token = NULL, updated_at = @Now
+            WHERE status = 'sending'
+            """, new { Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct));
     }
 
     public async Task PostponeAsync(long leaseToken, IReadOnlyList<long> recipientIds, DateTimeOffset dueAt, CancellationToken ct)

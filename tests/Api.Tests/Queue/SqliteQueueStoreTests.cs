@@ -108,6 +108,18 @@ public sealed class SqliteQueueStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Recover_AfterACrash_MakesLeasedRecipientsDueAtOnce()
+    {
+        await _store.EnqueueAsync([Message("a@one.test")], CancellationToken.None);
+        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(10), CancellationToken.None);
+        Assert.Single(lease.Recipients);
+
+        await _store.RecoverAsync(CancellationToken.None);
+
+        Assert.Single((await _store.LeaseAsync(10, TimeSpan.FromMinutes(10), CancellationToken.None)).Recipients);
+    }
+
+    [Fact]
     public async Task Lease_RespectsLimit()
     {
         await _store.EnqueueAsync(Enumerable.Range(0, 30).Select(i => Message($"r{i}@one.test")).ToArray(), CancellationToken.None);
