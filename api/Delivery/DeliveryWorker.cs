@@ -16,6 +16,7 @@ public sealed class DeliveryWorker(
     RetrySchedule retry,
     DestinationThrottle throttle,
     QueueSignal signal,
+    Hosting.RelayMetrics metrics,
     IOptions<DeliveryOptions> options,
     TimeProvider clock,
     ILogger<DeliveryWorker> log) : BackgroundService
@@ -144,6 +145,7 @@ public sealed class DeliveryWorker(
             var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
             // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
             await store.RecordAsync(lease.Token, results, Notifications(lease, outcomes, results), CancellationToken.None);
+            foreach (var result in results) metrics.Outcome(result.Status);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -18,6 +18,7 @@ public static class HttpPipeline
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapMetrics();
 
         if (app.Services.GetRequiredService<Roles>().Api)
         {

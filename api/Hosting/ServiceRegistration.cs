@@ -20,6 +20,7 @@ public static class ServiceRegistration
         var configuration = builder.Configuration;
         var roles = Roles.From(configuration);
         services.AddSingleton(roles);
+        services.AddSingleton<RelayMetrics>();
         services.AddSingleton(TimeProvider.System);
         // Graceful stop: the sender gives running transactions a few seconds, then releases its leases.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));

@@ -41,6 +41,9 @@ public interface IQueueStore
 
     Task<bool> PingAsync(CancellationToken ct);
 
+    /// <summary>How many recipients are queued, deferred and sending (for the metrics endpoint).</summary>
+    Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(CancellationToken ct);
+
     Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(string accountId, string? after, int limit, CancellationToken ct);
 
     /// <summary>Adds or replaces an entry; returns false when the address was already suppressed.</summary>

@@ -16,12 +16,14 @@ public sealed class QueueWriter : BackgroundService
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IQueueStore _store;
     private readonly QueueSignal _signal;
+    private readonly Hosting.RelayMetrics _metrics;
     private readonly ILogger<QueueWriter> _log;
 
-    public QueueWriter(IQueueStore store, QueueSignal signal, ILogger<QueueWriter> log)
+    public QueueWriter(IQueueStore store, QueueSignal signal, Hosting.RelayMetrics metrics, ILogger<QueueWriter> log)
     {
         _store = store;
         _signal = signal;
+        _metrics = metrics;
         _log = log;
     }
 
@@ -71,6 +73,7 @@ public sealed class QueueWriter : BackgroundService
                 var outcomes = await _store.EnqueueAsync(requests, CancellationToken.None);
                 for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(outcomes[i]);
                 _signal.Notify();
+                Count(requests, outcomes);
             }
             catch (Exception ex)
             {
@@ -79,6 +82,17 @@ public sealed class QueueWriter : BackgroundService
             }
 
             if (stoppingToken.IsCancellationRequested && !reader.TryPeek(out _)) break;
+        }
+    }
+
+    private void Count(List<EnqueueRequest> requests, IReadOnlyList<EnqueueOutcome> outcomes)
+    {
+        for (var i = 0; i < requests.Count; i++)
+        {
+            if (outcomes[i] is not EnqueueOutcome.Done done) continue;
+            for (var m = 0; m < done.Results.Count; m++)
+                if (done.Results[m] is EnqueueResult.Stored)
+                    _metrics.Accepted(requests[i].Messages[m].Source, requests[i].Messages[m].Recipients.Count);
         }
     }
 

@@ -268,6 +268,18 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
             events.Select(e => new EventView(e.Type, e.Recipient, e.Detail, e.Mx, DateTimeOffset.FromUnixTimeMilliseconds(e.CreatedAt))).ToArray());
     }
 
+    public async Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        // Each count walks one of the partial indexes, never the whole table.
+        var rows = await connection.QueryAsync<(string Status, long Count)>(new CommandDefinition("""
+            SELECT 'queued', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'queued'
+            UNION ALL SELECT 'deferred', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'deferred'
+            UNION ALL SELECT 'sending', COUNT(*) FROM recipients WHERE status = 'sending'
+            """, cancellationToken: ct));
+        return rows.ToDictionary(r => RecipientStatusNames.FromDb(r.Status), r => r.Count);
+    }
+
     public async Task<bool> PingAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);

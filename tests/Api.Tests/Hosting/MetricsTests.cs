@@ -1,0 +1,26 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace EmailApi.Tests.Hosting;
+
+public sealed class MetricsTests
+{
+    [Fact]
+    public async Task Metrics_CountAcceptedMessagesAndQueueDepth_InPrometheusFormat()
+    {
+        using var app = new TestApp();
+        var client = app.Authorized();
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync("/v1/send", new { from = "s@example.com", to = new[] { "a@example.org", "b@example.org" }, text = "x" })).StatusCode);
+
+        var response = await app.CreateClient().GetAsync("/metrics");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("emailapi_messages_accepted_total{source=\"api\"} 3", text);
+        Assert.Contains("emailapi_recipients_accepted_total 6", text);
+        Assert.Contains("emailapi_queue_recipients{status=\"queued\"} 6", text);
+        Assert.Contains("# TYPE emailapi_delivery_attempts_total counter", text);
+    }
+}
