@@ -161,6 +161,18 @@ public sealed class LimitsTests
         Assert.True(await raw.ClosedAsync(TimeSpan.FromSeconds(5)));
     }
 
+    [Fact]
+    public async Task Stop_WithIdleSession_Answers421_4_3_2()
+    {
+        var server = await BridgeServer.StartAsync();
+        await using var raw = await server.LoggedInAsync();
+
+        var stopping = server.DisposeAsync().AsTask();
+
+        Assert.StartsWith("421 4.3.2", await raw.ReadReplyAsync());
+        await stopping;
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

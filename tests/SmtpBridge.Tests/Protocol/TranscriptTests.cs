@@ -1,0 +1,67 @@
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using EmailApi.Tests.TestSupport;
+
+namespace EmailApi.Tests.Protocol;
+
+/// <summary>
+/// Whole dialogues against golden transcripts in Transcripts/*.txt (C:/S: lines; message ids
+/// normalised). UPDATE_GOLDEN=1 rewrites them; review the diff.
+/// </summary>
+public sealed partial class TranscriptTests
+{
+    [Fact]
+    public async Task Submission_FullSession_MatchesGolden()
+    {
+        await using var server = await BridgeServer.StartAsync();
+        await using var raw = await server.ConnectRawAsync();
+        await raw.ReadReplyAsync();
+        await raw.CommandAsync("EHLO client.test");
+        await raw.CommandAsync("MAIL FROM:<a@example.com>");
+        await raw.CommandAsync(Sessions.AuthPlain());
+        await raw.CommandAsync("RCPT TO:<x@example.org>");
+        await raw.CommandAsync("MAIL FROM:<a@example.com> SIZE=1000");
+        await raw.CommandAsync("RCPT TO:<x@example.org>");
+        await raw.CommandAsync("RCPT TO:<y@example.org>");
+        await raw.CommandAsync("DATA");
+        await raw.CommandAsync("From: a@example.com\r\nSubject: golden\r\n\r\nbody\r\n.");
+        await raw.CommandAsync("RSET");
+        await raw.CommandAsync("NOOP");
+        await raw.CommandAsync("VRFY postmaster");
+        await raw.CommandAsync("HELP");
+        await raw.CommandAsync("QUIT");
+
+        AssertGolden("submission", raw.Transcript);
+    }
+
+    [Fact]
+    public async Task Unauthenticated_Session_MatchesGolden()
+    {
+        await using var server = await BridgeServer.StartAsync(o => o.PlaintextAuthNetworks = ["192.0.2.0/24"]);
+        await using var raw = await server.ConnectRawAsync();
+        await raw.ReadReplyAsync();
+        await raw.CommandAsync("HELO client.test");
+        await raw.CommandAsync("MAIL FROM:<a@example.com>");
+        await raw.CommandAsync("EHLO client.test");
+        await raw.CommandAsync(Sessions.AuthPlain());
+        await raw.CommandAsync("AUTH PLAIN not-base64!");
+        await raw.CommandAsync("PROXY TCP4 192.0.2.1 127.0.0.1 1234 25");
+        await raw.CommandAsync("QUIT");
+
+        AssertGolden("unauthenticated", raw.Transcript);
+    }
+
+    private static void AssertGolden(string name, IEnumerable<string> transcript, [CallerFilePath] string here = "")
+    {
+        var actual = string.Join("\n", transcript.Select(Normalise)) + "\n";
+        var path = Path.Combine(Path.GetDirectoryName(here)!, "..", "Transcripts", name + ".txt");
+        if (Environment.GetEnvironmentVariable("UPDATE_GOLDEN") == "1") File.WriteAllText(path, actual);
+        Assert.True(File.Exists(path), $"No golden transcript {path}; run with UPDATE_GOLDEN=1 and review it.");
+        Assert.Equal(File.ReadAllText(path).ReplaceLineEndings("\n"), actual);
+    }
+
+    private static string Normalise(string line) => Guid().Replace(line, "<id>");
+
+    [GeneratedRegex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")]
+    private static partial Regex Guid();
+}
