@@ -1,5 +1,6 @@
 using System.Text;
 using EmailApi.Tests.TestSupport;
+using MailKit.Net.Smtp;
 
 namespace EmailApi.Tests;
 
@@ -15,6 +16,37 @@ public sealed class LimitsTests
         Assert.StartsWith("552 5.3.4", await raw.CommandAsync("MAIL FROM:<a@example.com> SIZE=100001"));
         Assert.StartsWith("552 5.3.4", await raw.CommandAsync("MAIL FROM:<a@example.com> SIZE=99999999999"));
         Assert.StartsWith("250 2.1.0", await raw.CommandAsync("MAIL FROM:<a@example.com> SIZE=99999"));
+    }
+
+    [Fact]
+    public async Task Send_MailKitMessageOverSizeLimit_IsRefused552BeforeData()
+    {
+        await using var server = await BridgeServer.StartAsync(o => o.MaxMessageBytes = 10_000);
+        using var client = await server.ConnectAsync();
+        await client.AuthenticateAsync("apikey", FakeSubmissionPort.Key);
+        Assert.Equal(10_000u, client.MaxSize);
+
+        var error = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(SubmissionTests.Message("big", new string('z', 20_000))));
+
+        Assert.Equal(SmtpStatusCode.ExceededStorageAllocation, error.StatusCode);
+        Assert.Empty(server.Port.Submitted);
+    }
+
+    [Fact]
+    public async Task Send_MailKitWithTooManyRecipients_Gets452ForTheExtraOnes()
+    {
+        await using var server = await BridgeServer.StartAsync(o => o.MaxRecipients = 2);
+        using var client = await server.ConnectAsync();
+        await client.AuthenticateAsync("apikey", FakeSubmissionPort.Key);
+        var message = SubmissionTests.Message("many", "hi");
+        message.To.Add(MimeKit.MailboxAddress.Parse("two@example.org"));
+        message.Cc.Add(MimeKit.MailboxAddress.Parse("three@example.org"));
+
+        var error = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(message));
+
+        Assert.Equal(SmtpErrorCode.RecipientNotAccepted, error.ErrorCode);
+        Assert.Equal(SmtpStatusCode.InsufficientStorage, error.StatusCode);   // 452 (RFC 5321 §4.5.3.1.10)
+        Assert.Equal("three@example.org", error.Mailbox!.Address);
     }
 
     [Fact]
