@@ -30,6 +30,7 @@ public sealed class SmtpBridgeHost(ISubmissionPort port, IOptions<SmtpOptions> o
     private readonly ILogger _log = loggers.CreateLogger("EmailApi.SmtpBridge");
     private Task? _running;
     private SessionSlots? _slots;
+    private int _disposed;
 
     /// <summary>Where the STARTTLS listener is bound (null when off); with port 0 this shows the port picked.</summary>
     public IPEndPoint? SubmissionEndPoint { get; private set; }
@@ -131,6 +132,8 @@ public sealed class SmtpBridgeHost(ISubmissionPort port, IOptions<SmtpOptions> o
 
     public void Dispose()
     {
+        // The container may dispose this twice: once as itself, once as the hosted service.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Cancel();
         _hardStop.Cancel();
         _stop.Dispose();

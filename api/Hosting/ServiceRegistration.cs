@@ -84,14 +84,25 @@ public static class ServiceRegistration
             kestrel.Limits.MaxRequestBodySize = max * 4 / 3 + 1024 * 1024;
         });
         services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = 64 * 1024 * 1024);
+
+        // Scale-out: on PostgreSQL every store above is swapped for its twin (last, so none is missed).
+        if ((configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions()).UsesPostgres)
+            services.UsePostgresStores();
         return builder;
     }
 
     /// <summary>Migrates the database and creates the first account; runs before anything is served.</summary>
     public static async Task InitializeStorageAsync(this IServiceProvider services, CancellationToken ct)
     {
+        var bootstrapper = services.GetRequiredService<AccountBootstrapper>();
+        if (services.GetRequiredService<IOptions<StorageOptions>>().Value.UsesPostgres)
+        {
+            // Nodes starting together take turns on an advisory lock: one migrates, one creates the first account.
+            await services.GetRequiredService<PostgresMigrations>().ApplyAsync(bootstrapper.RunAsync, ct);
+            return;
+        }
         services.GetRequiredService<SqliteMigrations>().Apply();
-        await services.GetRequiredService<AccountBootstrapper>().RunAsync(ct);
+        await bootstrapper.RunAsync(ct);
     }
 
     public static DeliveryOptions DeliverySettings(this IServiceProvider services) => services.GetRequiredService<IOptions<DeliveryOptions>>().Value;

@@ -6,6 +6,15 @@ public sealed class StorageOptions
 
     public string Provider { get; set; } = "Sqlite";
     public SqliteStorageOptions Sqlite { get; set; } = new();
+    public PostgresStorageOptions Postgres { get; set; } = new();
+
+    /// <summary>True for <c>Provider=Postgres</c> (or <c>PostgreSQL</c>); anything else but <c>Sqlite</c> is a configuration error.</summary>
+    public bool UsesPostgres => Provider.Trim().ToLowerInvariant() switch
+    {
+        "sqlite" or "" => false,
+        "postgres" or "postgresql" => true,
+        _ => throw new InvalidOperationException($"Unknown Storage:Provider '{Provider}'. Use Sqlite or Postgres."),
+    };
 }
 
 public sealed class SqliteStorageOptions

@@ -1,0 +1,391 @@
+using System.Text.Json;
+using Dapper;
+using EmailApi.Storage;
+using Npgsql;
+
+namespace EmailApi.Queue;
+
+/// <summary>
+/// The queue on a PostgreSQL database shared by any number of nodes. Writes are batched: a group
+/// commit of many messages (see <see cref="QueueWriter"/>) inserts all of them with a few array
+/// statements in one transaction. Senders lease with <c>FOR UPDATE SKIP LOCKED</c>: a recipient row
+/// is handed out only by the statement that locks it and marks it <c>sending</c> with a future
+/// <c>lease_until</c>, and every other sender's lease re-checks that condition on the row's latest
+/// version, so no two senders get the same recipient while a lease holds. When a node dies, its
+/// leases run out and the other nodes take the recipients over; a late result from the dead lease
+/// is dropped by the <c>lease_token</c> check. Node clocks must agree to well within the sender's
+/// lease safety margin (NTP), since lease times are written by the nodes.
+/// </summary>
+public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQueueStore
+{
+    // Deadlock and serialization failures: two nodes' group commits touching the same usage or key
+    // rows in a different order. The whole batch is all-or-nothing, so running it again is safe.
+    private const int EnqueueAttempts = 3;
+
+    private const string InsertMessages = """
+        INSERT INTO messages (id, account_id, source, envelope_from, header_from, subject, tags, metadata, size, raw, created_at, send_at)
+        SELECT * FROM unnest(@Ids::text[], @AccountIds::text[], @Sources::text[], @EnvelopeFroms::text[], @HeaderFroms::text[], @Subjects::text[],
+                             @Tags::text[], @Metadata::text[], @Sizes::bigint[], @Raws::bytea[], @CreatedAts::bigint[], @SendAts::bigint[])
+        """;
+
+    // A recipient on the account's suppression list is recorded as suppressed and never leased.
+    private const string InsertRecipients = """
+        WITH input AS (
+            SELECT * FROM unnest(@MessageIds::text[], @AccountIds::text[], @Addresses::text[], @Domains::text[], @DueAts::bigint[])
+                WITH ORDINALITY AS t(message_id, account_id, address, domain, due_at, n)),
+        inserted AS (
+            INSERT INTO recipients (message_id, account_id, address, domain, status, attempts, next_attempt_at, updated_at)
+            SELECT i.message_id, i.account_id, i.address, i.domain,
+                   CASE WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.account_id = i.account_id AND s.address = i.address) THEN 'suppressed' ELSE 'queued' END,
+                   0, i.due_at, @Now
+            FROM input i ORDER BY i.n
+            RETURNING id, message_id, status)
+        INSERT INTO events (message_id, recipient_id, type, detail, created_at)
+        SELECT message_id, id, status, CASE status WHEN 'suppressed' THEN 'The address is on the suppression list' END, @Now
+        FROM inserted ORDER BY id
+        """;
+
+    private const string InsertTags = """
+        INSERT INTO message_tags (account_id, tag, message_id) SELECT * FROM unnest(@AccountIds::text[], @Tags::text[], @MessageIds::text[])
+        ON CONFLICT DO NOTHING
+        """;
+
+    // Due recipients first (retry time reached), then those whose sender's lease ran out. Locking
+    // clauses are not allowed inside UNION, hence one locked CTE per kind.
+    private const string Lease = """
+        WITH due AS (
+            SELECT id FROM recipients WHERE status IN ('queued', 'deferred') AND next_attempt_at <= @Now
+            ORDER BY next_attempt_at LIMIT @Limit FOR UPDATE SKIP LOCKED),
+        expired AS (
+            SELECT id FROM recipients WHERE status = 'sending' AND lease_until <= @Now
+            ORDER BY lease_until LIMIT @Limit FOR UPDATE SKIP LOCKED),
+        picked AS (SELECT id FROM due UNION ALL SELECT id FROM expired LIMIT @Limit)
+        UPDATE recipients r SET status = 'sending', lease_until = @Until, lease_token = @Token, updated_at = @Now
+        FROM picked WHERE r.id = picked.id
+        RETURNING r.id AS Id, r.message_id AS MessageId, r.address AS Address, r.domain AS Domain, r.attempts AS Attempts
+        """;
+
+    // One statement for a whole batch of results: only rows still held by this lease change, and
+    // only those get an event (and, for hard bounces, a suppression entry).
+    private const string Record = """
+        WITH input AS (
+            SELECT * FROM unnest(@Ids::bigint[], @Statuses::text[], @NextAttempts::bigint[], @Responses::text[], @Mxs::text[], @MessageIds::text[], @Suppress::boolean[])
+                WITH ORDINALITY AS t(id, status, next_attempt_at, response, mx, message_id, suppress, n)),
+        updated AS (
+            UPDATE recipients r SET status = i.status, attempts = r.attempts + 1, next_attempt_at = i.next_attempt_at,
+                lease_until = NULL, lease_token = NULL, last_response = i.response, updated_at = @Now
+            FROM input i WHERE r.id = i.id AND r.lease_token = @Token AND r.status = 'sending'
+            RETURNING r.id, r.address, r.message_id),
+        logged AS (
+            INSERT INTO events (message_id, recipient_id, type, detail, mx, created_at)
+            SELECT i.message_id, u.id, i.status, i.response, i.mx, @Now FROM updated u JOIN input i ON i.id = u.id ORDER BY i.n),
+        suppressed AS (
+            INSERT INTO suppressions (account_id, address, reason, source, created_at)
+            SELECT m.account_id, u.address, i.response, 'bounce', @Now
+            FROM updated u JOIN input i ON i.id = u.id JOIN messages m ON m.id = u.message_id WHERE i.suppress
+            ON CONFLICT (account_id, address) DO NOTHING)
+        SELECT COUNT(*) FROM updated
+        """;
+
+    private const string MakeDue = """
+        UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
+            next_attempt_at = @Due, lease_until = NULL, lease_token = NULL, updated_at = @Now
+        """;
+
+    public async Task<IReadOnlyList<EnqueueOutcome>> EnqueueAsync(IReadOnlyList<EnqueueRequest> requests, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await EnqueueOnceAsync(requests, ct);
+            }
+            catch (PostgresException ex) when (attempt < EnqueueAttempts && ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+                // The transaction rolled back as a whole; nothing of it is visible. Take turns and redo it.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 50) * attempt), ct);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<EnqueueOutcome>> EnqueueOnceAsync(IReadOnlyList<EnqueueRequest> requests, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var outcomes = new EnqueueOutcome[requests.Count];
+        var stored = new List<NewMessage>();
+        await using var connection = await db.OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        // Accounts in a fixed order, so two nodes' batches lock the same usage rows in the same order
+        // (first come, first served still holds within an account: the sort is stable).
+        foreach (var i in Enumerable.Range(0, requests.Count).OrderBy(i => AccountOf(requests[i]), StringComparer.Ordinal))
+        {
+            var request = requests[i];
+            // The key is claimed before anything is counted: a retry of a stored request is
+            // answered from the key and costs no quota.
+            if (request.Claim is { } claim)
+            {
+                await tx.SaveAsync("request", ct);
+                if (await PostgresAdmission.ClaimAsync(connection, tx, claim, nowMs, ct) is { } duplicate)
+                {
+                    await tx.ReleaseAsync("request", ct);
+                    outcomes[i] = duplicate;
+                    continue;
+                }
+            }
+
+            var results = new EnqueueResult[request.Messages.Count];
+            var storedHere = 0;
+            for (var m = 0; m < results.Length; m++)
+            {
+                results[m] = await PostgresAdmission.CountAsync(connection, tx, request.Messages[m], now, ct);
+                if (results[m] is not EnqueueResult.Stored) continue;
+                stored.Add(request.Messages[m]);
+                storedHere++;
+            }
+
+            if (request.Claim is { } kept)
+            {
+                // A request refused as a whole leaves no trace, so that its retry can succeed later.
+                if (storedHere == 0) await tx.RollbackAsync("request", ct);
+                else await PostgresAdmission.RememberAsync(connection, tx, kept, kept.Respond(results), ct);
+                await tx.ReleaseAsync("request", ct);
+            }
+            outcomes[i] = new EnqueueOutcome.Done(results);
+        }
+        // Admission decided everything above; the rows themselves go in with a few array statements.
+        await InsertAsync(connection, tx, stored, nowMs, ct);
+        await tx.CommitAsync(ct);
+        return outcomes;
+    }
+
+    private static string AccountOf(EnqueueRequest request) => request.Claim?.AccountId ?? (request.Messages.Count > 0 ? request.Messages[0].AccountId : "");
+
+    private static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<NewMessage> batch, long now, CancellationToken ct)
+    {
+        if (batch.Count == 0) return;
+        await connection.ExecuteAsync(new CommandDefinition(InsertMessages, new
+        {
+            Ids = batch.Select(m => m.Id.ToString()).ToArray(),
+            AccountIds = batch.Select(m => m.AccountId).ToArray(),
+            Sources = batch.Select(m => m.Source.ToString().ToLowerInvariant()).ToArray(),
+            EnvelopeFroms = batch.Select(m => m.EnvelopeFrom).ToArray(),
+            HeaderFroms = batch.Select(m => m.HeaderFrom).ToArray(),
+            Subjects = batch.Select(m => m.Subject).ToArray(),
+            Tags = batch.Select(m => m.Tags.Count == 0 ? null : JsonSerializer.Serialize(m.Tags)).ToArray(),
+            Metadata = batch.Select(m => m.Metadata is null or { Count: 0 } ? null : JsonSerializer.Serialize(m.Metadata)).ToArray(),
+            Sizes = batch.Select(m => m.Raw.LongLength).ToArray(),
+            Raws = batch.Select(m => m.Raw).ToArray(),
+            CreatedAts = batch.Select(m => m.CreatedAt.ToUnixTimeMilliseconds()).ToArray(),
+            SendAts = batch.Select(m => m.SendAt?.ToUnixTimeMilliseconds()).ToArray(),
+        }, tx, cancellationToken: ct));
+
+        // A scheduled message's recipients are simply not due before its time.
+        var recipients = batch.SelectMany(m => m.Recipients.Select(address => (Message: m, Address: address,
+            DueAt: m.SendAt is { } sendAt ? Math.Max(now, sendAt.ToUnixTimeMilliseconds()) : now))).ToArray();
+        if (recipients.Length > 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(InsertRecipients, new
+            {
+                MessageIds = recipients.Select(r => r.Message.Id.ToString()).ToArray(),
+                AccountIds = recipients.Select(r => r.Message.AccountId).ToArray(),
+                Addresses = recipients.Select(r => r.Address).ToArray(),
+                Domains = recipients.Select(r => SqliteQueueStore.DomainOf(r.Address)).ToArray(),
+                DueAts = recipients.Select(r => r.DueAt).ToArray(),
+                Now = now,
+            }, tx, cancellationToken: ct));
+        }
+
+        var tags = batch.SelectMany(m => m.Tags.Distinct(StringComparer.Ordinal).Select(tag => (m.AccountId, Tag: tag, MessageId: m.Id.ToString()))).ToArray();
+        if (tags.Length > 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(InsertTags, new
+            {
+                AccountIds = tags.Select(t => t.AccountId).ToArray(),
+                Tags = tags.Select(t => t.Tag).ToArray(),
+                MessageIds = tags.Select(t => t.MessageId).ToArray(),
+            }, tx, cancellationToken: ct));
+        }
+    }
+
+    public async Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var until = now + leaseFor;
+        var token = Random.Shared.NextInt64(1, long.MaxValue);
+        await using var connection = await db.OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var rows = (await connection.QueryAsync<LeasedRow>(new CommandDefinition(Lease,
+            new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = (long)limit }, tx, cancellationToken: ct))).AsList();
+        if (rows.Count == 0)
+        {
+            await tx.CommitAsync(ct);
+            return Queue.Lease.Empty;
+        }
+
+        var messageIds = rows.Select(r => r.MessageId).Distinct().ToArray();
+        var messages = await connection.QueryAsync<QueuedMessageRow>(new CommandDefinition(
+            "SELECT id AS Id, account_id AS AccountId, source AS Source, envelope_from AS EnvelopeFrom, raw AS Raw, created_at AS CreatedAt FROM messages WHERE id = ANY(@Ids)",
+            new { Ids = messageIds }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+
+        return new Lease(
+            token,
+            until,
+            rows.OrderBy(r => r.Id).Select(r => new LeasedRecipient(r.Id, new MessageId(Guid.Parse(r.MessageId)), r.Address, r.Domain, (int)r.Attempts)).ToArray(),
+            messages.ToDictionary(
+                m => new MessageId(Guid.Parse(m.Id)),
+                m => new QueuedMessage(new MessageId(Guid.Parse(m.Id)), m.AccountId, ParseSource(m.Source), m.EnvelopeFrom, m.Raw,
+                    DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt))));
+    }
+
+    public async Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct)
+    {
+        if (results.Count == 0) return;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await db.OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var recorded = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Record, new
+        {
+            Ids = results.Select(r => r.RecipientId).ToArray(),
+            Statuses = results.Select(r => r.Status.ToDb()).ToArray(),
+            NextAttempts = results.Select(r => r.NextAttemptAt?.ToUnixTimeMilliseconds()).ToArray(),
+            Responses = results.Select(r => r.Response).ToArray(),
+            Mxs = results.Select(r => r.Mx).ToArray(),
+            MessageIds = results.Select(r => r.MessageId.ToString()).ToArray(),
+            Suppress = results.Select(r => r.Suppress).ToArray(),
+            Token = leaseToken,
+            Now = now,
+        }, tx, cancellationToken: ct));
+        // Bounce notifications commit with the bounces they report, and only when this lease still held.
+        if (recorded > 0 && notifications.Count > 0)
+            await InsertAsync(connection, tx, notifications, now, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task ReleaseAsync(long leaseToken, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await db.OpenAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(MakeDue + " WHERE lease_token = @Token AND status = 'sending'",
+            new { Token = leaseToken, Due = now, Now = now }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Nothing to do: on a shared database the leases still held may belong to live nodes. A
+    /// crashed node's recipients come back when its leases run out.
+    /// </summary>
+    public Task RecoverAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public async Task PostponeAsync(long leaseToken, IReadOnlyList<long> recipientIds, DateTimeOffset dueAt, CancellationToken ct)
+    {
+        if (recipientIds.Count == 0) return;
+        await using var connection = await db.OpenAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(MakeDue + " WHERE id = ANY(@Ids) AND lease_token = @Token AND status = 'sending'",
+            new { Ids = recipientIds.ToArray(), Token = leaseToken, Due = dueAt.ToUnixTimeMilliseconds(), Now = clock.GetUtcNow().ToUnixTimeMilliseconds() },
+            cancellationToken: ct));
+    }
+
+    public async Task<MessageView?> FindMessageAsync(string accountId, MessageId id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        var key = id.ToString();
+        var message = await connection.QuerySingleOrDefaultAsync<MessageRow>(new CommandDefinition("""
+            SELECT id AS Id, source AS Source, envelope_from AS EnvelopeFrom, header_from AS HeaderFrom, subject AS Subject,
+                   tags AS Tags, metadata AS Metadata, size AS Size, created_at AS CreatedAt
+            FROM messages WHERE id = @Id AND account_id = @AccountId
+            """, new { Id = key, AccountId = accountId }, cancellationToken: ct));
+        if (message is null) return null;
+
+        var recipients = await connection.QueryAsync<RecipientRow>(new CommandDefinition("""
+            SELECT id AS Id, address AS Address, status AS Status, attempts AS Attempts, last_response AS LastResponse,
+                   next_attempt_at AS NextAttemptAt, updated_at AS UpdatedAt
+            FROM recipients WHERE message_id = @Id ORDER BY id
+            """, new { Id = key }, cancellationToken: ct));
+        var events = await connection.QueryAsync<EventRow>(new CommandDefinition("""
+            SELECT e.type AS Type, r.address AS Recipient, e.detail AS Detail, e.mx AS Mx, e.created_at AS CreatedAt
+            FROM events e LEFT JOIN recipients r ON r.id = e.recipient_id
+            WHERE e.message_id = @Id ORDER BY e.id
+            """, new { Id = key }, cancellationToken: ct));
+
+        return new MessageView(
+            id,
+            ParseSource(message.Source),
+            message.EnvelopeFrom,
+            message.HeaderFrom,
+            message.Subject,
+            message.Tags is null ? [] : JsonSerializer.Deserialize<string[]>(message.Tags) ?? [],
+            message.Metadata is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(message.Metadata),
+            message.Size,
+            DateTimeOffset.FromUnixTimeMilliseconds(message.CreatedAt),
+            recipients.Select(r => new RecipientView(r.Address, RecipientStatusNames.FromDb(r.Status), (int)r.Attempts, r.LastResponse,
+                    RecipientStatusNames.FromDb(r.Status).IsFinal() || r.NextAttemptAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.NextAttemptAt.Value),
+                    DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAt)))
+                .ToArray(),
+            events.Select(e => new EventView(e.Type, e.Recipient, e.Detail, e.Mx, DateTimeOffset.FromUnixTimeMilliseconds(e.CreatedAt))).ToArray());
+    }
+
+    public async Task<bool> PingAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM schema_version", cancellationToken: ct)) > 0;
+    }
+
+    public async Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        // Each count walks one of the partial indexes, never the whole table.
+        var rows = await connection.QueryAsync<(string Status, long Count)>(new CommandDefinition("""
+            SELECT 'queued', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'queued'
+            UNION ALL SELECT 'deferred', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'deferred'
+            UNION ALL SELECT 'sending', COUNT(*) FROM recipients WHERE status = 'sending'
+            """, cancellationToken: ct));
+        return rows.ToDictionary(r => RecipientStatusNames.FromDb(r.Status), r => r.Count);
+    }
+
+    public async Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(string accountId, string? after, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        var rows = await connection.QueryAsync<SuppressionRow>(new CommandDefinition("""
+            SELECT address AS Address, reason AS Reason, source AS Source, created_at AS CreatedAt FROM suppressions
+            WHERE account_id = @accountId AND (@after::text IS NULL OR address > @after) ORDER BY address LIMIT @limit
+            """, new { accountId, after, limit = (long)limit }, cancellationToken: ct));
+        return rows.Select(r => new Suppression(r.Address, r.Reason, r.Source, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToArray();
+    }
+
+    public async Task<bool> AddSuppressionAsync(string accountId, string address, string reason, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@accountId, @address, @reason, 'manual', @now)
+            ON CONFLICT (account_id, address) DO NOTHING
+            """, new { accountId, address, reason, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
+    }
+
+    public async Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM suppressions WHERE account_id = @accountId AND address = @address",
+            new { accountId, address }, cancellationToken: ct)) == 1;
+    }
+
+    private static MessageSource ParseSource(string text) => text switch
+    {
+        "smtp" => MessageSource.Smtp,
+        "dsn" => MessageSource.Dsn,
+        _ => MessageSource.Api,
+    };
+
+    private sealed record SuppressionRow(string Address, string Reason, string Source, long CreatedAt);
+
+    private sealed record LeasedRow(long Id, string MessageId, string Address, string Domain, long Attempts);
+
+    private sealed record QueuedMessageRow(string Id, string AccountId, string Source, string EnvelopeFrom, byte[] Raw, long CreatedAt);
+
+    private sealed record MessageRow(string Id, string Source, string EnvelopeFrom, string? HeaderFrom, string? Subject, string? Tags, string? Metadata, long Size, long CreatedAt);
+
+    private sealed record RecipientRow(long Id, string Address, string Status, long Attempts, string? LastResponse, long? NextAttemptAt, long UpdatedAt);
+
+    private sealed record EventRow(string Type, string? Recipient, string? Detail, string? Mx, long CreatedAt);
+}

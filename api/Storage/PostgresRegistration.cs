@@ -1,0 +1,40 @@
+using EmailApi.Accounts;
+using EmailApi.Queue;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace EmailApi.Storage;
+
+/// <summary>
+/// <c>Storage:Provider=Postgres</c>: swaps every SQLite store for its PostgreSQL twin. Called last,
+/// after everything is registered, so it replaces whatever the SQLite registrations put there; a
+/// store that still has only an SQLite implementation stops the start with a clear error instead
+/// of quietly writing to a local file while the rest of the cluster shares PostgreSQL.
+/// </summary>
+public static class PostgresRegistration
+{
+    public static IServiceCollection UsePostgresStores(this IServiceCollection services)
+    {
+        services.AddSingleton<PostgresDb>();
+        services.AddSingleton<PostgresMigrations>();
+        Replace<IQueueStore, PostgresQueueStore>(services);
+        Replace<IAccountStore, PostgresAccountStore>(services);
+        Replace<IMessageLog, PostgresMessageLog>(services);
+
+        var leftover = services
+            .Where(d => d.ImplementationType is { } t && t.Name.StartsWith("Sqlite", StringComparison.Ordinal)
+                        && t != typeof(SqliteDb) && t != typeof(SqliteMigrations))
+            .Select(d => $"{d.ServiceType.Name} → {d.ImplementationType!.Name}")
+            .ToArray();
+        if (leftover.Length > 0)
+            throw new InvalidOperationException($"Storage:Provider=Postgres, but these stores have no PostgreSQL implementation yet: {string.Join(", ", leftover)}.");
+        return services;
+    }
+
+    private static void Replace<TService, TImplementation>(IServiceCollection services)
+        where TService : class
+        where TImplementation : class, TService
+    {
+        services.RemoveAll<TService>();
+        services.AddSingleton<TService, TImplementation>();
+    }
+}

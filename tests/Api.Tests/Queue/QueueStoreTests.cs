@@ -1,0 +1,327 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using EmailApi.Accounts;
+using EmailApi.Queue;
+using EmailApi.Tests.Storage;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EmailApi.Tests.Queue;
+
+/// <summary>
+/// The queue store's contract, written once and run against every engine (see
+/// <see cref="SqliteQueueStoreTests"/> and <see cref="PostgresQueueStoreTests"/>): each test gets a
+/// fresh migrated database of its engine.
+/// </summary>
+public abstract class QueueStoreTests : IAsyncLifetime
+{
+    protected readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
+    private StoreEngine? _engine;
+    private string? _account;
+
+    protected StoreEngine Engine => _engine ?? throw new InvalidOperationException("Not initialised.");
+    protected IQueueStore _store => Engine.Queue;
+    protected string Account => _account ?? throw new InvalidOperationException("Not initialised.");
+
+    protected abstract Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock);
+
+    public async Task InitializeAsync()
+    {
+        _engine = await CreateEngineAsync(_clock);
+        _account = (await Engine.Accounts.CreateAccountAsync("a", AccountLimits.Unlimited, [], CancellationToken.None))!.Id;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_engine is not null) await _engine.DisposeAsync();
+    }
+
+    protected NewMessage Message(params string[] recipients) => new(MessageId.New(_clock), Account, MessageSource.Api, "s@example.com",
+        recipients, "Subject: x\r\n\r\nbody\r\n"u8.ToArray(), "s@example.com", "x", [], null, _clock.GetUtcNow());
+
+    [Fact]
+    public async Task Enqueue_ThenLease_ReturnsEachRecipientWithItsMessage()
+    {
+        var message = Message("a@one.test", "b@two.test");
+        await _store.EnqueueAsync([message], CancellationToken.None);
+
+        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+
+        Assert.Equal(["a@one.test", "b@two.test"], lease.Recipients.Select(r => r.Address).Order());
+        Assert.Equal(["one.test", "two.test"], lease.Recipients.Select(r => r.Domain).Order());
+        Assert.Equal(message.Raw, lease.Messages[message.Id].Raw);
+        Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+    }
+
+    [Fact]
+    public async Task Lease_AfterLeaseExpires_HandsRecipientOutAgain()
+    {
+        await _store.EnqueueAsync([Message("a@one.test")], CancellationToken.None);
+        var first = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+
+        _clock.Advance(TimeSpan.FromMinutes(4));
+        Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        var second = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+
+        Assert.Equal(first.Recipients.Single().Id, second.Recipients.Single().Id);
+        Assert.NotEqual(first.Token, second.Token);
+    }
+
+    [Fact]
+    public async Task Record_WithLostLease_IsIgnored()
+    {
+        var message = Message("a@one.test");
+        await _store.EnqueueAsync([message], CancellationToken.None);
+        var first = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMinutes(6));
+        var second = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var id = first.Recipients.Single().Id;
+
+        await _store.RecordAsync(first.Token, [new RecipientResult(id, message.Id, RecipientStatus.Bounced, "550 late", "mx", null)], [], CancellationToken.None);
+        await _store.RecordAsync(second.Token, [new RecipientResult(id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [], CancellationToken.None);
+
+        var view = await _store.FindMessageAsync(Account, message.Id, CancellationToken.None);
+        var recipient = Assert.Single(view!.Recipients);
+        Assert.Equal(RecipientStatus.Delivered, recipient.Status);
+        Assert.Equal(1, recipient.Attempts);
+        Assert.Equal(["queued", "delivered"], view.Events.Select(e => e.Type));
+    }
+
+    [Fact]
+    public async Task Record_Deferred_BecomesDueAtNextAttempt()
+    {
+        var message = Message("a@one.test");
+        await _store.EnqueueAsync([message], CancellationToken.None);
+        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var next = _clock.GetUtcNow().AddMinutes(1);
+
+        await _store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Deferred, "451 later", "mx", next)], [], CancellationToken.None);
+
+        Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var again = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        Assert.Equal(1, again.Recipients.Single().Attempts);
+    }
+
+    [Fact]
+    public async Task Release_MakesLeasedRecipientsDueAtOnce()
+    {
+        await _store.EnqueueAsync([Message("a@one.test", "b@one.test")], CancellationToken.None);
+        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+
+        await _store.ReleaseAsync(lease.Token, CancellationToken.None);
+
+        Assert.Equal(2, (await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients.Count);
+    }
+
+    [Fact]
+    public async Task Lease_RespectsLimit()
+    {
+        await _store.EnqueueAsync(Enumerable.Range(0, 30).Select(i => Message($"r{i}@one.test")).ToArray(), CancellationToken.None);
+
+        Assert.Equal(12, (await _store.LeaseAsync(12, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients.Count);
+        Assert.Equal(18, (await _store.LeaseAsync(100, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients.Count);
+    }
+
+    [Fact]
+    public async Task FindMessage_OfAnotherAccount_ReturnsNull()
+    {
+        var message = Message("a@one.test");
+        await _store.EnqueueAsync([message], CancellationToken.None);
+
+        Assert.Null(await _store.FindMessageAsync("acct_other", message.Id, CancellationToken.None));
+        Assert.NotNull(await _store.FindMessageAsync(Account, message.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Enqueue_BatchWithABadRow_StoresNothing()
+    {
+        var good = Message("a@one.test");
+        var duplicate = good with { Recipients = ["b@one.test"] };   // same id: the primary key refuses it
+
+        // SqliteException or PostgresException: both are the provider's DbException.
+        await Assert.ThrowsAnyAsync<DbException>(() => _store.EnqueueAsync([good, duplicate], CancellationToken.None));
+
+        Assert.Null(await _store.FindMessageAsync(Account, good.Id, CancellationToken.None));
+        Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+    }
+
+    [Fact]
+    public async Task Enqueue_StoresEnvelopeTagsMetadataAndAQueuedEventPerRecipient()
+    {
+        var message = Message("a@one.test", "b@two.test") with
+        {
+            Tags = ["orders", "eu"],
+            Metadata = new Dictionary<string, string> { ["order"] = "1042" },
+            Source = MessageSource.Smtp,
+        };
+        await _store.EnqueueAsync([message], CancellationToken.None);
+
+        var view = await _store.FindMessageAsync(Account, message.Id, CancellationToken.None);
+
+        Assert.NotNull(view);
+        Assert.Equal(MessageSource.Smtp, view.Source);
+        Assert.Equal(["orders", "eu"], view.Tags);
+        Assert.Equal("1042", view.Metadata!["order"]);
+        Assert.Equal(message.Raw.LongLength, view.Size);
+        Assert.Equal(message.CreatedAt, view.CreatedAt);
+        Assert.Equal(["a@one.test", "b@two.test"], view.Recipients.Select(r => r.Email));
+        Assert.All(view.Recipients, r => Assert.Equal(RecipientStatus.Queued, r.Status));
+        Assert.Equal([("queued", "a@one.test"), ("queued", "b@two.test")], view.Events.Select(e => (e.Type, e.Recipient!)));
+    }
+
+    [Fact]
+    public async Task Enqueue_Scheduled_IsNotLeasedBeforeItsTime()
+    {
+        var message = Message("a@one.test") with { SendAt = _clock.GetUtcNow().AddMinutes(10) };
+        await _store.EnqueueAsync([message], CancellationToken.None);
+
+        Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.Single((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+    }
+
+    [Fact]
+    public async Task Enqueue_ToSuppressedAddressInAnyCase_RecordsSuppressedAndNeverLeases()
+    {
+        Assert.True(await _store.AddSuppressionAsync(Account, "Bad@One.test", "manual entry", CancellationToken.None));
+        var message = Message("bad@one.test", "good@one.test");
+
+        await _store.EnqueueAsync([message], CancellationToken.None);
+
+        var view = await _store.FindMessageAsync(Account, message.Id, CancellationToken.None);
+        Assert.Equal([RecipientStatus.Suppressed, RecipientStatus.Queued], view!.Recipients.Select(r => r.Status));
+        Assert.Equal("good@one.test", Assert.Single((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients).Address);
+    }
+
+    [Fact]
+    public async Task Suppressions_AddListRemove_AreCaseInsensitiveAndPaged()
+    {
+        Assert.True(await _store.AddSuppressionAsync(Account, "b@x.test", "r", CancellationToken.None));
+        Assert.True(await _store.AddSuppressionAsync(Account, "a@x.test", "r", CancellationToken.None));
+        Assert.True(await _store.AddSuppressionAsync(Account, "c@x.test", "r", CancellationToken.None));
+        Assert.False(await _store.AddSuppressionAsync(Account, "A@X.test", "again", CancellationToken.None));
+
+        var first = await _store.ListSuppressionsAsync(Account, null, 2, CancellationToken.None);
+        var rest = await _store.ListSuppressionsAsync(Account, first[^1].Address, 2, CancellationToken.None);
+
+        Assert.Equal(["a@x.test", "b@x.test"], first.Select(s => s.Address));
+        Assert.Equal(["c@x.test"], rest.Select(s => s.Address));
+        Assert.All(first, s => Assert.Equal("manual", s.Source));
+        Assert.Empty(await _store.ListSuppressionsAsync("acct_other", null, 10, CancellationToken.None));
+        Assert.True(await _store.RemoveSuppressionAsync(Account, "B@x.TEST", CancellationToken.None));
+        Assert.False(await _store.RemoveSuppressionAsync(Account, "b@x.test", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Record_HardBounceWithSuppress_SuppressesTheAddressAndStoresTheNotification()
+    {
+        var message = Message("gone@one.test");
+        await _store.EnqueueAsync([message], CancellationToken.None);
+        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var dsn = Message("s@example.com") with { Source = MessageSource.Dsn, EnvelopeFrom = "" };
+
+        await _store.RecordAsync(lease.Token,
+            [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, "550 5.1.1 no such user", "mx.one.test", null, Suppress: true)],
+            [dsn], CancellationToken.None);
+
+        var suppression = Assert.Single(await _store.ListSuppressionsAsync(Account, null, 10, CancellationToken.None));
+        Assert.Equal(("gone@one.test", "bounce", "550 5.1.1 no such user"), (suppression.Address, suppression.Source, suppression.Reason));
+        var view = await _store.FindMessageAsync(Account, message.Id, CancellationToken.None);
+        Assert.Equal(RecipientStatus.Bounced, view!.Recipients.Single().Status);
+        Assert.Equal("mx.one.test", view.Events[^1].Mx);
+        Assert.Equal(MessageSource.Dsn, (await _store.FindMessageAsync(Account, dsn.Id, CancellationToken.None))!.Source);
+    }
+
+    [Fact]
+    public async Task Record_WithLostLease_StoresNoNotification()
+    {
+        var message = Message("gone@one.test");
+        await _store.EnqueueAsync([message], CancellationToken.None);
+        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMinutes(6));
+        await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var dsn = Message("s@example.com") with { Source = MessageSource.Dsn };
+
+        await _store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, "550", "mx", null)], [dsn], CancellationToken.None);
+
+        Assert.Null(await _store.FindMessageAsync(Account, dsn.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Postpone_GivesRecipientsBackWithoutAnAttempt()
+    {
+        var message = Message("a@one.test", "b@one.test");
+        await _store.EnqueueAsync([message], CancellationToken.None);
+        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+
+        await _store.PostponeAsync(lease.Token, [lease.Recipients[0].Id], _clock.GetUtcNow().AddSeconds(30), CancellationToken.None);
+
+        Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        var again = Assert.Single((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        Assert.Equal((lease.Recipients[0].Id, 0), (again.Id, again.Attempts));
+    }
+
+    [Fact]
+    public async Task CountLive_CountsQueuedDeferredAndSending()
+    {
+        await _store.EnqueueAsync([Message("a@one.test", "b@one.test", "c@one.test")], CancellationToken.None);
+        var lease = await _store.LeaseAsync(2, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await _store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, lease.Recipients[0].MessageId, RecipientStatus.Deferred, "451", "mx",
+            _clock.GetUtcNow().AddMinutes(5))], [], CancellationToken.None);
+
+        var counts = await _store.CountLiveAsync(CancellationToken.None);
+
+        Assert.Equal(1, counts[RecipientStatus.Queued]);
+        Assert.Equal(1, counts[RecipientStatus.Deferred]);
+        Assert.Equal(1, counts[RecipientStatus.Sending]);
+        Assert.True(await _store.PingAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Lease_FromSeveralSendersAtOnce_HandsEachRecipientToExactlyOne()
+    {
+        const int total = 600;
+        await _store.EnqueueAsync(Enumerable.Range(0, total / 3).Select(i => Message($"a{i}@one.test", $"b{i}@two.test", $"c{i}@three.test")).ToArray(),
+            CancellationToken.None);
+        var nodes = Enumerable.Range(0, 4).Select(_ => Engine.OpenAnotherNode(_clock)).ToArray();
+        var taken = new ConcurrentBag<(int Node, long Id)>();
+
+        await Task.WhenAll(nodes.Select((node, n) => Task.Run(async () =>
+        {
+            // Bounded: 600 recipients need at most 600 non-empty leases in all.
+            for (var round = 0; round < total; round++)
+            {
+                var lease = await node.LeaseAsync(7, TimeSpan.FromMinutes(5), CancellationToken.None);
+                if (lease.Recipients.Count == 0) break;
+                foreach (var r in lease.Recipients) taken.Add((n, r.Id));
+            }
+        })));
+
+        var ids = taken.Select(t => t.Id).ToArray();
+        Assert.Equal(total, ids.Length);
+        Assert.Equal(total, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Lease_OfACrashedSender_IsTakenOverByAnotherOnceItExpires()
+    {
+        var message = Message("a@one.test");
+        await _store.EnqueueAsync([message], CancellationToken.None);
+        var crashed = await _store.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var other = Engine.OpenAnotherNode(_clock);
+
+        Assert.Empty((await other.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None)).Recipients);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var taken = await other.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None);
+        await other.RecordAsync(taken.Token, [new RecipientResult(taken.Recipients.Single().Id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [],
+            CancellationToken.None);
+        // The crashed node's late result (had it come back) changes nothing.
+        await _store.RecordAsync(crashed.Token, [new RecipientResult(crashed.Recipients.Single().Id, message.Id, RecipientStatus.Deferred, "451", "mx",
+            _clock.GetUtcNow())], [], CancellationToken.None);
+
+        var recipient = (await _store.FindMessageAsync(Account, message.Id, CancellationToken.None))!.Recipients.Single();
+        Assert.Equal((RecipientStatus.Delivered, 1), (recipient.Status, recipient.Attempts));
+    }
+}

@@ -1,0 +1,52 @@
+using EmailApi.Accounts;
+using EmailApi.Queue;
+using EmailApi.Storage;
+using EmailApi.TestKit;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EmailApi.Tests.Storage;
+
+/// <summary>The PostgreSQL stores on a new database of the shared test server.</summary>
+public sealed class PostgresStoreEngine : StoreEngine
+{
+    private readonly List<PostgresDb> _pools = [];
+
+    private PostgresStoreEngine(string connectionString, PostgresDb db, FakeTimeProvider clock)
+    {
+        ConnectionString = connectionString;
+        _pools.Add(db);
+        Queue = new PostgresQueueStore(db, clock);
+        Accounts = new PostgresAccountStore(db, clock);
+        Log = new PostgresMessageLog(db, clock);
+        AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
+    }
+
+    public string ConnectionString { get; }
+    public override string Name => "postgres";
+    public override IQueueStore Queue { get; }
+    public override IAccountStore Accounts { get; }
+    public override IMessageLog Log { get; }
+    public override IReadOnlyDictionary<string, string?> AppSettings { get; }
+
+    public static async Task<PostgresStoreEngine> CreateAsync(PostgresServer server, FakeTimeProvider clock, CancellationToken ct)
+    {
+        var connectionString = await server.CreateDatabaseAsync(ct);
+        var db = new PostgresDb(connectionString);
+        await new PostgresMigrations(db, clock, NullLogger<PostgresMigrations>.Instance).ApplyAsync(ct);
+        return new PostgresStoreEngine(connectionString, db, clock);
+    }
+
+    public override IQueueStore OpenAnotherNode(FakeTimeProvider clock)
+    {
+        // A pool of its own, as another process would have.
+        var db = new PostgresDb(ConnectionString + $";Application Name=node{_pools.Count}");
+        _pools.Add(db);
+        return new PostgresQueueStore(db, clock);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        foreach (var pool in _pools) await pool.DisposeAsync();
+    }
+}

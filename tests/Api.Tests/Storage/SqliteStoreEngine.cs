@@ -1,0 +1,42 @@
+using EmailApi.Accounts;
+using EmailApi.Queue;
+using EmailApi.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EmailApi.Tests.Storage;
+
+/// <summary>The SQLite stores on a temp file, deleted on dispose.</summary>
+public sealed class SqliteStoreEngine : StoreEngine
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "emailapi-store", Guid.NewGuid().ToString("N"));
+    private readonly SqliteDb _db;
+
+    public SqliteStoreEngine(FakeTimeProvider clock)
+    {
+        var path = Path.Combine(_dir, "q.db");
+        _db = new SqliteDb(Options.Create(new StorageOptions { Sqlite = { Path = path } }));
+        new SqliteMigrations(_db, clock, NullLogger<SqliteMigrations>.Instance).Apply();
+        Queue = new SqliteQueueStore(_db, clock);
+        Accounts = new SqliteAccountStore(_db, clock);
+        Log = new SqliteMessageLog(_db, clock);
+        AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
+    }
+
+    public override string Name => "sqlite";
+    public override IQueueStore Queue { get; }
+    public override IAccountStore Accounts { get; }
+    public override IMessageLog Log { get; }
+    public override IReadOnlyDictionary<string, string?> AppSettings { get; }
+
+    public override IQueueStore OpenAnotherNode(FakeTimeProvider clock) => new SqliteQueueStore(_db, clock);
+
+    public override ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,25 @@
+using EmailApi.Accounts;
+using EmailApi.Queue;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EmailApi.Tests.Storage;
+
+/// <summary>
+/// One storage engine's stores on a fresh, migrated database of their own. The store suites are
+/// written once against this and run once per engine, so SQLite and PostgreSQL cannot drift.
+/// </summary>
+public abstract class StoreEngine : IAsyncDisposable
+{
+    public abstract string Name { get; }
+    public abstract IQueueStore Queue { get; }
+    public abstract IAccountStore Accounts { get; }
+    public abstract IMessageLog Log { get; }
+
+    /// <summary>A second process on the same database (its own connections): only PostgreSQL can be shared.</summary>
+    public abstract IQueueStore OpenAnotherNode(FakeTimeProvider clock);
+
+    /// <summary>Settings that point a <see cref="TestApp"/> at this engine's database.</summary>
+    public abstract IReadOnlyDictionary<string, string?> AppSettings { get; }
+
+    public abstract ValueTask DisposeAsync();
+}
