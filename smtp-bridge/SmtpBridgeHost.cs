@@ -103,6 +103,7 @@ public sealed class SmtpBridgeHost(ISubmissionPort port, IOptions<SmtpOptions> o
                 .SupportedSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
                 .Build();
             var tcp = new TcpListener(definition.Endpoint);
+            if (settings.Address.Equals(IPAddress.IPv6Any)) tcp.Server.DualMode = true;   // "::" should take IPv4 clients too
             tcp.Start(backlog: 512);
             var listener = new BridgeListener(tcp, settings, certificateContext, _slots, guard, _log);
             listeners[definition] = listener;
