@@ -1,4 +1,5 @@
 using EmailApi.Accounts;
+using EmailApi.Events;
 using EmailApi.Messages;
 using EmailApi.Sending;
 using EmailApi.Suppressions;
@@ -32,6 +33,7 @@ public static class HttpPipeline
                 .MapListMessages()
                 .MapCancelMessage()
                 .MapAccounts()
+                .MapWebhooks()
                 .MapSuppressions();
         }
         return app;

@@ -2,7 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EmailApi.Accounts;
 using EmailApi.Delivery;
+using EmailApi.Events;
 using EmailApi.Queue;
+using EmailApi.Retention;
 using EmailApi.Sending;
 using EmailApi.Storage;
 using FluentValidation;
@@ -37,6 +39,17 @@ public static class ServiceRegistration
         services.AddSingleton<IQueueStore, SqliteQueueStore>();
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
         services.AddSingleton<IMessageLog, SqliteMessageLog>();
+        // Webhooks and retention are background work: they run where the sender runs.
+        services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
+        services.Configure<RetentionOptions>(configuration.GetSection(RetentionOptions.Section));
+        services.AddSingleton<IWebhookStore, SqliteWebhookStore>();
+        services.AddSingleton<IRetentionStore, SqliteRetentionStore>();
+        services.AddSingleton<RetentionWorker>();
+        if (roles.Sender)
+        {
+            services.AddHostedService<WebhookDispatcher>();
+            services.AddHostedService(sp => sp.GetRequiredService<RetentionWorker>());
+        }
         services.AddSingleton<QueueSignal>();
         services.AddSingleton<QueueWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueWriter>());

@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using EmailApi.Tests.Accounts;
+using EmailApi.Tests.Delivery;
+
+namespace EmailApi.Tests.Events;
+
+public sealed class WebhookTests
+{
+    private static readonly Dictionary<string, string?> FastRetries = new()
+    {
+        ["Webhooks:PollInterval"] = "00:00:00.100",
+        ["Webhooks:RetryDelays:0"] = "00:00:00.300",
+        ["Webhooks:RetryDelays:1"] = "00:00:00.300",
+        ["Webhooks:RetryDelays:2"] = "00:00:00.300",
+        ["Webhooks:RetryDelays:3"] = "00:00:00.300",
+    };
+
+    private static async Task<(string Id, string Secret)> SubscribeAsync(HttpClient client, string url, params string[] events)
+    {
+        var response = await client.PostAsJsonAsync("/v1/webhooks", new { url, events });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await TestApp.ReadJsonAsync(response);
+        return (body.GetProperty("id").GetString()!, body.GetProperty("secret").GetString()!);
+    }
+
+    // Standard Webhooks, written out here from the specification rather than borrowed from the service.
+    private static bool Verifies(ReceivedWebhook hook, string secret)
+    {
+        var key = Convert.FromBase64String(secret["whsec_".Length..]);
+        using var hmac = new HMACSHA256(key);
+        var expected = Convert.ToBase64String(hmac.ComputeHash(Encoding.UTF8.GetBytes($"{hook.Id}.{hook.Timestamp}.{hook.Body}")));
+        return hook.Signature.Split(' ').Any(s => s.StartsWith("v1,", StringComparison.Ordinal)
+            && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(s[3..]), Encoding.ASCII.GetBytes(expected)));
+    }
+
+    private static string TypeOf(ReceivedWebhook hook) => JsonDocument.Parse(hook.Body).RootElement.GetProperty("type").GetString()!;
+
+    [Fact]
+    public async Task Events_AreSignedVerifiablyAndArriveInOrderPerMessage()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var h = new DeliveryHarness(FastRetries);
+        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        h.Server("127.0.0.2");
+        var (_, secret) = await SubscribeAsync(h.Client, receiver.Url, "queued", "delivered");
+
+        var id = await h.SendAsync(new { from = "s@example.com", to = "user@dest.test", text = "x", tags = new[] { "welcome" }, metadata = new { order = "42" } });
+        await receiver.WaitForAsync(r => r.Count >= 2, TimeSpan.FromSeconds(20));
+
+        var hooks = receiver.Accepted;
+        Assert.Equal(["message.queued", "message.delivered"], hooks.Select(TypeOf));
+        Assert.All(hooks, hook => Assert.True(Verifies(hook, secret), $"signature of {hook.Id} does not verify"));
+        Assert.False(Verifies(hooks[0] with { Body = hooks[0].Body.Replace("queued", "bounced") }, secret));
+        Assert.InRange(long.Parse(hooks[0].Timestamp), DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var data = JsonDocument.Parse(hooks[1].Body).RootElement.GetProperty("data");
+        Assert.Equal(id, data.GetProperty("messageId").GetString());
+        Assert.Equal("user@dest.test", data.GetProperty("recipient").GetString());
+        Assert.Equal("welcome", data.GetProperty("tags")[0].GetString());
+        Assert.Equal("42", data.GetProperty("metadata").GetProperty("order").GetString());
+    }
+
+    [Fact]
+    public async Task ReceiverDown_EventsAreRetriedAndDeliveredLater_InOrder_WithStableIds()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Status = attempt => attempt <= 3 ? 503 : 200;
+        await using var h = new DeliveryHarness(FastRetries);
+        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        var mx = h.Server("127.0.0.2");
+        var (_, secret) = await SubscribeAsync(h.Client, receiver.Url);
+
+        var id = await h.SendAsync(new { from = "s@example.com", to = "user@dest.test", text = "x" });
+        await h.WaitForStatusAsync(id, "delivered");   // mail does not wait for the webhook
+        await receiver.WaitForAsync(r => r.Count >= 2, TimeSpan.FromSeconds(20));
+
+        Assert.Single(mx.Messages);
+        Assert.Equal(["message.queued", "message.delivered"], receiver.Accepted.Select(TypeOf));
+        var firstId = receiver.Accepted[0].Id;
+        Assert.Equal(4, receiver.All.Count(r => r.Id == firstId));   // three refusals, then accepted
+        Assert.All(receiver.All, hook => Assert.True(Verifies(hook, secret)));
+    }
+
+    [Fact]
+    public async Task Endpoint_FailingLongerThanDisableAfter_IsDisabled()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Status = _ => 500;
+        var settings = new Dictionary<string, string?>(FastRetries) { ["Webhooks:DisableAfter"] = "00:00:00.500" };
+        await using var h = new DeliveryHarness(settings);
+        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        h.Server("127.0.0.2");
+        await SubscribeAsync(h.Client, receiver.Url, "queued");
+
+        await h.SendAsync(new { from = "s@example.com", to = "user@dest.test", text = "x" });
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        JsonElement hook;
+        do
+        {
+            await Task.Delay(200);
+            hook = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/webhooks")))[0];
+        }
+        while (hook.GetProperty("status").GetString() != "disabled" && DateTime.UtcNow < deadline);
+        Assert.Equal("disabled", hook.GetProperty("status").GetString());
+        var attempts = receiver.Attempts;
+        await h.SendAsync(new { from = "s@example.com", to = "user@dest.test", text = "y" });
+        await Task.Delay(1000);
+        Assert.Equal(attempts, receiver.Attempts);
+    }
+
+    [Fact]
+    public async Task Webhooks_AreIsolatedPerAccount_AndValidated()
+    {
+        using var app = new TestApp();
+        var admin = new AdminApi(app);
+        var a = await admin.CreateAccountAsync("a");
+        var b = await admin.CreateAccountAsync("b");
+        var (id, _) = await SubscribeAsync(a.Client, "https://hooks.example.com/a");
+
+        Assert.Empty((await TestApp.ReadJsonAsync(await b.Client.GetAsync("/v1/webhooks"))).EnumerateArray());
+        Assert.Equal(HttpStatusCode.NotFound, (await b.Client.DeleteAsync($"/v1/webhooks/{id}")).StatusCode);
+        var listed = (await TestApp.ReadJsonAsync(await a.Client.GetAsync("/v1/webhooks")))[0];
+        Assert.False(listed.TryGetProperty("secret", out _));
+        Assert.Equal(6, listed.GetProperty("events").GetArrayLength());
+        Assert.Equal(HttpStatusCode.BadRequest, (await a.Client.PostAsJsonAsync("/v1/webhooks", new { url = "ftp://x.example" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await a.Client.PostAsJsonAsync("/v1/webhooks", new { url = "https://x.example", events = new[] { "opened" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await a.Client.DeleteAsync($"/v1/webhooks/{id}")).StatusCode);
+        Assert.Empty((await TestApp.ReadJsonAsync(await a.Client.GetAsync("/v1/webhooks"))).EnumerateArray());
+    }
+}
