@@ -104,33 +104,32 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
 
     private static async Task InsertAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyList<NewMessage> batch, long now, CancellationToken ct)
     {
+        using var statements = new SqliteStatements(connection, tx);
         foreach (var message in batch)
         {
             var id = message.Id.ToString();
-            await connection.ExecuteAsync(new CommandDefinition(InsertMessage, new
-            {
-                Id = id,
-                message.AccountId,
-                Source = message.Source.ToString().ToLowerInvariant(),
-                message.EnvelopeFrom,
-                message.HeaderFrom,
-                message.Subject,
-                Tags = message.Tags.Count == 0 ? null : JsonSerializer.Serialize(message.Tags),
-                Metadata = message.Metadata is null or { Count: 0 } ? null : JsonSerializer.Serialize(message.Metadata),
-                Size = message.Raw.LongLength,
-                message.Raw,
-                CreatedAt = message.CreatedAt.ToUnixTimeMilliseconds(),
-                SendAt = message.SendAt?.ToUnixTimeMilliseconds(),
-            }, tx, cancellationToken: ct));
+            await statements.ExecuteAsync(InsertMessage, ct,
+                ("@Id", id),
+                ("@AccountId", message.AccountId),
+                ("@Source", message.Source.ToString().ToLowerInvariant()),
+                ("@EnvelopeFrom", message.EnvelopeFrom),
+                ("@HeaderFrom", message.HeaderFrom),
+                ("@Subject", message.Subject),
+                ("@Tags", message.Tags.Count == 0 ? null : JsonSerializer.Serialize(message.Tags)),
+                ("@Metadata", message.Metadata is null or { Count: 0 } ? null : JsonSerializer.Serialize(message.Metadata)),
+                ("@Size", message.Raw.LongLength),
+                ("@Raw", message.Raw),
+                ("@CreatedAt", message.CreatedAt.ToUnixTimeMilliseconds()),
+                ("@SendAt", message.SendAt?.ToUnixTimeMilliseconds()));
             // A scheduled message's recipients are simply not due before its time.
             var dueAt = message.SendAt is { } sendAt ? Math.Max(now, sendAt.ToUnixTimeMilliseconds()) : now;
             foreach (var address in message.Recipients)
             {
-                await connection.ExecuteAsync(new CommandDefinition(InsertRecipient,
-                    new { MessageId = id, message.AccountId, Address = address, Domain = DomainOf(address), DueAt = dueAt, Now = now }, tx, cancellationToken: ct));
+                await statements.ExecuteAsync(InsertRecipient, ct,
+                    ("@MessageId", id), ("@AccountId", message.AccountId), ("@Address", address), ("@Domain", DomainOf(address)), ("@DueAt", dueAt), ("@Now", now));
             }
             foreach (var tag in message.Tags.Distinct(StringComparer.Ordinal))
-                await connection.ExecuteAsync(new CommandDefinition(InsertTag, new { message.AccountId, Tag = tag, MessageId = id }, tx, cancellationToken: ct));
+                await statements.ExecuteAsync(InsertTag, ct, ("@AccountId", message.AccountId), ("@Tag", tag), ("@MessageId", id));
         }
     }
 
