@@ -132,14 +132,15 @@ PY
 # start_dnsmasq PORT [dnsmasq options...]: authoritative-only dnsmasq on 127.0.0.1:PORT.
 # No upstream, no /etc/hosts, no config file: it answers only what the options define.
 # Pass --local=/test/ so undefined names under .test are NXDOMAIN (otherwise REFUSED).
+# DNSMASQ_NAME=NAME logs to logs/NAME.log instead of logs/dnsmasq.log (a second instance).
 start_dnsmasq() {
     local port=$1; shift
-    local log="$PEERS_DIR/logs/dnsmasq.log"
+    local log="$PEERS_DIR/logs/${DNSMASQ_NAME:-dnsmasq}.log"
     dnsmasq --keep-in-foreground --port="$port" --listen-address=127.0.0.1 --bind-interfaces \
         --no-resolv --no-hosts --no-poll --conf-file=/dev/null --pid-file= --user=root \
         --cache-size=0 --log-queries --log-facility=- "$@" >>"$log" 2>&1 &
     local pid=$!
-    _peers_register "$pid" dnsmasq
+    _peers_register "$pid" "${DNSMASQ_NAME:-dnsmasq}"
     local i
     for ((i = 0; i < 50; i++)); do
         if ! pid_alive "$pid"; then
@@ -153,6 +154,7 @@ start_dnsmasq() {
 
 # start_sink NAME HOST MODE [ARGS...]: tests/e2e/sink.py on HOST:25 (aiosmtpd).
 #   start_sink ok 127.0.0.2 save DIR | start_sink temp 127.0.0.4 tempfail [--at data] | ... reject
+# SINK_PORT=N listens on another port; the sink's pid is left in SINK_PID.
 start_sink() {
     local name=$1 host=$2; shift 2
     _peers_require_loopback "$host" || return 1
@@ -160,6 +162,7 @@ start_sink() {
     local log="$PEERS_DIR/logs/sink-$name.log"
     "$PEERS_SYS_PYTHON" "$PEERS_REPO_ROOT/tests/e2e/sink.py" --host "$host" --port "$port" "$@" >>"$log" 2>&1 &
     local pid=$!
+    SINK_PID=$pid
     _peers_register "$pid" "sink-$name"
     if ! wait_tcp "$host" "$port" 15 "$pid"; then
         peers_log "sink $name on $host:$port did not start; log:"; tail -n 20 "$log" >&2; return 1
@@ -247,3 +250,150 @@ kill9_emailapi() {
     wait "$pid" 2>/dev/null
     return 0
 }
+
+# snapshot_build: copy the build output to $PEERS_DIR/app and point PEERS_DLL there, so a rebuild
+# in the working tree (dotnet build by someone else) cannot replace assemblies under a running
+# benchmark. The copy is removed with $PEERS_DIR.
+snapshot_build() {
+    [[ -f $PEERS_DLL ]] || { peers_log "$PEERS_DLL not found: build first (dotnet build EmailApi.sln -c Release)"; return 1; }
+    local src name
+    src=$(dirname "$PEERS_DLL"); name=$(basename "$PEERS_DLL")
+    rm -rf "$PEERS_DIR/app"
+    cp -a "$src" "$PEERS_DIR/app" || { peers_log "could not copy $src"; return 1; }
+    PEERS_DLL="$PEERS_DIR/app/$name"
+    export PEERS_DLL
+}
+
+# peak_rss_kb PID: the process's peak resident set size so far (VmHWM, kB); empty once it is gone.
+peak_rss_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+
+# smtp_sink_count NAME: messages received so far by smtp-sink NAME started with -c (its running
+# counter, "sess=N quit=N mesg=N", is the last thing in its log). Use a fresh NAME per process.
+smtp_sink_count() {
+    local log="$PEERS_DIR/logs/smtp-sink-$1.log" n
+    n=$(tail -c 200 "$log" 2>/dev/null | tr '\r' '\n' | grep -oE 'mesg=[0-9]+' | tail -n 1)
+    echo "${n#mesg=}" | sed 's/^$/0/'
+}
+
+# start_postfix NAME LISTEN_ADDR LISTEN_PORT DOMAIN NEXTHOP_ADDR NEXTHOP_PORT [hold] [main.cf lines...]
+# A private Postfix instance (own config, queue and data directories in $PEERS_DIR/postfix-NAME;
+# the system Postfix is not touched) with smtpd on LISTEN_ADDR:LISTEN_PORT. It accepts mail from
+# 127.0.0.0/8 for DOMAIN and relays it to [NEXTHOP_ADDR]:NEXTHOP_PORT through a transport map:
+# no DNS, no local delivery, every other domain bounces. Durability is Postfix's default (a
+# queue file is fsync'd before 250). "hold" puts every accepted message on the hold queue, so
+# nothing is delivered (to measure acceptance alone). Needs root (postfix start). Sets
+# POSTFIX_PID (the master) and POSTFIX_DIR; stop with stop_postfix NAME or peers_cleanup.
+start_postfix() {
+    local name=$1 addr=$2 port=$3 domain=$4 nh_addr=$5 nh_port=$6; shift 6
+    _peers_require_loopback "$addr" || return 1
+    _peers_require_loopback "$nh_addr" || return 1
+    [[ $(id -u) == 0 ]] || { peers_log "start_postfix: postfix start needs root"; return 1; }
+    command -v postfix >/dev/null || [[ -x /usr/sbin/postfix ]] || { peers_log "postfix not installed"; return 1; }
+    id postfix >/dev/null 2>&1 || { peers_log "start_postfix: no 'postfix' user (install postfix)"; return 1; }
+    local dir="$PEERS_DIR/postfix-$name" hold=0 extra=()
+    [[ ${1:-} == hold ]] && { hold=1; shift; }
+    extra=("$@")
+    rm -rf "$dir"
+    mkdir -p "$dir/etc" "$dir/queue" "$dir/data" || return 1
+    chown postfix "$dir/data" || return 1
+    # The daemons run as postfix and must reach their directories: make our own parents traversable.
+    local d=$dir
+    while [[ $d != / && $d != . ]]; do
+        if [[ -O $d && $(stat -c %A "$d") != *[xt] ]]; then chmod o+x "$d"; fi
+        d=$(dirname "$d")
+    done
+    local hold_line=""
+    if ((hold)); then
+        printf '0.0.0.0/0 HOLD\n' >"$dir/etc/hold.cidr"
+        hold_line="smtpd_end_of_data_restrictions = check_client_access cidr:$dir/etc/hold.cidr"
+    fi
+    cat >"$dir/etc/main.cf" <<CF
+compatibility_level = 3.6
+config_directory = $dir/etc
+queue_directory = $dir/queue
+data_directory = $dir/data
+command_directory = $(postconf -dh command_directory)
+daemon_directory = $(postconf -dh daemon_directory)
+meta_directory = $(postconf -dh meta_directory)
+shlib_directory = $(postconf -dh shlib_directory)
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file_prefixes = $dir
+maillog_file = $dir/maillog
+myhostname = postfix-$name.test
+mydomain = postfix-$name.test
+myorigin = \$myhostname
+mydestination =
+local_recipient_maps =
+relay_domains =
+relayhost =
+alias_maps =
+alias_database =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_peername_lookup = no
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions = permit_mynetworks, reject
+transport_maps = inline:{ { $domain = smtp:[$nh_addr]:$nh_port } }
+default_transport = error:5.1.2 only $domain is relayed by this test instance
+local_transport = error:5.1.1 no local delivery in this test instance
+smtp_dns_support_level = disabled
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+biff = no
+append_dot_mydomain = no
+$hold_line
+CF
+    local line
+    for line in "${extra[@]}"; do echo "$line" >>"$dir/etc/main.cf"; done
+    # Debian's master.cf minus chroot (our directories have no chroot set-up) and minus the
+    # content filters; smtpd listens only on the address given.
+    cat >"$dir/etc/master.cf" <<CF
+$addr:$port inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+CF
+    # Postfix writes its diagnostics to stderr only on a terminal; the rest is in $dir/maillog.
+    if ! postfix -c "$dir/etc" start >>"$PEERS_DIR/logs/postfix-$name.log" 2>&1; then
+        peers_log "postfix $name did not start; log:"; tail -n 20 "$dir/maillog" "$PEERS_DIR/logs/postfix-$name.log" >&2 2>/dev/null; return 1
+    fi
+    POSTFIX_DIR=$dir
+    POSTFIX_PID=$(tr -dc 0-9 <"$dir/queue/pid/master.pid" 2>/dev/null)
+    [[ -n $POSTFIX_PID ]] || { peers_log "postfix $name: no master.pid"; return 1; }
+    _peers_register "$POSTFIX_PID" "postfix-$name"
+    if ! wait_tcp "$addr" "$port" 15 "$POSTFIX_PID"; then
+        peers_log "postfix $name not listening on $addr:$port; log:"; tail -n 20 "$dir/maillog" >&2; return 1
+    fi
+}
+
+# stop_postfix NAME: postfix stop for an instance started by start_postfix; waits for the master.
+stop_postfix() {
+    local dir="$PEERS_DIR/postfix-$1" pid
+    [[ -f $dir/etc/main.cf ]] || return 0
+    pid=$(tr -dc 0-9 <"$dir/queue/pid/master.pid" 2>/dev/null)
+    postfix -c "$dir/etc" stop >/dev/null 2>&1
+    [[ -n $pid ]] && stop_pid "$pid" 10
+    return 0
+}
+
+# postfix_queue_count NAME QUEUE: files in one queue (incoming, active, deferred, hold) of an instance.
+postfix_queue_count() { find "$PEERS_DIR/postfix-$1/queue/$2" -type f 2>/dev/null | wc -l; }

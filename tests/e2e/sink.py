@@ -9,6 +9,8 @@ Modes:
   tempfail [--at rcpt|data]
                      451 4.3.0 to every RCPT (default) or accept RCPT and 451 at end of DATA.
   reject             550 5.1.1 to every RCPT.
+  --tempfail-first N (any mode) the first N RCPT commands this sink sees get 451 4.3.0,
+                     later ones the mode's usual reply: a destination that recovers.
 
 Every session is logged as one JSON line to stdout (peer, MAIL, RCPTs, replies), so a
 failing test can show what the sink saw. Binds only the address given with --host.
@@ -28,10 +30,11 @@ REJECT = "550 5.1.1 No such user here (e2e sink)"
 
 
 class Handler:
-    def __init__(self, mode, directory=None, at="rcpt"):
+    def __init__(self, mode, directory=None, at="rcpt", tempfail_first=0):
         self.mode = mode
         self.directory = directory
         self.at = at
+        self.tempfail_left = tempfail_first
         self.counter = itertools.count(1)
         self.prefix = f"{int(time.time() * 1000)}-{os.getpid()}"
 
@@ -40,7 +43,10 @@ class Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()
-        if self.mode == "reject" or (self.mode == "save" and local.startswith("bounce-")):
+        if self.tempfail_left > 0:
+            self.tempfail_left -= 1
+            reply = TEMPFAIL
+        elif self.mode == "reject" or (self.mode == "save" and local.startswith("bounce-")):
             reply = REJECT
         elif (self.mode == "tempfail" and self.at == "rcpt") or (
             self.mode == "save" and local.startswith("defer-")
@@ -94,6 +100,7 @@ def main():
     p.add_argument("mode", choices=["save", "tempfail", "reject"])
     p.add_argument("directory", nargs="?")
     p.add_argument("--at", choices=["rcpt", "data"], default="rcpt")
+    p.add_argument("--tempfail-first", type=int, default=0, metavar="N")
     args = p.parse_args()
     if not (args.host.startswith("127.") or args.host == "::1"):
         sys.exit("sink.py: refusing to bind a non-loopback address")
@@ -102,7 +109,7 @@ def main():
             sys.exit("sink.py: save needs a directory")
         os.makedirs(args.directory, exist_ok=True)
 
-    handler = Handler(args.mode, args.directory, args.at)
+    handler = Handler(args.mode, args.directory, args.at, args.tempfail_first)
     controller = Controller(
         handler,
         hostname=args.host,
