@@ -10,6 +10,10 @@ namespace EmailApi.Storage;
 /// <c>bigint</c> (SQLite hands back 64-bit integers, and the row records are shared in spirit), ids
 /// that are compared or ordered as text use the byte order of <c>COLLATE "C"</c> as SQLite does, and
 /// SQLite's <c>COLLATE NOCASE</c> becomes the case-insensitive ICU collation <c>nocase</c>.
+/// One column exists only here: <c>events.tx</c>, the id of the transaction that wrote the event
+/// (and <c>webhook_cursor.last_tx</c>), because identity values are not committed in order when
+/// many nodes write, and the webhook fan-out must never step past an event still being committed
+/// (see <c>PostgresWebhookStore</c>).
 /// <para>
 /// Several nodes may start at once: all of them queue on one session-level advisory lock, so exactly
 /// one applies each step and the others find it done. Each step commits with the row recording it.
@@ -80,9 +84,11 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
             type         TEXT NOT NULL,
             detail       TEXT,
             mx           TEXT,
-            created_at   BIGINT NOT NULL
+            created_at   BIGINT NOT NULL,
+            tx           XID8 NOT NULL DEFAULT pg_current_xact_id()
         );
         CREATE INDEX ix_events_message ON events(message_id, id);
+        CREATE INDEX ix_events_tx ON events(tx, id);
         """,
         // 2: per-account suppression list (hard bounces and manual entries).
         """
@@ -171,9 +177,10 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
         CREATE INDEX ix_webhook_deliveries_age ON webhook_deliveries(created_at);
         CREATE TABLE webhook_cursor (
             id            BIGINT PRIMARY KEY CHECK (id = 1),
-            last_event_id BIGINT NOT NULL
+            last_event_id BIGINT NOT NULL,
+            last_tx       XID8 NOT NULL
         );
-        INSERT INTO webhook_cursor (id, last_event_id) SELECT 1, COALESCE(MAX(id), 0) FROM events;
+        INSERT INTO webhook_cursor (id, last_event_id, last_tx) SELECT 1, COALESCE(MAX(id), 0), COALESCE(MAX(tx), '0'::xid8) FROM events;
         """,
     ];
 

@@ -1,5 +1,7 @@
 using EmailApi.Accounts;
+using EmailApi.Events;
 using EmailApi.Queue;
+using EmailApi.Retention;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EmailApi.Storage;
@@ -19,6 +21,8 @@ public static class PostgresRegistration
         Replace<IQueueStore, PostgresQueueStore>(services);
         Replace<IAccountStore, PostgresAccountStore>(services);
         Replace<IMessageLog, PostgresMessageLog>(services);
+        Replace<IWebhookStore, PostgresWebhookStore>(services);
+        Replace<IRetentionStore, PostgresRetentionStore>(services);
 
         var leftover = services
             .Where(d => d.ImplementationType is { } t && t.Name.StartsWith("Sqlite", StringComparison.Ordinal)

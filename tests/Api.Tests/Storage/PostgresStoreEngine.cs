@@ -1,4 +1,5 @@
 using EmailApi.Accounts;
+using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Storage;
 using EmailApi.TestKit;
@@ -19,6 +20,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         Queue = new PostgresQueueStore(db, clock);
         Accounts = new PostgresAccountStore(db, clock);
         Log = new PostgresMessageLog(db, clock);
+        Webhooks = new PostgresWebhookStore(db, clock);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
 
@@ -27,6 +29,7 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IQueueStore Queue { get; }
     public override IAccountStore Accounts { get; }
     public override IMessageLog Log { get; }
+    public override IWebhookStore Webhooks { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public static async Task<PostgresStoreEngine> CreateAsync(PostgresServer server, FakeTimeProvider clock, CancellationToken ct)
@@ -37,12 +40,16 @@ public sealed class PostgresStoreEngine : StoreEngine
         return new PostgresStoreEngine(connectionString, db, clock);
     }
 
-    public override IQueueStore OpenAnotherNode(FakeTimeProvider clock)
+    public override IQueueStore OpenAnotherNode(FakeTimeProvider clock) => new PostgresQueueStore(NewPool(), clock);
+
+    public override IWebhookStore OpenAnotherWebhookNode(FakeTimeProvider clock) => new PostgresWebhookStore(NewPool(), clock);
+
+    // A pool of its own, as another process would have.
+    private PostgresDb NewPool()
     {
-        // A pool of its own, as another process would have.
         var db = new PostgresDb(ConnectionString + $";Application Name=node{_pools.Count}");
         _pools.Add(db);
-        return new PostgresQueueStore(db, clock);
+        return db;
     }
 
     public override async ValueTask DisposeAsync()

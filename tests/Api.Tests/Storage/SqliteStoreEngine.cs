@@ -1,4 +1,5 @@
 using EmailApi.Accounts;
+using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Storage;
 using Microsoft.Data.Sqlite;
@@ -22,6 +23,7 @@ public sealed class SqliteStoreEngine : StoreEngine
         Queue = new SqliteQueueStore(_db, clock);
         Accounts = new SqliteAccountStore(_db, clock);
         Log = new SqliteMessageLog(_db, clock);
+        Webhooks = new SqliteWebhookStore(_db, clock);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
     }
 
@@ -29,9 +31,12 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override IQueueStore Queue { get; }
     public override IAccountStore Accounts { get; }
     public override IMessageLog Log { get; }
+    public override IWebhookStore Webhooks { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public override IQueueStore OpenAnotherNode(FakeTimeProvider clock) => new SqliteQueueStore(_db, clock);
+
+    public override IWebhookStore OpenAnotherWebhookNode(FakeTimeProvider clock) => new SqliteWebhookStore(_db, clock);
 
     public override ValueTask DisposeAsync()
     {

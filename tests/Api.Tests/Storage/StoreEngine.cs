@@ -1,4 +1,5 @@
 using EmailApi.Accounts;
+using EmailApi.Events;
 using EmailApi.Queue;
 using Microsoft.Extensions.Time.Testing;
 
@@ -14,9 +15,13 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract IQueueStore Queue { get; }
     public abstract IAccountStore Accounts { get; }
     public abstract IMessageLog Log { get; }
+    public abstract IWebhookStore Webhooks { get; }
 
     /// <summary>A second process on the same database (its own connections): only PostgreSQL can be shared.</summary>
     public abstract IQueueStore OpenAnotherNode(FakeTimeProvider clock);
+
+    /// <summary>Another node's webhook store on the same database.</summary>
+    public abstract IWebhookStore OpenAnotherWebhookNode(FakeTimeProvider clock);
 
     /// <summary>Settings that point a <see cref="TestApp"/> at this engine's database.</summary>
     public abstract IReadOnlyDictionary<string, string?> AppSettings { get; }

@@ -1,0 +1,9 @@
+using EmailApi.Tests.Storage;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EmailApi.Tests.Queue;
+
+public sealed class SqliteMessageLogStoreTests : MessageLogStoreTests
+{
+    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
+}
