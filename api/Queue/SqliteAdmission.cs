@@ -1,4 +1,5 @@
 using Dapper;
+using EmailApi.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace EmailApi.Queue;
@@ -55,7 +56,7 @@ internal static class SqliteAdmission
     /// the month, so usage is known even without a quota). All or nothing: a refusal by the month
     /// undoes the minute and hour counts taken just before.
     /// </summary>
-    public static async Task<EnqueueResult> CountAsync(SqliteConnection connection, SqliteTransaction tx, NewMessage message, DateTimeOffset now, CancellationToken ct)
+    public static async Task<EnqueueResult> CountAsync(SqliteStatements statements, SqliteTransaction tx, NewMessage message, DateTimeOffset now, CancellationToken ct)
     {
         var limits = message.Limits;
         if (limits is null) return new EnqueueResult.Stored();
@@ -66,12 +67,13 @@ internal static class SqliteAdmission
         foreach (var period in periods)
         {
             var limit = limits.For(period);
-            var args = new { message.AccountId, Period = period.ToDb(), WindowStart = period.WindowStart(now).ToUnixTimeMilliseconds(), N = n, Limit = limit };
-            if ((limit is null || n <= limit) && await connection.ExecuteAsync(new CommandDefinition(Count, args, tx, cancellationToken: ct)) == 1)
+            var windowStart = period.WindowStart(now).ToUnixTimeMilliseconds();
+            if ((limit is null || n <= limit) && await statements.ExecuteAsync(Count, ct,
+                    ("@AccountId", message.AccountId), ("@Period", period.ToDb()), ("@WindowStart", windowStart), ("@N", n), ("@Limit", limit)) == 1)
                 continue;
 
             if (savepoint is not null) tx.Rollback(savepoint);
-            var used = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(Used, args, tx, cancellationToken: ct)) ?? 0;
+            var used = await statements.ScalarAsync(Used, ct, ("@AccountId", message.AccountId), ("@Period", period.ToDb()), ("@WindowStart", windowStart)) is long u ? u : 0;
             if (savepoint is not null) tx.Release(savepoint);
             return new EnqueueResult.LimitReached(period, limit!.Value, used, period.WindowEnd(now));
         }

@@ -64,6 +64,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         var outcomes = new EnqueueOutcome[requests.Count];
         await using var connection = await db.OpenAsync(ct);
         await using var tx = connection.BeginTransaction();
+        using var statements = new SqliteStatements(connection, tx);
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
@@ -84,10 +85,10 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
             var stored = new List<NewMessage>(request.Messages.Count);
             for (var m = 0; m < results.Length; m++)
             {
-                results[m] = await SqliteAdmission.CountAsync(connection, tx, request.Messages[m], now, ct);
+                results[m] = await SqliteAdmission.CountAsync(statements, tx, request.Messages[m], now, ct);
                 if (results[m] is EnqueueResult.Stored) stored.Add(request.Messages[m]);
             }
-            await InsertAsync(connection, tx, stored, nowMs, ct);
+            await InsertAsync(statements, stored, nowMs, ct);
 
             if (request.Claim is { } kept)
             {
@@ -102,9 +103,8 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         return outcomes;
     }
 
-    private static async Task InsertAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyList<NewMessage> batch, long now, CancellationToken ct)
+    private static async Task InsertAsync(SqliteStatements statements, IReadOnlyList<NewMessage> batch, long now, CancellationToken ct)
     {
-        using var statements = new SqliteStatements(connection, tx);
         foreach (var message in batch)
         {
             var id = message.Id.ToString();
@@ -193,7 +193,10 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         }
         // Bounce notifications commit with the bounces they report, and only when this lease still held.
         if (recorded > 0 && notifications.Count > 0)
-            await InsertAsync(connection, tx, notifications, now, ct);
+        {
+            using var statements = new SqliteStatements(connection, tx);
+            await InsertAsync(statements, notifications, now, ct);
+        }
         tx.Commit();
     }
 

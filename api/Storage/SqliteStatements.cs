@@ -15,6 +15,9 @@ public sealed class SqliteStatements(SqliteConnection connection, SqliteTransact
     public Task<int> ExecuteAsync(string sql, CancellationToken ct, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
         Bind(sql, parameters).ExecuteNonQueryAsync(ct);
 
+    public Task<object?> ScalarAsync(string sql, CancellationToken ct, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
+        Bind(sql, parameters).ExecuteScalarAsync(ct);
+
     public void Dispose()
     {
         foreach (var command in _commands.Values) command.Dispose();
