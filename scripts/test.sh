@@ -141,6 +141,7 @@ if [[ ${SKIP_BENCH:-0} != 1 ]]; then
     bp=0; bf=0
     for b in scripts/bench/*.sh; do
         [[ -f $b ]] || continue
+        [[ $b == */all.sh ]] && continue   # runs all the others again
         section "BENCH_QUICK=1 $b"
         if BENCH_QUICK=1 timeout -k 15 300 bash "$b"; then
             bp=$((bp + 1))

@@ -28,7 +28,7 @@ _faults_up() {
     local env="$E2E_DIR/faults/env"
     mkdir -p "$E2E_DIR/faults"
     # A test that timed out takes its process group down, and with it whatever it started:
-    # rebuild the world (same ports, same database) when a part of it is gone.
+    # rebuild the world (new ports, same database) when a part of it is gone.
     if [[ -f $env ]]; then
         # shellcheck disable=SC1090
         source "$env"

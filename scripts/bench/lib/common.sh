@@ -1,0 +1,164 @@
+# shellcheck shell=bash
+# Shared by the benchmarks in scripts/bench (sourced, not run: scripts/test.sh runs only
+# scripts/bench/*.sh). Every server a benchmark starts binds to 127.0.0.0/8 on a free port and is
+# stopped by the EXIT trap that bench_init sets.
+#
+# A benchmark ends with machine-readable lines that scripts/bench/all.sh collects:
+#   BENCH_RESULT|benchmark|EmailApi|Postfix|ratio|target|verdict
+
+BENCH_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+export PEERS_REPO_ROOT="$BENCH_REPO_ROOT"
+# shellcheck source=../../lib/peers.sh
+source "$BENCH_REPO_ROOT/scripts/lib/peers.sh"
+
+BENCH_QUICK=${BENCH_QUICK:-0}
+BENCH_API_KEY=ea_bench_0123456789abcdef0123456789abcdef
+BENCH_NAME=bench
+
+# bench_init NAME: work directory, cleanup trap, and a private copy of the build (so a rebuild in
+# the working tree cannot swap assemblies under a running service).
+bench_init() {
+    BENCH_NAME=$1
+    peers_init
+    # shellcheck disable=SC2064
+    trap "bench_cleanup" EXIT
+    trap 'exit 130' INT TERM
+    if [[ ${BENCH_NO_SNAPSHOT:-0} != 1 ]]; then snapshot_build || bench_die "no build to run"; fi
+}
+
+bench_cleanup() {
+    local rc=$?
+    peers_cleanup
+    if [[ ${BENCH_KEEP:-0} == 1 || $rc != 0 ]]; then
+        echo "$BENCH_NAME: work directory kept: $PEERS_DIR (logs in $PEERS_DIR/logs)"
+        rm -rf "$PEERS_DIR/app"
+    else
+        rm -rf "$PEERS_DIR"
+    fi
+}
+
+bench_die() { echo "$BENCH_NAME: FAIL $*"; exit 1; }
+bench_log() { echo "$BENCH_NAME: $*"; }
+
+now_s() { date +%s.%N; }
+
+# calc EXPR [VAR=VALUE...]: awk arithmetic, printed with the format in CALC_FMT (default %.1f).
+calc() {
+    local expr=$1 kv args=(); shift
+    for kv in "$@"; do args+=(-v "$kv"); done
+    awk "${args[@]}" "BEGIN { printf \"${CALC_FMT:-%.1f}\", ($expr) }"
+}
+
+# ratio A B: A/B with three decimals, or n/a.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "") printf "%.2f", a / b; else printf "n/a" }'; }
+
+# verdict VALUE OP TARGET: "met" / "MISSED" (OP is >= or <=).
+verdict() {
+    awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
+        if (v == "" || v == "n/a") { print "n/a"; exit }
+        ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0)
+        print ok ? "met" : "MISSED" }'
+}
+
+# bench_result BENCHMARK EMAILAPI POSTFIX RATIO TARGET VERDICT
+bench_result() { printf 'BENCH_RESULT|%s|%s|%s|%s|%s|%s\n' "$@"; }
+
+# start_bench_dns DOMAIN ADDR: dnsmasq on a free port answering DOMAIN MX 10 -> ADDR; sets BENCH_DNS_PORT.
+start_bench_dns() {
+    BENCH_DNS_PORT=$(free_port)
+    DNSMASQ_NAME=dnsmasq-bench start_dnsmasq "$BENCH_DNS_PORT" --local=/test/ \
+        --mx-host="$1,mx.$1,10" --host-record="mx.$1,$2" || bench_die "dnsmasq did not start"
+    local got; got=$(dns_query "$1" MX 127.0.0.1 "$BENCH_DNS_PORT")
+    [[ $got == "NOERROR MX 10 mx.$1" ]] || bench_die "dnsmasq answers '$got' for $1 MX"
+}
+
+# wait_sink_count NAME TARGET TIMEOUT_S: poll smtp-sink NAME's counter every 50 ms until it reaches
+# TARGET. Sets SINK_FIRST_AT (first time the count moved), SINK_DONE_AT and SINK_COUNT; fails on timeout.
+# With SINK_CPU_PID set, also SINK_FIRST_CPU / SINK_DONE_CPU (tree_cpu_s of that pid) and
+# SINK_FIRST_TICKS / SINK_DONE_TICKS (sys_cpu_ticks) at those two moments.
+wait_sink_count() {
+    local name=$1 target=$2 timeout=$3 log="$PEERS_DIR/logs/smtp-sink-$1.log"
+    local start; start=$(date +%s)
+    local tail_text base
+    SINK_FIRST_AT=""; SINK_DONE_AT=""; SINK_COUNT=0
+    base=$(smtp_sink_count "$name")
+    while :; do
+        tail_text=$(tail -c 120 "$log" 2>/dev/null)
+        if [[ $tail_text =~ mesg=([0-9]+)[^m]*$ ]]; then SINK_COUNT=${BASH_REMATCH[1]}; fi
+        if [[ -z $SINK_FIRST_AT ]] && ((SINK_COUNT > base)); then
+            SINK_FIRST_AT=$(now_s)
+            if [[ -n ${SINK_CPU_PID:-} ]]; then SINK_FIRST_CPU=$(tree_cpu_s "$SINK_CPU_PID"); SINK_FIRST_TICKS=$(sys_cpu_ticks); fi
+        fi
+        if ((SINK_COUNT >= target)); then
+            SINK_DONE_AT=$(now_s)
+            if [[ -n ${SINK_CPU_PID:-} ]]; then SINK_DONE_CPU=$(tree_cpu_s "$SINK_CPU_PID"); SINK_DONE_TICKS=$(sys_cpu_ticks); fi
+            return 0
+        fi
+        if (($(date +%s) - start >= timeout)); then return 1; fi
+        sleep 0.05
+    done
+}
+
+# smtp_source_run LABEL HOST PORT COUNT SIZE SESSIONS: Postfix's smtp-source, timed. Sets
+# SOURCE_SECONDS, SOURCE_START, SOURCE_END; output in logs/smtp-source-LABEL.log; fails with its status.
+smtp_source_run() {
+    local label=$1 host=$2 port=$3 count=$4 size=$5 sessions=$6 rc
+    local bin; bin=$(command -v smtp-source || echo /usr/sbin/smtp-source)
+    [[ -x $bin ]] || bench_die "smtp-source not found (install postfix)"
+    SOURCE_START=$(now_s)
+    timeout -k 5 "${BENCH_SOURCE_TIMEOUT:-600}" "$bin" -s "$sessions" -l "$size" -m "$count" \
+        -f bench@app.test -t sink@bench.test -M bench-client.test "$host:$port" \
+        >"$PEERS_DIR/logs/smtp-source-$label.log" 2>&1
+    rc=$?
+    SOURCE_END=$(now_s)
+    SOURCE_SECONDS=$(CALC_FMT=%.3f calc 'b - a' a="$SOURCE_START" b="$SOURCE_END")
+    if [[ $rc != 0 ]]; then
+        echo "$BENCH_NAME: smtp-source ($label) exited $rc:"; tail -n 5 "$PEERS_DIR/logs/smtp-source-$label.log" | sed 's/^/  /'
+        return "$rc"
+    fi
+}
+
+# db_scalar DB SQL: one value from the SQLite file, read while the service may be writing (WAL).
+db_scalar() { "$PEERS_SYS_PYTHON" -c 'import sqlite3,sys; c=sqlite3.connect("file:"+sys.argv[1]+"?mode=ro", uri=True, timeout=30); print(c.execute(sys.argv[2]).fetchone()[0])' "$1" "$2"; }
+
+# emailapi_env NAME DB ROLES [VAR=VALUE...]: the common configuration of a benchmark instance.
+emailapi_args() {
+    local db=$1 roles=$2; shift 2
+    local http_port; http_port=$(free_port)
+    printf '%s\n' "Urls=http://127.0.0.1:$http_port" "Roles=$roles" "Storage__Sqlite__Path=$db" \
+        "Bootstrap__ApiKey=$BENCH_API_KEY" "Logging__LogLevel__Default=Warning" "$@"
+}
+
+# start_bench_emailapi NAME DB ROLES [VAR=VALUE...]: start_emailapi with emailapi_args; sets BENCH_URL.
+start_bench_emailapi() {
+    local name=$1; shift
+    local args=()
+    mapfile -t args < <(emailapi_args "$@")
+    BENCH_URL=${args[0]#Urls=}
+    start_emailapi "$name" "${args[@]}" || bench_die "EmailApi ($name) did not start; log: $PEERS_DIR/logs/emailapi-$name.log"
+}
+
+# --- CPU accounting: on a shared machine wall-clock rates are noisy, CPU time per message less so.
+BENCH_HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# tree_cpu_s PID: CPU seconds used so far by PID, by its live children, and by the children it
+# has already reaped (cutime/cstime): for Postfix's master that is the whole mail system.
+tree_cpu_s() {
+    # cat, not awk FILE...: a process that exits between the glob and the read must not end the sum.
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" -v hz="$BENCH_HZ" '
+        { line = $0; pid = $1; sub(/^.*\) /, "", line); n = split(line, f, " ")
+          if (pid == root || f[2] == root) t += f[12] + f[13] + f[14] + f[15] }
+        END { printf "%.2f", t / hz }'
+}
+
+# sys_cpu_ticks: "busy total" jiffies of the whole machine (all cores) so far.
+sys_cpu_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat; }
+
+# busy_pct "BUSY0 TOTAL0" "BUSY1 TOTAL1": machine CPU use between two sys_cpu_ticks readings, in %.
+busy_pct() {
+    local b0 t0 b1 t1
+    read -r b0 t0 <<<"$1"; read -r b1 t1 <<<"$2"
+    awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.0f", (t > 0 ? 100 * b / t : 0) }'
+}
+
+bench_load() { bench_log "load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores ($1)"; }

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Fill an EmailApi SQLite queue with COUNT due messages, fast, by direct inserts (stdlib only).
+
+  fill_queue.py DB COUNT DOMAIN
+
+The database must already have the service's schema and its default account (start the service
+on it once). Each message gets one recipient (rcpt-<n>@DOMAIN, status queued, due now), its
+'queued' event and a small raw MIME body, exactly as an enqueue would store them; ids are
+version 7 GUIDs in creation order, as the service makes them. Written with synchronous=OFF in
+large transactions (this is set-up, not the thing measured), then checkpointed so the service
+starts on a plain database file. Prints "filled=N seconds=S".
+"""
+import os
+import sqlite3
+import sys
+import time
+
+CHUNK = 20000
+
+
+def v7(ms, n):
+    """A version 7 GUID (RFC 9562) for unix time ms; n makes it unique within the millisecond."""
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= (n & 0xFFF) << 64
+    value |= 0b10 << 62
+    value |= (n * 2654435761) & ((1 << 62) - 1)
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def main():
+    db, count, domain = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute("PRAGMA cache_size=-262144")   # 256 MB
+    account = con.execute("SELECT id FROM accounts WHERE name = 'default'").fetchone()
+    if account is None:
+        sys.exit("fill_queue: no 'default' account: start the service on this database once first")
+    account = account[0]
+    next_rcpt = (con.execute("SELECT COALESCE(MAX(id), 0) FROM recipients").fetchone()[0] or 0) + 1
+    now = int(time.time() * 1000)
+    base = now - count   # one message per millisecond, the last one now: all due, oldest first
+    body = ("Queue scale benchmark message. " * 6 + "\r\n") * 2
+    start = time.monotonic()
+    for first in range(0, count, CHUNK):
+        messages, recipients, events = [], [], []
+        for i in range(first, min(first + CHUNK, count)):
+            ms = base + i
+            mid = v7(ms, i)
+            address = f"rcpt-{i:08d}@{domain}"
+            raw = (f"From: Bench <bench@app.test>\r\nTo: <{address}>\r\nSubject: queue scale {i}\r\n"
+                   f"Message-ID: <{mid}@bench-relay.test>\r\nDate: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
+                   f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n{body}").encode()
+            rid = next_rcpt + i
+            messages.append((mid, account, "api", "bench@app.test", "Bench <bench@app.test>", f"queue scale {i}",
+                             None, None, len(raw), raw, ms, None))
+            recipients.append((rid, mid, account, address, domain, "queued", 0, ms, ms))
+            events.append((mid, rid, "queued", None, ms))
+        con.execute("BEGIN")
+        con.executemany("INSERT INTO messages (id, account_id, source, envelope_from, header_from, subject, tags, metadata, "
+                        "size, raw, created_at, send_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", messages)
+        con.executemany("INSERT INTO recipients (id, message_id, account_id, address, domain, status, attempts, "
+                        "next_attempt_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)", recipients)
+        con.executemany("INSERT INTO events (message_id, recipient_id, type, detail, created_at) VALUES (?,?,?,?,?)", events)
+        con.execute("COMMIT")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    print(f"filled={count} seconds={time.monotonic() - start:.1f} bytes={os.path.getsize(db)}")
+
+
+if __name__ == "__main__":
+    main()
