@@ -28,6 +28,7 @@ public sealed class WebhookDispatcher(IWebhookStore store, IOptions<WebhookOptio
             AllowAutoRedirect = false,
             ConnectTimeout = settings.Timeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectCallback = WebhookAddressGuard.Connect(settings.AllowPrivateNetworks),
         })
         { Timeout = settings.Timeout };
         using var slots = new SemaphoreSlim(settings.MaxConcurrency);

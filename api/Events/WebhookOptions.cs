@@ -19,6 +19,9 @@ public sealed class WebhookOptions
 
     public IReadOnlyList<TimeSpan> Delays => RetryDelays is { Count: > 0 } delays ? delays : DefaultRetryDelays;
 
+    /// <summary>Allow endpoints on loopback and private networks (off: webhooks must not reach into the service's own network).</summary>
+    public bool AllowPrivateNetworks { get; set; }
+
     /// <summary>An endpoint that has failed every attempt for this long is disabled.</summary>
     public TimeSpan DisableAfter { get; set; } = TimeSpan.FromHours(24);
 

@@ -13,6 +13,7 @@ public sealed class WebhookTests
     private static readonly Dictionary<string, string?> FastRetries = new()
     {
         ["Webhooks:PollInterval"] = "00:00:00.100",
+        ["Webhooks:AllowPrivateNetworks"] = "true",   // the receivers here are on loopback
         ["Webhooks:RetryDelays:0"] = "00:00:00.300",
         ["Webhooks:RetryDelays:1"] = "00:00:00.300",
         ["Webhooks:RetryDelays:2"] = "00:00:00.300",
@@ -128,6 +129,9 @@ public sealed class WebhookTests
         Assert.Equal(6, listed.GetProperty("events").GetArrayLength());
         Assert.Equal(HttpStatusCode.BadRequest, (await a.Client.PostAsJsonAsync("/v1/webhooks", new { url = "ftp://x.example" })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await a.Client.PostAsJsonAsync("/v1/webhooks", new { url = "https://x.example", events = new[] { "opened" } })).StatusCode);
+        // SSRF: by default a webhook may not point into loopback, private or link-local networks.
+        foreach (var internalUrl in new[] { "http://127.0.0.1:8025/v1/send", "http://localhost/x", "http://10.0.0.5/", "http://169.254.169.254/latest/meta-data", "http://[::1]/" })
+            Assert.Equal(HttpStatusCode.BadRequest, (await a.Client.PostAsJsonAsync("/v1/webhooks", new { url = internalUrl })).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await a.Client.DeleteAsync($"/v1/webhooks/{id}")).StatusCode);
         Assert.Empty((await TestApp.ReadJsonAsync(await a.Client.GetAsync("/v1/webhooks"))).EnumerateArray());
     }
