@@ -66,6 +66,10 @@ run_wrk() {   # run_wrk TARGET -> prints wrk output, leaves RESULT line in $PEER
 field() { sed -nE "s/.* $2=([^ ]+).*/\1/p" "$PEERS_DIR/$1.result"; }
 
 echo "http-send: ${duration}s per run, $connections connections, $threads threads, 1 KB text messages, Roles=api, SQLite"
+# Warm-up (not counted): the first seconds measure the JIT compiler, not the service.
+if [[ -z ${BENCH_QUICK:-} ]]; then
+    BENCH_TARGET=send BENCH_API_KEY=$api_key wrk -t"$threads" -c"$connections" -d5s --timeout 10s -s "$LUA" "$base" >/dev/null 2>&1
+fi
 run_wrk send || exit 1
 run_wrk live || exit 1
 
