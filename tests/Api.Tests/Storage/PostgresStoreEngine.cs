@@ -1,6 +1,7 @@
 using EmailApi.Accounts;
 using EmailApi.Events;
 using EmailApi.Queue;
+using EmailApi.Retention;
 using EmailApi.Storage;
 using EmailApi.TestKit;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -21,6 +22,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         Accounts = new PostgresAccountStore(db, clock);
         Log = new PostgresMessageLog(db, clock);
         Webhooks = new PostgresWebhookStore(db, clock);
+        Retention = new PostgresRetentionStore(db, clock);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
 
@@ -30,6 +32,7 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IAccountStore Accounts { get; }
     public override IMessageLog Log { get; }
     public override IWebhookStore Webhooks { get; }
+    public override IRetentionStore Retention { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public static async Task<PostgresStoreEngine> CreateAsync(PostgresServer server, FakeTimeProvider clock, CancellationToken ct)

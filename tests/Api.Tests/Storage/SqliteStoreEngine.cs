@@ -1,6 +1,7 @@
 using EmailApi.Accounts;
 using EmailApi.Events;
 using EmailApi.Queue;
+using EmailApi.Retention;
 using EmailApi.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,6 +25,7 @@ public sealed class SqliteStoreEngine : StoreEngine
         Accounts = new SqliteAccountStore(_db, clock);
         Log = new SqliteMessageLog(_db, clock);
         Webhooks = new SqliteWebhookStore(_db, clock);
+        Retention = new SqliteRetentionStore(_db, clock);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
     }
 
@@ -32,6 +34,7 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override IAccountStore Accounts { get; }
     public override IMessageLog Log { get; }
     public override IWebhookStore Webhooks { get; }
+    public override IRetentionStore Retention { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public override IQueueStore OpenAnotherNode(FakeTimeProvider clock) => new SqliteQueueStore(_db, clock);

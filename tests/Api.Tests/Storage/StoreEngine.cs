@@ -1,6 +1,7 @@
 using EmailApi.Accounts;
 using EmailApi.Events;
 using EmailApi.Queue;
+using EmailApi.Retention;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EmailApi.Tests.Storage;
@@ -16,6 +17,7 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract IAccountStore Accounts { get; }
     public abstract IMessageLog Log { get; }
     public abstract IWebhookStore Webhooks { get; }
+    public abstract IRetentionStore Retention { get; }
 
     /// <summary>A second process on the same database (its own connections): only PostgreSQL can be shared.</summary>
     public abstract IQueueStore OpenAnotherNode(FakeTimeProvider clock);
