@@ -102,7 +102,13 @@ public sealed class PostgresServer : IDisposable
 
     private void Cleanup()
     {
-        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        // The server's last files can vanish while the folder is walked (an immediate stop): try again.
+        for (var attempt = 0; attempt < 5 && System.IO.Directory.Exists(Directory); attempt++)
+        {
+            try { System.IO.Directory.Delete(Directory, recursive: true); }
+            catch (IOException) { Thread.Sleep(100); }
+            catch (UnauthorizedAccessException) { Thread.Sleep(100); }
+        }
     }
 
     private static string FindBinaries()
