@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every benchmark in one go, then one table: benchmark, EmailApi, Postfix, ratio, target.
+# Every benchmark in scripts/bench in one go, then one table: benchmark, EmailApi, Postfix, ratio,
+# target.
 # Each benchmark starts and stops its own peers on loopback; their full output is kept in a log
 # directory that is printed at the end.
 #
@@ -12,7 +13,15 @@
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-benches=(http-send.sh delivery.sh smtp-vs-postfix.sh e2e-vs-postfix.sh queue-scale.sh)
+# Known ones in a sensible order, then whatever else is there.
+benches=()
+for b in http-send.sh smtp-accept.sh delivery.sh smtp-vs-postfix.sh e2e-vs-postfix.sh queue-scale.sh postgres-scale.sh; do
+    [[ -f $here/$b ]] && benches+=("$b")
+done
+for f in "$here"/*.sh; do
+    b=$(basename "$f")
+    [[ $b == all.sh || " ${benches[*]} " == *" $b "* ]] || benches+=("$b")
+done
 logs=$(mktemp -d "${TMPDIR:-/tmp}/emailapi-bench-all.XXXXXX")
 rows=()
 broken=()
@@ -21,7 +30,6 @@ row() { rows+=("$(printf '%s|' "$@")"); }
 
 for b in "${benches[@]}"; do
     [[ -n ${BENCH_ONLY:-} && ! $b =~ ${BENCH_ONLY} ]] && continue
-    [[ -f $here/$b ]] || { echo "all: $b is missing"; broken+=("$b"); continue; }
     printf '\n===== %s (%s)\n' "$b" "$(date '+%H:%M:%S')"
     bash "$here/$b" 2>&1 | tee "$logs/${b%.sh}.log"
     rc=${PIPESTATUS[0]}
@@ -36,10 +44,24 @@ for b in "${benches[@]}"; do
         row "HTTP accept p99 latency, ms" "$p99" "-" "-" "<= 25" "$(met "$p99" '<=' 25)"
         continue
     fi
-    while IFS= read -r line; do
-        IFS='|' read -r _ name e p r t v <<<"$line"
-        row "$name" "$e" "$p" "$r" "$t" "$v"
-    done < <(grep '^BENCH_RESULT|' "$logs/${b%.sh}.log")
+    if grep -q '^BENCH_RESULT|' "$logs/${b%.sh}.log"; then
+        while IFS= read -r line; do
+            IFS='|' read -r _ name e p r t v <<<"$line"
+            row "$name" "$e" "$p" "$r" "$t" "$v"
+        done < <(grep '^BENCH_RESULT|' "$logs/${b%.sh}.log")
+        continue
+    fi
+    # Scripts with their own summary line.
+    last=$(grep -E "^${b%.sh}: " "$logs/${b%.sh}.log" | grep -v FAIL | tail -n 1)
+    case $b in
+        smtp-accept.sh)   # "smtp-accept: accepted X msgs/s (...); ratio bridge/smtp-sink = R"
+            row "SMTP accept vs bare smtp-sink (-d), msg/s" "$(sed -nE 's/.*accepted ([0-9.]+) msgs\/s.*/\1/p' <<<"$last")" \
+                "smtp-sink" "$(sed -nE 's/.*= ([0-9.n\/a]+)$/\1/p' <<<"$last")" "-" "-" ;;
+        postgres-scale.sh)   # "postgres-scale: scaling factor 3 nodes / 1 node = X"
+            row "PostgreSQL delivery, N sender nodes / 1" "$(sed -nE 's/.*scaling factor (.*) = .*/\1/p' <<<"$last")" \
+                "-" "$(sed -nE 's/.* = ([0-9.n\/a]+)$/\1/p' <<<"$last")" "-" "-" ;;
+        *) row "$b" "${last:0:60}" "-" "-" "-" "-" ;;
+    esac
 done
 
 # One memory row: the largest peak RSS any instance reached in the delivery, SMTP and e2e runs.
@@ -50,7 +72,7 @@ for r in "${rows[@]}"; do
     [[ $v =~ ^[0-9]+$ ]] && { [[ -z $peak ]] || ((v > peak)); } && peak=$v
 done
 
-printf '\n%-48s %-22s %-10s %-7s %-14s %s\n' "benchmark" "EmailApi" "Postfix" "ratio" "target" ""
+printf '\n%-52s %-22s %-10s %-7s %-14s %s\n' "benchmark" "EmailApi" "Postfix" "ratio" "target" ""
 printf '%s\n' "$(printf '%.0s-' {1..116})"
 for r in "${rows[@]}"; do
     [[ $r == "peak RSS "* ]] && continue
