@@ -32,7 +32,37 @@ internal static class PostgresAdmission
         UPDATE idempotency_keys SET status_code = @StatusCode, location = @Location, response = @Body WHERE account_id = @AccountId AND key = @Key
         """;
 
+    // Messages of accounts without any limit cannot be refused: their counts are summed per account
+    // and added with one statement per batch instead of one per message.
+    private const string CountUnlimited = """
+        INSERT INTO account_usage (account_id, period, window_start, used)
+        SELECT * FROM unnest(@AccountIds::text[], @Periods::text[], @WindowStarts::bigint[], @Ns::bigint[])
+        ON CONFLICT (account_id, period, window_start) DO UPDATE SET used = account_usage.used + excluded.used
+        """;
+
     private static readonly LimitPeriod[] Periods = [LimitPeriod.Minute, LimitPeriod.Hour, LimitPeriod.Month];
+
+    /// <summary>True when the message is counted (into the month) but no window can refuse it.</summary>
+    public static bool IsUnlimited(NewMessage message) =>
+        message.Limits is { MonthlyQuota: null, PerHour: null, PerMinute: null };
+
+    /// <summary>Adds the month counts of unlimited messages, summed per account, in account order.</summary>
+    public static async Task CountUnlimitedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<NewMessage> messages, DateTimeOffset now, CancellationToken ct)
+    {
+        if (messages.Count == 0) return;
+        var totals = messages.GroupBy(m => m.AccountId, StringComparer.Ordinal)
+            .Select(g => (Account: g.Key, N: g.Sum(m => (long)m.Recipients.Count)))
+            .OrderBy(t => t.Account, StringComparer.Ordinal)
+            .ToArray();
+        var month = LimitPeriod.Month;
+        await connection.ExecuteAsync(new CommandDefinition(CountUnlimited, new
+        {
+            AccountIds = totals.Select(t => t.Account).ToArray(),
+            Periods = totals.Select(_ => month.ToDb()).ToArray(),
+            WindowStarts = totals.Select(_ => month.WindowStart(now).ToUnixTimeMilliseconds()).ToArray(),
+            Ns = totals.Select(t => t.N).ToArray(),
+        }, tx, cancellationToken: ct));
+    }
 
     /// <summary>Null when the key is now this request's; otherwise the earlier request's answer.</summary>
     public static async Task<EnqueueOutcome.Duplicate?> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IdempotencyClaim claim, long now, CancellationToken ct)

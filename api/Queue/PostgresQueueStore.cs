@@ -114,6 +114,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         var nowMs = now.ToUnixTimeMilliseconds();
         var outcomes = new EnqueueOutcome[requests.Count];
         var stored = new List<NewMessage>();
+        var unlimited = new List<NewMessage>();
         await using var connection = await db.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         // Accounts in a fixed order, so two nodes' batches lock the same usage rows in the same order
@@ -138,9 +139,18 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
             var storedHere = 0;
             for (var m = 0; m < results.Length; m++)
             {
-                results[m] = await PostgresAdmission.CountAsync(connection, tx, request.Messages[m], now, ct);
-                if (results[m] is not EnqueueResult.Stored) continue;
-                stored.Add(request.Messages[m]);
+                var message = request.Messages[m];
+                if (PostgresAdmission.IsUnlimited(message))
+                {
+                    results[m] = new EnqueueResult.Stored();
+                    unlimited.Add(message);
+                }
+                else
+                {
+                    results[m] = await PostgresAdmission.CountAsync(connection, tx, message, now, ct);
+                    if (results[m] is not EnqueueResult.Stored) continue;
+                }
+                stored.Add(message);
                 storedHere++;
             }
 
@@ -153,7 +163,9 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
             }
             outcomes[i] = new EnqueueOutcome.Done(results);
         }
-        // Admission decided everything above; the rows themselves go in with a few array statements.
+        // Admission decided everything above; the counts nothing can refuse and the rows themselves
+        // go in with a few array statements.
+        await PostgresAdmission.CountUnlimitedAsync(connection, tx, unlimited, now, ct);
         await InsertAsync(connection, tx, stored, nowMs, ct);
         await tx.CommitAsync(ct);
         return outcomes;
