@@ -103,6 +103,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
             catch (PostgresException ex) when (attempt < EnqueueAttempts && ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
             {
                 // The transaction rolled back as a whole; nothing of it is visible. Take turns and redo it.
+                // A real pause, not the TimeProvider's: it spaces out two live transactions, it stamps nothing.
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 50) * attempt), ct);
             }
         }
