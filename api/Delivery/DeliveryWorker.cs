@@ -27,11 +27,14 @@ public sealed class DeliveryWorker(
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(3);
     // A job does not start sending this close to its lease's end (at most a quarter of the lease).
     private static readonly TimeSpan LeaseSafetyMargin = TimeSpan.FromSeconds(30);
-    // Recipients for a destination that already has all the connections it may have wait this long
-    // in the queue, so a slow domain holds its own slots and never the others'.
-    private static readonly TimeSpan BusyDestinationDelay = TimeSpan.FromSeconds(2);
+    // A destination may have as many jobs waiting for a connection slot as it has slots, so a slot
+    // that frees is used at once; recipients beyond that wait this long in the queue, so a slow
+    // domain holds a bounded share of the sender and never the other domains' connections.
+    private const int WaitingJobsPerSlot = 1;
+    private static readonly TimeSpan BusyDestinationDelay = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, int> _domainJobs = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _domainSlots = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<long, byte> _interruptedLeases = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -119,13 +122,13 @@ public sealed class DeliveryWorker(
         var busy = new List<long>();
         foreach (var chunk in envelopes.Take(granted).Chunk(MessagesPerConnection))
         {
-            if (_domainJobs.AddOrUpdate(domain, 1, (_, n) => n + 1) > limit)
+            if (_domainJobs.AddOrUpdate(domain, 1, (_, n) => n + 1) > limit * (1 + WaitingJobsPerSlot))
             {
                 _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
                 busy.AddRange(chunk.SelectMany(e => e.Recipients).Select(r => r.Id));
                 continue;
             }
-            jobs.Add(RunAsync(lease, domain, chunk, safetyMargin, ct));
+            jobs.Add(RunAsync(lease, domain, chunk, _domainSlots.GetOrAdd(domain, _ => new SemaphoreSlim(limit)), safetyMargin, ct));
             started++;
         }
         await store.PostponeAsync(lease.Token, busy, clock.GetUtcNow() + BusyDestinationDelay, CancellationToken.None);
@@ -134,18 +137,26 @@ public sealed class DeliveryWorker(
         return started;
     }
 
-    private async Task RunAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, TimeSpan safetyMargin, CancellationToken ct)
+    private async Task RunAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, SemaphoreSlim slots, TimeSpan safetyMargin, CancellationToken ct)
     {
         try
         {
             await Task.Yield();
-            // A job that started past its lease must not send: the recipients may already be someone else's.
-            if (clock.GetUtcNow() > lease.Until - safetyMargin) return;
-            var outcomes = await relay.DeliverAsync(domain, envelopes, ct);
-            var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
-            // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
-            await store.RecordAsync(lease.Token, results, Notifications(lease, outcomes, results), CancellationToken.None);
-            foreach (var result in results) metrics.Outcome(result.Status);
+            await slots.WaitAsync(ct);
+            try
+            {
+                // A job that waited past its lease must not send: the recipients may already be someone else's.
+                if (clock.GetUtcNow() > lease.Until - safetyMargin) return;
+                var outcomes = await relay.DeliverAsync(domain, envelopes, ct);
+                var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
+                // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
+                await store.RecordAsync(lease.Token, results, Notifications(lease, outcomes, results), CancellationToken.None);
+                foreach (var result in results) metrics.Outcome(result.Status);
+            }
+            finally
+            {
+                slots.Release();
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
