@@ -3,9 +3,11 @@ using System.Net.Http.Json;
 using EmailApi.Delivery;
 using EmailApi.TestKit;
 using EmailApi.Tests.Delivery;
+using EmailApi.Tests.Events;
 using EmailApi.Tests.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using System.Text.Json;
 
 namespace EmailApi.Tests.Hosting;
 
@@ -80,5 +82,51 @@ public sealed class PostgresNodesTests(PostgresServer server)
         } while (status != "delivered" && DateTime.UtcNow < deadline);
         Assert.Equal("delivered", status);
         Assert.Single(mx.Messages);
+    }
+
+    [Fact]
+    public async Task Webhooks_WithTwoSenderNodesDispatching_ArriveOncePerEventInOrderPerMessage()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        using var dns = new DnsTestServer();
+        var port = FakeSmtpServer.FreePort();
+        await using var mx = new FakeSmtpServer(IPAddress.Parse("127.0.0.2"), port);
+        dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        var settings = new Dictionary<string, string?>(await DatabaseAsync())
+        {
+            ["Delivery:DnsServers:0"] = dns.Endpoint,
+            ["Delivery:Port"] = port.ToString(),
+            ["Webhooks:PollInterval"] = "00:00:00.100",
+            ["Webhooks:AllowPrivateNetworks"] = "true",   // the receiver is on loopback
+        };
+        using var api = new TestApp(new Dictionary<string, string?>(settings) { ["Roles"] = "api" });
+        var client = api.Authorized();
+        Assert.Equal(HttpStatusCode.Created,
+            (await client.PostAsJsonAsync("/v1/webhooks", new { url = receiver.Url, events = new[] { "queued", "delivered" } })).StatusCode);
+        using var sender1 = new TestApp(new Dictionary<string, string?>(settings) { ["Roles"] = "sender" });
+        using var sender2 = new TestApp(new Dictionary<string, string?>(settings) { ["Roles"] = "sender" });
+        sender1.CreateClient();   // starts the host: its sender and webhook dispatcher
+        sender2.CreateClient();
+
+        var ids = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            var response = await client.PostAsJsonAsync("/v1/send", new { from = "s@example.com", to = new[] { $"a{i}@dest.test", $"b{i}@dest.test" }, text = "x" });
+            ids.Add((await TestApp.ReadJsonAsync(response)).GetProperty("id").GetString()!);
+        }
+        await receiver.WaitForAsync(r => r.Count >= 40, TimeSpan.FromSeconds(30));
+        await Task.Delay(500);   // room for a duplicate to show up, were there one
+
+        var hooks = receiver.Accepted;
+        Assert.Equal(40, hooks.Count);
+        Assert.Equal(40, hooks.Select(h => h.Id).Distinct().Count());
+        foreach (var id in ids)
+        {
+            var types = hooks.Select(h => JsonDocument.Parse(h.Body).RootElement)
+                .Where(e => e.GetProperty("data").GetProperty("messageId").GetString() == id)
+                .Select(e => e.GetProperty("type").GetString()!)
+                .ToArray();
+            Assert.Equal(["message.queued", "message.queued", "message.delivered", "message.delivered"], types);
+        }
     }
 }
