@@ -10,7 +10,7 @@ namespace EmailApi.Tests.Events;
 /// <summary>The webhook outbox on every engine: each event becomes one delivery per endpoint, whatever the number of nodes.</summary>
 public abstract class WebhookStoreTests : IAsyncLifetime
 {
-    protected readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
+    protected readonly FakeTimeProvider Clock = new(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
     private StoreEngine? _engine;
 
     protected StoreEngine Engine => _engine ?? throw new InvalidOperationException("Not initialised.");
@@ -20,7 +20,7 @@ public abstract class WebhookStoreTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _engine = await CreateEngineAsync(_clock);
+        _engine = await CreateEngineAsync(Clock);
         Account = (await Engine.Accounts.CreateAccountAsync("a", AccountLimits.Unlimited, [], CancellationToken.None))!.Id;
     }
 
@@ -31,8 +31,8 @@ public abstract class WebhookStoreTests : IAsyncLifetime
 
     protected async Task<NewMessage> SendAsync(params string[] recipients)
     {
-        var message = new NewMessage(MessageId.New(_clock), Account, MessageSource.Api, "s@example.com", recipients,
-            "Subject: x\r\n\r\nbody\r\n"u8.ToArray(), "s@example.com", "x", [], null, _clock.GetUtcNow());
+        var message = new NewMessage(MessageId.New(Clock), Account, MessageSource.Api, "s@example.com", recipients,
+            "Subject: x\r\n\r\nbody\r\n"u8.ToArray(), "s@example.com", "x", [], null, Clock.GetUtcNow());
         await Engine.Queue.EnqueueAsync([message], CancellationToken.None);
         return message;
     }
@@ -61,7 +61,7 @@ public abstract class WebhookStoreTests : IAsyncLifetime
     {
         await Engine.Webhooks.CreateAsync(Account, "http://127.0.0.1:1/a", ["queued"], "whsec_a", CancellationToken.None);
         for (var i = 0; i < 40; i++) await SendAsync($"r{i}@one.test");
-        var nodes = Enumerable.Range(0, 4).Select(_ => Engine.OpenAnotherWebhookNode(_clock)).ToArray();
+        var nodes = Enumerable.Range(0, 4).Select(_ => Engine.OpenAnotherWebhookNode(Clock)).ToArray();
         var seen = new ConcurrentBag<long>();
 
         await Task.WhenAll(nodes.Select(node => Task.Run(async () =>
@@ -88,11 +88,11 @@ public abstract class WebhookStoreTests : IAsyncLifetime
         await Engine.Webhooks.CreateAsync(Account, "http://127.0.0.1:1/a", ["queued"], "whsec_a", CancellationToken.None);
         await SendAsync("x@one.test");
         await Engine.Webhooks.FanOutAsync(100, CancellationToken.None);
-        var other = Engine.OpenAnotherWebhookNode(_clock);
+        var other = Engine.OpenAnotherWebhookNode(Clock);
 
         var first = Assert.Single(await Engine.Webhooks.LeaseAsync(10, TimeSpan.FromSeconds(30), CancellationToken.None));
         Assert.Empty(await other.LeaseAsync(10, TimeSpan.FromSeconds(30), CancellationToken.None));
-        _clock.Advance(TimeSpan.FromSeconds(31));
+        Clock.Advance(TimeSpan.FromSeconds(31));
         var again = Assert.Single(await other.LeaseAsync(10, TimeSpan.FromSeconds(30), CancellationToken.None));
 
         Assert.Equal(first.EventId, again.EventId);
@@ -104,18 +104,18 @@ public abstract class WebhookStoreTests : IAsyncLifetime
         var hook = await Engine.Webhooks.CreateAsync(Account, "http://127.0.0.1:1/a", ["queued"], "whsec_a", CancellationToken.None);
         await SendAsync("x@one.test", "y@one.test");
         await Engine.Webhooks.FanOutAsync(100, CancellationToken.None);
-        var start = _clock.GetUtcNow();
+        var start = Clock.GetUtcNow();
 
         var first = Assert.Single(await Engine.Webhooks.LeaseAsync(10, TimeSpan.FromSeconds(30), CancellationToken.None));
         await Engine.Webhooks.RecordFailureAsync(first, "HTTP 500", start.AddMinutes(1), start.AddHours(-1), CancellationToken.None);
         Assert.Empty(await Engine.Webhooks.LeaseAsync(10, TimeSpan.FromSeconds(30), CancellationToken.None));
-        _clock.Advance(TimeSpan.FromMinutes(2));
+        Clock.Advance(TimeSpan.FromMinutes(2));
         var retried = Assert.Single(await Engine.Webhooks.LeaseAsync(10, TimeSpan.FromSeconds(30), CancellationToken.None));
         Assert.Equal((first.EventId, 1), (retried.EventId, retried.Attempts));
-        await Engine.Webhooks.RecordFailureAsync(retried, "HTTP 500", _clock.GetUtcNow().AddMinutes(1), start.AddMinutes(1), CancellationToken.None);
+        await Engine.Webhooks.RecordFailureAsync(retried, "HTTP 500", Clock.GetUtcNow().AddMinutes(1), start.AddMinutes(1), CancellationToken.None);
 
         Assert.NotNull(Assert.Single(await Engine.Webhooks.ListAsync(Account, CancellationToken.None)).DisabledAt);
-        _clock.Advance(TimeSpan.FromMinutes(5));
+        Clock.Advance(TimeSpan.FromMinutes(5));
         Assert.Empty(await Engine.Webhooks.LeaseAsync(10, TimeSpan.FromSeconds(30), CancellationToken.None));
         Assert.True(await Engine.Webhooks.DeleteAsync(Account, hook.Id, CancellationToken.None));
         Assert.False(await Engine.Webhooks.DeleteAsync(Account, hook.Id, CancellationToken.None));

@@ -15,14 +15,14 @@ public sealed class PostgresQueueStoreTests(PostgresServer server) : QueueStoreT
     [Fact]
     public async Task Recover_OnASharedDatabase_LeavesOtherNodesLeasesUntilTheyExpire()
     {
-        await _store.EnqueueAsync([Message("a@one.test")], CancellationToken.None);
-        Assert.Single((await _store.LeaseAsync(10, TimeSpan.FromMinutes(10), CancellationToken.None)).Recipients);
-        var starting = Engine.OpenAnotherNode(_clock);
+        await Store.EnqueueAsync([Message("a@one.test")], CancellationToken.None);
+        Assert.Single((await Store.LeaseAsync(10, TimeSpan.FromMinutes(10), CancellationToken.None)).Recipients);
+        var starting = Engine.OpenAnotherNode(Clock);
 
         await starting.RecoverAsync(CancellationToken.None);
 
         Assert.Empty((await starting.LeaseAsync(10, TimeSpan.FromMinutes(10), CancellationToken.None)).Recipients);
-        _clock.Advance(TimeSpan.FromMinutes(10));
+        Clock.Advance(TimeSpan.FromMinutes(10));
         Assert.Single((await starting.LeaseAsync(10, TimeSpan.FromMinutes(10), CancellationToken.None)).Recipients);
     }
 }

@@ -14,19 +14,19 @@ namespace EmailApi.Tests.Queue;
 /// </summary>
 public abstract class QueueStoreTests : IAsyncLifetime
 {
-    protected readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
+    protected readonly FakeTimeProvider Clock = new(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
     private StoreEngine? _engine;
     private string? _account;
 
     protected StoreEngine Engine => _engine ?? throw new InvalidOperationException("Not initialised.");
-    protected IQueueStore _store => Engine.Queue;
+    protected IQueueStore Store => Engine.Queue;
     protected string Account => _account ?? throw new InvalidOperationException("Not initialised.");
 
     protected abstract Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock);
 
     public async Task InitializeAsync()
     {
-        _engine = await CreateEngineAsync(_clock);
+        _engine = await CreateEngineAsync(Clock);
         _account = (await Engine.Accounts.CreateAccountAsync("a", AccountLimits.Unlimited, [], CancellationToken.None))!.Id;
     }
 
@@ -35,33 +35,33 @@ public abstract class QueueStoreTests : IAsyncLifetime
         if (_engine is not null) await _engine.DisposeAsync();
     }
 
-    protected NewMessage Message(params string[] recipients) => new(MessageId.New(_clock), Account, MessageSource.Api, "s@example.com",
-        recipients, "Subject: x\r\n\r\nbody\r\n"u8.ToArray(), "s@example.com", "x", [], null, _clock.GetUtcNow());
+    protected NewMessage Message(params string[] recipients) => new(MessageId.New(Clock), Account, MessageSource.Api, "s@example.com",
+        recipients, "Subject: x\r\n\r\nbody\r\n"u8.ToArray(), "s@example.com", "x", [], null, Clock.GetUtcNow());
 
     [Fact]
     public async Task Enqueue_ThenLease_ReturnsEachRecipientWithItsMessage()
     {
         var message = Message("a@one.test", "b@two.test");
-        await _store.EnqueueAsync([message], CancellationToken.None);
+        await Store.EnqueueAsync([message], CancellationToken.None);
 
-        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
 
         Assert.Equal(["a@one.test", "b@two.test"], lease.Recipients.Select(r => r.Address).Order());
         Assert.Equal(["one.test", "two.test"], lease.Recipients.Select(r => r.Domain).Order());
         Assert.Equal(message.Raw, lease.Messages[message.Id].Raw);
-        Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        Assert.Empty((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
     }
 
     [Fact]
     public async Task Lease_AfterLeaseExpires_HandsRecipientOutAgain()
     {
-        await _store.EnqueueAsync([Message("a@one.test")], CancellationToken.None);
-        var first = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await Store.EnqueueAsync([Message("a@one.test")], CancellationToken.None);
+        var first = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
 
-        _clock.Advance(TimeSpan.FromMinutes(4));
-        Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
-        _clock.Advance(TimeSpan.FromMinutes(2));
-        var second = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        Clock.Advance(TimeSpan.FromMinutes(4));
+        Assert.Empty((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        Clock.Advance(TimeSpan.FromMinutes(2));
+        var second = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
 
         Assert.Equal(first.Recipients.Single().Id, second.Recipients.Single().Id);
         Assert.NotEqual(first.Token, second.Token);
@@ -71,16 +71,16 @@ public abstract class QueueStoreTests : IAsyncLifetime
     public async Task Record_WithLostLease_IsIgnored()
     {
         var message = Message("a@one.test");
-        await _store.EnqueueAsync([message], CancellationToken.None);
-        var first = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
-        _clock.Advance(TimeSpan.FromMinutes(6));
-        var second = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await Store.EnqueueAsync([message], CancellationToken.None);
+        var first = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        Clock.Advance(TimeSpan.FromMinutes(6));
+        var second = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var id = first.Recipients.Single().Id;
 
-        await _store.RecordAsync(first.Token, [new RecipientResult(id, message.Id, RecipientStatus.Bounced, "550 late", "mx", null)], [], CancellationToken.None);
-        await _store.RecordAsync(second.Token, [new RecipientResult(id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [], CancellationToken.None);
+        await Store.RecordAsync(first.Token, [new RecipientResult(id, message.Id, RecipientStatus.Bounced, "550 late", "mx", null)], [], CancellationToken.None);
+        await Store.RecordAsync(second.Token, [new RecipientResult(id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [], CancellationToken.None);
 
-        var view = await _store.FindMessageAsync(Account, message.Id, CancellationToken.None);
+        var view = await Store.FindMessageAsync(Account, message.Id, CancellationToken.None);
         var recipient = Assert.Single(view!.Recipients);
         Assert.Equal(RecipientStatus.Delivered, recipient.Status);
         Assert.Equal(1, recipient.Attempts);
@@ -91,46 +91,46 @@ public abstract class QueueStoreTests : IAsyncLifetime
     public async Task Record_Deferred_BecomesDueAtNextAttempt()
     {
         var message = Message("a@one.test");
-        await _store.EnqueueAsync([message], CancellationToken.None);
-        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
-        var next = _clock.GetUtcNow().AddMinutes(1);
+        await Store.EnqueueAsync([message], CancellationToken.None);
+        var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var next = Clock.GetUtcNow().AddMinutes(1);
 
-        await _store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Deferred, "451 later", "mx", next)], [], CancellationToken.None);
+        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Deferred, "451 later", "mx", next)], [], CancellationToken.None);
 
-        Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
-        _clock.Advance(TimeSpan.FromMinutes(1));
-        var again = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        Assert.Empty((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        var again = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         Assert.Equal(1, again.Recipients.Single().Attempts);
     }
 
     [Fact]
     public async Task Release_MakesLeasedRecipientsDueAtOnce()
     {
-        await _store.EnqueueAsync([Message("a@one.test", "b@one.test")], CancellationToken.None);
-        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await Store.EnqueueAsync([Message("a@one.test", "b@one.test")], CancellationToken.None);
+        var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
 
-        await _store.ReleaseAsync(lease.Token, CancellationToken.None);
+        await Store.ReleaseAsync(lease.Token, CancellationToken.None);
 
-        Assert.Equal(2, (await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients.Count);
+        Assert.Equal(2, (await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients.Count);
     }
 
     [Fact]
     public async Task Lease_RespectsLimit()
     {
-        await _store.EnqueueAsync(Enumerable.Range(0, 30).Select(i => Message($"r{i}@one.test")).ToArray(), CancellationToken.None);
+        await Store.EnqueueAsync(Enumerable.Range(0, 30).Select(i => Message($"r{i}@one.test")).ToArray(), CancellationToken.None);
 
-        Assert.Equal(12, (await _store.LeaseAsync(12, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients.Count);
-        Assert.Equal(18, (await _store.LeaseAsync(100, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients.Count);
+        Assert.Equal(12, (await Store.LeaseAsync(12, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients.Count);
+        Assert.Equal(18, (await Store.LeaseAsync(100, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients.Count);
     }
 
     [Fact]
     public async Task FindMessage_OfAnotherAccount_ReturnsNull()
     {
         var message = Message("a@one.test");
-        await _store.EnqueueAsync([message], CancellationToken.None);
+        await Store.EnqueueAsync([message], CancellationToken.None);
 
-        Assert.Null(await _store.FindMessageAsync("acct_other", message.Id, CancellationToken.None));
-        Assert.NotNull(await _store.FindMessageAsync(Account, message.Id, CancellationToken.None));
+        Assert.Null(await Store.FindMessageAsync("acct_other", message.Id, CancellationToken.None));
+        Assert.NotNull(await Store.FindMessageAsync(Account, message.Id, CancellationToken.None));
     }
 
     [Fact]
@@ -140,10 +140,10 @@ public abstract class QueueStoreTests : IAsyncLifetime
         var duplicate = good with { Recipients = ["b@one.test"] };   // same id: the primary key refuses it
 
         // SqliteException or PostgresException: both are the provider's DbException.
-        await Assert.ThrowsAnyAsync<DbException>(() => _store.EnqueueAsync([good, duplicate], CancellationToken.None));
+        await Assert.ThrowsAnyAsync<DbException>(() => Store.EnqueueAsync([good, duplicate], CancellationToken.None));
 
-        Assert.Null(await _store.FindMessageAsync(Account, good.Id, CancellationToken.None));
-        Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        Assert.Null(await Store.FindMessageAsync(Account, good.Id, CancellationToken.None));
+        Assert.Empty((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
     }
 
     [Fact]
@@ -155,9 +155,9 @@ public abstract class QueueStoreTests : IAsyncLifetime
             Metadata = new Dictionary<string, string> { ["order"] = "1042" },
             Source = MessageSource.Smtp,
         };
-        await _store.EnqueueAsync([message], CancellationToken.None);
+        await Store.EnqueueAsync([message], CancellationToken.None);
 
-        var view = await _store.FindMessageAsync(Account, message.Id, CancellationToken.None);
+        var view = await Store.FindMessageAsync(Account, message.Id, CancellationToken.None);
 
         Assert.NotNull(view);
         Assert.Equal(MessageSource.Smtp, view.Source);
@@ -173,119 +173,119 @@ public abstract class QueueStoreTests : IAsyncLifetime
     [Fact]
     public async Task Enqueue_Scheduled_IsNotLeasedBeforeItsTime()
     {
-        var message = Message("a@one.test") with { SendAt = _clock.GetUtcNow().AddMinutes(10) };
-        await _store.EnqueueAsync([message], CancellationToken.None);
+        var message = Message("a@one.test") with { SendAt = Clock.GetUtcNow().AddMinutes(10) };
+        await Store.EnqueueAsync([message], CancellationToken.None);
 
-        Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
-        _clock.Advance(TimeSpan.FromMinutes(10));
-        Assert.Single((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        Assert.Empty((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        Clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.Single((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
     }
 
     [Fact]
     public async Task Enqueue_ToSuppressedAddressInAnyCase_RecordsSuppressedAndNeverLeases()
     {
-        Assert.True(await _store.AddSuppressionAsync(Account, "Bad@One.test", "manual entry", CancellationToken.None));
+        Assert.True(await Store.AddSuppressionAsync(Account, "Bad@One.test", "manual entry", CancellationToken.None));
         var message = Message("bad@one.test", "good@one.test");
 
-        await _store.EnqueueAsync([message], CancellationToken.None);
+        await Store.EnqueueAsync([message], CancellationToken.None);
 
-        var view = await _store.FindMessageAsync(Account, message.Id, CancellationToken.None);
+        var view = await Store.FindMessageAsync(Account, message.Id, CancellationToken.None);
         Assert.Equal([RecipientStatus.Suppressed, RecipientStatus.Queued], view!.Recipients.Select(r => r.Status));
-        Assert.Equal("good@one.test", Assert.Single((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients).Address);
+        Assert.Equal("good@one.test", Assert.Single((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients).Address);
     }
 
     [Fact]
     public async Task Suppressions_AddListRemove_AreCaseInsensitiveAndPaged()
     {
-        Assert.True(await _store.AddSuppressionAsync(Account, "b@x.test", "r", CancellationToken.None));
-        Assert.True(await _store.AddSuppressionAsync(Account, "a@x.test", "r", CancellationToken.None));
-        Assert.True(await _store.AddSuppressionAsync(Account, "c@x.test", "r", CancellationToken.None));
-        Assert.False(await _store.AddSuppressionAsync(Account, "A@X.test", "again", CancellationToken.None));
+        Assert.True(await Store.AddSuppressionAsync(Account, "b@x.test", "r", CancellationToken.None));
+        Assert.True(await Store.AddSuppressionAsync(Account, "a@x.test", "r", CancellationToken.None));
+        Assert.True(await Store.AddSuppressionAsync(Account, "c@x.test", "r", CancellationToken.None));
+        Assert.False(await Store.AddSuppressionAsync(Account, "A@X.test", "again", CancellationToken.None));
 
-        var first = await _store.ListSuppressionsAsync(Account, null, 2, CancellationToken.None);
-        var rest = await _store.ListSuppressionsAsync(Account, first[^1].Address, 2, CancellationToken.None);
+        var first = await Store.ListSuppressionsAsync(Account, null, 2, CancellationToken.None);
+        var rest = await Store.ListSuppressionsAsync(Account, first[^1].Address, 2, CancellationToken.None);
 
         Assert.Equal(["a@x.test", "b@x.test"], first.Select(s => s.Address));
         Assert.Equal(["c@x.test"], rest.Select(s => s.Address));
         Assert.All(first, s => Assert.Equal("manual", s.Source));
-        Assert.Empty(await _store.ListSuppressionsAsync("acct_other", null, 10, CancellationToken.None));
-        Assert.True(await _store.RemoveSuppressionAsync(Account, "B@x.TEST", CancellationToken.None));
-        Assert.False(await _store.RemoveSuppressionAsync(Account, "b@x.test", CancellationToken.None));
+        Assert.Empty(await Store.ListSuppressionsAsync("acct_other", null, 10, CancellationToken.None));
+        Assert.True(await Store.RemoveSuppressionAsync(Account, "B@x.TEST", CancellationToken.None));
+        Assert.False(await Store.RemoveSuppressionAsync(Account, "b@x.test", CancellationToken.None));
     }
 
     [Fact]
     public async Task Record_HardBounceWithSuppress_SuppressesTheAddressAndStoresTheNotification()
     {
         var message = Message("gone@one.test");
-        await _store.EnqueueAsync([message], CancellationToken.None);
-        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await Store.EnqueueAsync([message], CancellationToken.None);
+        var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var dsn = Message("s@example.com") with { Source = MessageSource.Dsn, EnvelopeFrom = "" };
 
-        await _store.RecordAsync(lease.Token,
+        await Store.RecordAsync(lease.Token,
             [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, "550 5.1.1 no such user", "mx.one.test", null, Suppress: true)],
             [dsn], CancellationToken.None);
 
-        var suppression = Assert.Single(await _store.ListSuppressionsAsync(Account, null, 10, CancellationToken.None));
+        var suppression = Assert.Single(await Store.ListSuppressionsAsync(Account, null, 10, CancellationToken.None));
         Assert.Equal(("gone@one.test", "bounce", "550 5.1.1 no such user"), (suppression.Address, suppression.Source, suppression.Reason));
-        var view = await _store.FindMessageAsync(Account, message.Id, CancellationToken.None);
+        var view = await Store.FindMessageAsync(Account, message.Id, CancellationToken.None);
         Assert.Equal(RecipientStatus.Bounced, view!.Recipients.Single().Status);
         Assert.Equal("mx.one.test", view.Events[^1].Mx);
-        Assert.Equal(MessageSource.Dsn, (await _store.FindMessageAsync(Account, dsn.Id, CancellationToken.None))!.Source);
+        Assert.Equal(MessageSource.Dsn, (await Store.FindMessageAsync(Account, dsn.Id, CancellationToken.None))!.Source);
     }
 
     [Fact]
     public async Task Record_WithLostLease_StoresNoNotification()
     {
         var message = Message("gone@one.test");
-        await _store.EnqueueAsync([message], CancellationToken.None);
-        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
-        _clock.Advance(TimeSpan.FromMinutes(6));
-        await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await Store.EnqueueAsync([message], CancellationToken.None);
+        var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        Clock.Advance(TimeSpan.FromMinutes(6));
+        await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var dsn = Message("s@example.com") with { Source = MessageSource.Dsn };
 
-        await _store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, "550", "mx", null)], [dsn], CancellationToken.None);
+        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, "550", "mx", null)], [dsn], CancellationToken.None);
 
-        Assert.Null(await _store.FindMessageAsync(Account, dsn.Id, CancellationToken.None));
+        Assert.Null(await Store.FindMessageAsync(Account, dsn.Id, CancellationToken.None));
     }
 
     [Fact]
     public async Task Postpone_GivesRecipientsBackWithoutAnAttempt()
     {
         var message = Message("a@one.test", "b@one.test");
-        await _store.EnqueueAsync([message], CancellationToken.None);
-        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await Store.EnqueueAsync([message], CancellationToken.None);
+        var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
 
-        await _store.PostponeAsync(lease.Token, [lease.Recipients[0].Id], _clock.GetUtcNow().AddSeconds(30), CancellationToken.None);
+        await Store.PostponeAsync(lease.Token, [lease.Recipients[0].Id], Clock.GetUtcNow().AddSeconds(30), CancellationToken.None);
 
-        Assert.Empty((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
-        _clock.Advance(TimeSpan.FromSeconds(30));
-        var again = Assert.Single((await _store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        Assert.Empty((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
+        Clock.Advance(TimeSpan.FromSeconds(30));
+        var again = Assert.Single((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
         Assert.Equal((lease.Recipients[0].Id, 0), (again.Id, again.Attempts));
     }
 
     [Fact]
     public async Task CountLive_CountsQueuedDeferredAndSending()
     {
-        await _store.EnqueueAsync([Message("a@one.test", "b@one.test", "c@one.test")], CancellationToken.None);
-        var lease = await _store.LeaseAsync(2, TimeSpan.FromMinutes(5), CancellationToken.None);
-        await _store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, lease.Recipients[0].MessageId, RecipientStatus.Deferred, "451", "mx",
-            _clock.GetUtcNow().AddMinutes(5))], [], CancellationToken.None);
+        await Store.EnqueueAsync([Message("a@one.test", "b@one.test", "c@one.test")], CancellationToken.None);
+        var lease = await Store.LeaseAsync(2, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, lease.Recipients[0].MessageId, RecipientStatus.Deferred, "451", "mx",
+            Clock.GetUtcNow().AddMinutes(5))], [], CancellationToken.None);
 
-        var counts = await _store.CountLiveAsync(CancellationToken.None);
+        var counts = await Store.CountLiveAsync(CancellationToken.None);
 
         Assert.Equal(1, counts[RecipientStatus.Queued]);
         Assert.Equal(1, counts[RecipientStatus.Deferred]);
         Assert.Equal(1, counts[RecipientStatus.Sending]);
-        Assert.True(await _store.PingAsync(CancellationToken.None));
+        Assert.True(await Store.PingAsync(CancellationToken.None));
     }
 
     [Fact]
     public async Task Lease_FromSeveralSendersAtOnce_HandsEachRecipientToExactlyOne()
     {
         const int total = 600;
-        await _store.EnqueueAsync(Enumerable.Range(0, total / 3).Select(i => Message($"a{i}@one.test", $"b{i}@two.test", $"c{i}@three.test")).ToArray(),
+        await Store.EnqueueAsync(Enumerable.Range(0, total / 3).Select(i => Message($"a{i}@one.test", $"b{i}@two.test", $"c{i}@three.test")).ToArray(),
             CancellationToken.None);
-        var nodes = Enumerable.Range(0, 4).Select(_ => Engine.OpenAnotherNode(_clock)).ToArray();
+        var nodes = Enumerable.Range(0, 4).Select(_ => Engine.OpenAnotherNode(Clock)).ToArray();
         var taken = new ConcurrentBag<(int Node, long Id)>();
 
         await Task.WhenAll(nodes.Select((node, n) => Task.Run(async () =>
@@ -308,20 +308,20 @@ public abstract class QueueStoreTests : IAsyncLifetime
     public async Task Lease_OfACrashedSender_IsTakenOverByAnotherOnceItExpires()
     {
         var message = Message("a@one.test");
-        await _store.EnqueueAsync([message], CancellationToken.None);
-        var crashed = await _store.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None);
-        var other = Engine.OpenAnotherNode(_clock);
+        await Store.EnqueueAsync([message], CancellationToken.None);
+        var crashed = await Store.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var other = Engine.OpenAnotherNode(Clock);
 
         Assert.Empty((await other.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None)).Recipients);
-        _clock.Advance(TimeSpan.FromMinutes(1));
+        Clock.Advance(TimeSpan.FromMinutes(1));
         var taken = await other.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None);
         await other.RecordAsync(taken.Token, [new RecipientResult(taken.Recipients.Single().Id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [],
             CancellationToken.None);
         // The crashed node's late result (had it come back) changes nothing.
-        await _store.RecordAsync(crashed.Token, [new RecipientResult(crashed.Recipients.Single().Id, message.Id, RecipientStatus.Deferred, "451", "mx",
-            _clock.GetUtcNow())], [], CancellationToken.None);
+        await Store.RecordAsync(crashed.Token, [new RecipientResult(crashed.Recipients.Single().Id, message.Id, RecipientStatus.Deferred, "451", "mx",
+            Clock.GetUtcNow())], [], CancellationToken.None);
 
-        var recipient = (await _store.FindMessageAsync(Account, message.Id, CancellationToken.None))!.Recipients.Single();
+        var recipient = (await Store.FindMessageAsync(Account, message.Id, CancellationToken.None))!.Recipients.Single();
         Assert.Equal((RecipientStatus.Delivered, 1), (recipient.Status, recipient.Attempts));
     }
 }

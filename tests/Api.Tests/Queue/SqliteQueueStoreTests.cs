@@ -12,12 +12,12 @@ public sealed class SqliteQueueStoreTests : QueueStoreTests
     [Fact]
     public async Task Recover_AfterACrash_MakesLeasedRecipientsDueAtOnce()
     {
-        await _store.EnqueueAsync([Message("a@one.test")], CancellationToken.None);
-        var lease = await _store.LeaseAsync(10, TimeSpan.FromMinutes(10), CancellationToken.None);
+        await Store.EnqueueAsync([Message("a@one.test")], CancellationToken.None);
+        var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(10), CancellationToken.None);
         Assert.Single(lease.Recipients);
 
-        await _store.RecoverAsync(CancellationToken.None);
+        await Store.RecoverAsync(CancellationToken.None);
 
-        Assert.Single((await _store.LeaseAsync(10, TimeSpan.FromMinutes(10), CancellationToken.None)).Recipients);
+        Assert.Single((await Store.LeaseAsync(10, TimeSpan.FromMinutes(10), CancellationToken.None)).Recipients);
     }
 }
