@@ -100,7 +100,7 @@ public static class ServiceRegistration
 
         // Scale-out: on PostgreSQL every store above is swapped for its twin (last, so none is missed).
         if ((configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions()).UsesPostgres)
-            services.UsePostgresStores();
+            services.UsePostgresStores(roles.Sender);
         return builder;
     }
 

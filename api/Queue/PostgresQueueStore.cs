@@ -168,9 +168,14 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         // go in with a few array statements.
         await PostgresAdmission.CountUnlimitedAsync(connection, tx, unlimited, now, ct);
         await InsertAsync(connection, tx, stored, nowMs, ct);
+        if (stored.Count > 0) await NotifyAsync(connection, tx, ct);
         await tx.CommitAsync(ct);
         return outcomes;
     }
+
+    // Delivered to the listening sender nodes when (and only if) the transaction commits.
+    private static Task NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition("SELECT pg_notify(@Channel, '')", new { PostgresQueueListener.Channel }, tx, cancellationToken: ct));
 
     private static string AccountOf(EnqueueRequest request) => request.Claim?.AccountId ?? (request.Messages.Count > 0 ? request.Messages[0].AccountId : "");
 
@@ -272,7 +277,10 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         }, tx, cancellationToken: ct));
         // Bounce notifications commit with the bounces they report, and only when this lease still held.
         if (recorded > 0 && notifications.Count > 0)
+        {
             await InsertAsync(connection, tx, notifications, now, ct);
+            await NotifyAsync(connection, tx, ct);
+        }
         await tx.CommitAsync(ct);
     }
 
@@ -280,8 +288,10 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await db.OpenAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(MakeDue + " WHERE lease_token = @Token AND status = 'sending'",
-            new { Token = leaseToken, Due = now, Now = now }, cancellationToken: ct));
+        // A stopping node's recipients are due at once: tell the other senders.
+        if (await connection.ExecuteAsync(new CommandDefinition(MakeDue + " WHERE lease_token = @Token AND status = 'sending'",
+                new { Token = leaseToken, Due = now, Now = now }, cancellationToken: ct)) > 0)
+            await NotifyAsync(connection, null, ct);
     }
 
     /// <summary>

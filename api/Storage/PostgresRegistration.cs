@@ -14,10 +14,12 @@ namespace EmailApi.Storage;
 /// </summary>
 public static class PostgresRegistration
 {
-    public static IServiceCollection UsePostgresStores(this IServiceCollection services)
+    /// <param name="sender">This node delivers: it listens for other nodes' new work.</param>
+    public static IServiceCollection UsePostgresStores(this IServiceCollection services, bool sender)
     {
         services.AddSingleton<PostgresDb>();
         services.AddSingleton<PostgresMigrations>();
+        if (sender) services.AddHostedService<PostgresQueueListener>();
         Replace<IQueueStore, PostgresQueueStore>(services);
         Replace<IAccountStore, PostgresAccountStore>(services);
         Replace<IMessageLog, PostgresMessageLog>(services);

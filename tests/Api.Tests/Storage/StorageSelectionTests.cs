@@ -32,7 +32,7 @@ public sealed class StorageSelectionTests
         services.AddSingleton<IQueueStore, SqliteQueueStore>();
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
 
-        services.UsePostgresStores();
+        services.UsePostgresStores(sender: false);
 
         Assert.Equal(typeof(PostgresQueueStore), Assert.Single(services, d => d.ServiceType == typeof(IQueueStore)).ImplementationType);
         Assert.Equal(typeof(PostgresAccountStore), Assert.Single(services, d => d.ServiceType == typeof(IAccountStore)).ImplementationType);
@@ -44,7 +44,7 @@ public sealed class StorageSelectionTests
         var services = new ServiceCollection();
         services.AddSingleton<ISqliteOnlyStore, SqliteOnlyStore>();
 
-        var error = Assert.Throws<InvalidOperationException>(() => services.UsePostgresStores());
+        var error = Assert.Throws<InvalidOperationException>(() => services.UsePostgresStores(sender: false));
 
         Assert.Contains(nameof(SqliteOnlyStore), error.Message);
     }

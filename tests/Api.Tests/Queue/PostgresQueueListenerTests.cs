@@ -1,0 +1,34 @@
+using EmailApi.Accounts;
+using EmailApi.Queue;
+using EmailApi.Storage;
+using EmailApi.TestKit;
+using EmailApi.Tests.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EmailApi.Tests.Queue;
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresQueueListenerTests(PostgresServer server)
+{
+    [Fact]
+    public async Task Enqueue_OnAnotherNode_WakesThisNodesSender()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var engine = await PostgresStoreEngine.CreateAsync(server, clock, CancellationToken.None);
+        var account = (await engine.Accounts.CreateAccountAsync("a", AccountLimits.Unlimited, [], CancellationToken.None))!.Id;
+        await using var listenerDb = new PostgresDb(engine.ConnectionString);
+        var signal = new QueueSignal();
+        using var listener = new PostgresQueueListener(listenerDb, signal, clock, NullLogger<PostgresQueueListener>.Instance);
+        await listener.StartAsync(CancellationToken.None);
+        // The listener signals once when it (re)connects, since it may have missed work meanwhile.
+        Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
+        Assert.False(await signal.WaitAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None));
+
+        await engine.OpenAnotherNode(clock).EnqueueAsync([new NewMessage(MessageId.New(clock), account, MessageSource.Api, "s@example.com", ["a@one.test"],
+            "Subject: x\r\n\r\nbody\r\n"u8.ToArray(), null, null, [], null, clock.GetUtcNow())], CancellationToken.None);
+
+        Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
+        await listener.StopAsync(CancellationToken.None);
+    }
+}
