@@ -117,6 +117,4 @@ public static class ServiceRegistration
         services.GetRequiredService<SqliteMigrations>().Apply();
         await bootstrapper.RunAsync(ct);
     }
-
-    public static DeliveryOptions DeliverySettings(this IServiceProvider services) => services.GetRequiredService<IOptions<DeliveryOptions>>().Value;
 }

@@ -45,7 +45,7 @@ public sealed record MessageResponse(
 {
     public static MessageResponse Of(MessageView m) => new(
         m.Id.ToString(),
-        m.Source.ToString().ToLowerInvariant(),
+        m.Source.ToDb(),
         m.HeaderFrom ?? m.EnvelopeFrom,
         m.Subject,
         m.CreatedAt,

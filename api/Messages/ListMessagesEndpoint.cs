@@ -97,7 +97,7 @@ public sealed record MessageListItem(
 {
     public static MessageListItem Of(MessageSummary m) => new(
         m.Id.ToString(),
-        m.Source.ToString().ToLowerInvariant(),
+        m.Source.ToDb(),
         m.HeaderFrom ?? m.EnvelopeFrom,
         m.Subject,
         m.Tags,

@@ -186,7 +186,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         {
             Ids = batch.Select(m => m.Id.ToString()).ToArray(),
             AccountIds = batch.Select(m => m.AccountId).ToArray(),
-            Sources = batch.Select(m => m.Source.ToString().ToLowerInvariant()).ToArray(),
+            Sources = batch.Select(m => m.Source.ToDb()).ToArray(),
             EnvelopeFroms = batch.Select(m => m.EnvelopeFrom).ToArray(),
             HeaderFroms = batch.Select(m => m.HeaderFrom).ToArray(),
             Subjects = batch.Select(m => m.Subject).ToArray(),
@@ -253,7 +253,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
             rows.OrderBy(r => r.Id).Select(r => new LeasedRecipient(r.Id, new MessageId(Guid.Parse(r.MessageId)), r.Address, r.Domain, (int)r.Attempts)).ToArray(),
             messages.ToDictionary(
                 m => new MessageId(Guid.Parse(m.Id)),
-                m => new QueuedMessage(new MessageId(Guid.Parse(m.Id)), m.AccountId, ParseSource(m.Source), m.EnvelopeFrom, m.Raw,
+                m => new QueuedMessage(new MessageId(Guid.Parse(m.Id)), m.AccountId, MessageSourceNames.FromDb(m.Source), m.EnvelopeFrom, m.Raw,
                     DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt))));
     }
 
@@ -312,40 +312,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
     public async Task<MessageView?> FindMessageAsync(string accountId, MessageId id, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        var key = id.ToString();
-        var message = await connection.QuerySingleOrDefaultAsync<MessageRow>(new CommandDefinition("""
-            SELECT id AS Id, source AS Source, envelope_from AS EnvelopeFrom, header_from AS HeaderFrom, subject AS Subject,
-                   tags AS Tags, metadata AS Metadata, size AS Size, created_at AS CreatedAt
-            FROM messages WHERE id = @Id AND account_id = @AccountId
-            """, new { Id = key, AccountId = accountId }, cancellationToken: ct));
-        if (message is null) return null;
-
-        var recipients = await connection.QueryAsync<RecipientRow>(new CommandDefinition("""
-            SELECT id AS Id, address AS Address, status AS Status, attempts AS Attempts, last_response AS LastResponse,
-                   next_attempt_at AS NextAttemptAt, updated_at AS UpdatedAt
-            FROM recipients WHERE message_id = @Id ORDER BY id
-            """, new { Id = key }, cancellationToken: ct));
-        var events = await connection.QueryAsync<EventRow>(new CommandDefinition("""
-            SELECT e.type AS Type, r.address AS Recipient, e.detail AS Detail, e.mx AS Mx, e.created_at AS CreatedAt
-            FROM events e LEFT JOIN recipients r ON r.id = e.recipient_id
-            WHERE e.message_id = @Id ORDER BY e.id
-            """, new { Id = key }, cancellationToken: ct));
-
-        return new MessageView(
-            id,
-            ParseSource(message.Source),
-            message.EnvelopeFrom,
-            message.HeaderFrom,
-            message.Subject,
-            message.Tags is null ? [] : JsonSerializer.Deserialize<string[]>(message.Tags) ?? [],
-            message.Metadata is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(message.Metadata),
-            message.Size,
-            DateTimeOffset.FromUnixTimeMilliseconds(message.CreatedAt),
-            recipients.Select(r => new RecipientView(r.Address, RecipientStatusNames.FromDb(r.Status), (int)r.Attempts, r.LastResponse,
-                    RecipientStatusNames.FromDb(r.Status).IsFinal() || r.NextAttemptAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.NextAttemptAt.Value),
-                    DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAt)))
-                .ToArray(),
-            events.Select(e => new EventView(e.Type, e.Recipient, e.Detail, e.Mx, DateTimeOffset.FromUnixTimeMilliseconds(e.CreatedAt))).ToArray());
+        return await MessageViewReader.ReadAsync(connection, accountId, id, ct);
     }
 
     public async Task<bool> PingAsync(CancellationToken ct)
@@ -393,22 +360,10 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
             new { accountId, address }, cancellationToken: ct)) == 1;
     }
 
-    private static MessageSource ParseSource(string text) => text switch
-    {
-        "smtp" => MessageSource.Smtp,
-        "dsn" => MessageSource.Dsn,
-        _ => MessageSource.Api,
-    };
-
     private sealed record SuppressionRow(string Address, string Reason, string Source, long CreatedAt);
 
     private sealed record LeasedRow(long Id, string MessageId, string Address, string Domain, long Attempts);
 
     private sealed record QueuedMessageRow(string Id, string AccountId, string Source, string EnvelopeFrom, byte[] Raw, long CreatedAt);
 
-    private sealed record MessageRow(string Id, string Source, string EnvelopeFrom, string? HeaderFrom, string? Subject, string? Tags, string? Metadata, long Size, long CreatedAt);
-
-    private sealed record RecipientRow(long Id, string Address, string Status, long Attempts, string? LastResponse, long? NextAttemptAt, long UpdatedAt);
-
-    private sealed record EventRow(string Type, string? Recipient, string? Detail, string? Mx, long CreatedAt);
 }

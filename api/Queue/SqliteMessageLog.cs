@@ -26,7 +26,7 @@ public sealed class SqliteMessageLog(SqliteDb db, TimeProvider clock) : IMessage
             .ToLookup(r => r.MessageId);
         return rows.Select(r => new MessageSummary(
             new MessageId(Guid.Parse(r.Id)),
-            r.Source switch { "smtp" => MessageSource.Smtp, "dsn" => MessageSource.Dsn, _ => MessageSource.Api },
+            MessageSourceNames.FromDb(r.Source),
             r.EnvelopeFrom,
             r.HeaderFrom,
             r.Subject,

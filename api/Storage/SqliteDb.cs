@@ -1,4 +1,3 @@
-using System.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -46,6 +45,4 @@ public sealed class SqliteDb
         pragma.ExecuteNonQuery();
         return connection;
     }
-
-    public static IsolationLevel WriteIsolation => IsolationLevel.Serializable;
 }
