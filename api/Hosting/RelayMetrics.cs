@@ -13,11 +13,22 @@ public sealed class RelayMetrics
     private readonly ConcurrentDictionary<string, long> _accepted = new();
     private readonly ConcurrentDictionary<string, long> _outcomes = new();
     private long _acceptedRecipients;
+    private long _commits;
+    private long _committedMessages;
+    private long _commitTicks;
 
     public void Accepted(MessageSource source, int recipients)
     {
         _accepted.AddOrUpdate(source.ToString().ToLowerInvariant(), 1, (_, n) => n + 1);
         Interlocked.Add(ref _acceptedRecipients, recipients);
+    }
+
+    /// <summary>One group-commit transaction of the queue writer: how many messages it held and how long it took, fsync included.</summary>
+    public void Committed(int messages, TimeSpan elapsed)
+    {
+        Interlocked.Increment(ref _commits);
+        Interlocked.Add(ref _committedMessages, messages);
+        Interlocked.Add(ref _commitTicks, elapsed.Ticks);
     }
 
     public void Outcome(RecipientStatus status) => _outcomes.AddOrUpdate(status.ToDb(), 1, (_, n) => n + 1);
@@ -33,6 +44,16 @@ public sealed class RelayMetrics
         text.AppendLine("# HELP emailapi_recipients_accepted_total Recipients made durable.");
         text.AppendLine("# TYPE emailapi_recipients_accepted_total counter");
         text.AppendLine($"emailapi_recipients_accepted_total {Interlocked.Read(ref _acceptedRecipients)}");
+        // The writer's time in transactions over wall time is its utilisation; messages over commits its batch size.
+        text.AppendLine("# HELP emailapi_queue_commits_total Group-commit transactions of the queue writer.");
+        text.AppendLine("# TYPE emailapi_queue_commits_total counter");
+        text.AppendLine($"emailapi_queue_commits_total {Interlocked.Read(ref _commits)}");
+        text.AppendLine("# HELP emailapi_queue_commit_messages_total Messages written by those transactions.");
+        text.AppendLine("# TYPE emailapi_queue_commit_messages_total counter");
+        text.AppendLine($"emailapi_queue_commit_messages_total {Interlocked.Read(ref _committedMessages)}");
+        text.AppendLine("# HELP emailapi_queue_commit_seconds_total Time the queue writer spent in those transactions, fsync included.");
+        text.AppendLine("# TYPE emailapi_queue_commit_seconds_total counter");
+        text.AppendLine(FormattableString.Invariant($"emailapi_queue_commit_seconds_total {TimeSpan.FromTicks(Interlocked.Read(ref _commitTicks)).TotalSeconds:0.######}"));
         text.AppendLine("# HELP emailapi_delivery_attempts_total Recipient delivery attempts by outcome.");
         text.AppendLine("# TYPE emailapi_delivery_attempts_total counter");
         foreach (var (outcome, count) in _outcomes.OrderBy(p => p.Key))

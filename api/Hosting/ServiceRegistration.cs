@@ -36,6 +36,7 @@ public static class ServiceRegistration
         // Storage and queue: one SQLite file for now; the PostgreSQL engine plugs in behind the same interfaces.
         services.AddSingleton<SqliteDb>();
         services.AddSingleton<SqliteMigrations>();
+        services.AddHostedService<SqliteCheckpointer>();
         services.AddSingleton<IQueueStore, SqliteQueueStore>();
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
         services.AddSingleton<IMessageLog, SqliteMessageLog>();

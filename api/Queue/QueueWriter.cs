@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 
 namespace EmailApi.Queue;
@@ -70,7 +71,9 @@ public sealed class QueueWriter : BackgroundService
             try
             {
                 // Not cancelled by shutdown: a batch that started must finish, or its waiters hang.
+                var started = Stopwatch.GetTimestamp();
                 var outcomes = await _store.EnqueueAsync(requests, CancellationToken.None);
+                _metrics.Committed(count, Stopwatch.GetElapsedTime(started));
                 for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(outcomes[i]);
                 _signal.Notify();
                 Count(requests, outcomes);

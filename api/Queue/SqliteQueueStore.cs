@@ -8,10 +8,15 @@ namespace EmailApi.Queue;
 /// <summary>
 /// The queue on an SQLite file in WAL mode with <c>synchronous=FULL</c>: once a method that writes
 /// has returned, its transaction is on disk. SQLite has one writer at a time; callers batch
-/// (see <see cref="QueueWriter"/>) so one fsync covers many messages.
+/// (see <see cref="QueueWriter"/>) so one fsync covers many messages. Enqueueing keeps its own
+/// connection open with its statements prepared, since it runs one batch after another all day.
 /// </summary>
-public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueStore
+public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueStore, IDisposable
 {
+    private readonly SemaphoreSlim _enqueueGate = new(1, 1);
+    private SqliteConnection? _enqueueConnection;
+    private SqliteStatements? _enqueueStatements;
+
     private const string InsertMessage = """
         INSERT INTO messages (id, account_id, source, envelope_from, header_from, subject, tags, metadata, size, raw, created_at, send_at)
         VALUES (@Id, @AccountId, @Source, @EnvelopeFrom, @HeaderFrom, @Subject, @Tags, @Metadata, @Size, @Raw, @CreatedAt, @SendAt)
@@ -59,12 +64,48 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
 
     public async Task<IReadOnlyList<EnqueueOutcome>> EnqueueAsync(IReadOnlyList<EnqueueRequest> requests, CancellationToken ct)
     {
+        await _enqueueGate.WaitAsync(ct);
+        try
+        {
+            _enqueueConnection ??= await db.OpenAsync(ct);
+            _enqueueStatements ??= new SqliteStatements(_enqueueConnection);
+            return await EnqueueAsync(_enqueueConnection, _enqueueStatements, requests, ct);
+        }
+        catch
+        {
+            // Whatever state a failed batch left the connection in, the next batch starts on a new one.
+            CloseEnqueueConnection();
+            throw;
+        }
+        finally
+        {
+            _enqueueGate.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _enqueueGate.Wait();
+        try { CloseEnqueueConnection(); }
+        finally { _enqueueGate.Release(); }
+    }
+
+    private void CloseEnqueueConnection()
+    {
+        _enqueueStatements?.Dispose();
+        _enqueueConnection?.Dispose();
+        _enqueueStatements = null;
+        _enqueueConnection = null;
+    }
+
+    private async Task<IReadOnlyList<EnqueueOutcome>> EnqueueAsync(SqliteConnection connection, SqliteStatements statements,
+        IReadOnlyList<EnqueueRequest> requests, CancellationToken ct)
+    {
         var now = clock.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
         var outcomes = new EnqueueOutcome[requests.Count];
-        await using var connection = await db.OpenAsync(ct);
         await using var tx = connection.BeginTransaction();
-        using var statements = new SqliteStatements(connection, tx);
+        statements.Transaction = tx;
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
@@ -194,7 +235,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         // Bounce notifications commit with the bounces they report, and only when this lease still held.
         if (recorded > 0 && notifications.Count > 0)
         {
-            using var statements = new SqliteStatements(connection, tx);
+            using var statements = new SqliteStatements(connection) { Transaction = tx };
             await InsertAsync(statements, notifications, now, ct);
         }
         tx.Commit();

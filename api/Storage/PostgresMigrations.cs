@@ -182,6 +182,11 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
         );
         INSERT INTO webhook_cursor (id, last_event_id, last_tx) SELECT 1, COALESCE(MAX(id), 0), COALESCE(MAX(tx), '0'::xid8) FROM events;
         """,
+        // 4: ix_messages_account_created served no query (the message log pages by (account_id, id), ids being
+        // time-ordered); every index is one more page written per commit on the hot enqueue path.
+        """
+        DROP INDEX IF EXISTS ix_messages_account_created;
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

@@ -10,7 +10,8 @@ namespace EmailApi.Storage;
 /// </summary>
 public sealed class SqliteDb
 {
-    private const string ConnectionPragmas = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
+    private const string ConnectionPragmas = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; " +
+        "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-8192;";
 
     public SqliteDb(IOptions<StorageOptions> options)
     {

@@ -16,6 +16,9 @@
 #   scripts/bench/smtp-vs-postfix.sh                 5000 messages x 2 rounds per side
 #   BENCH_QUICK=1 scripts/bench/smtp-vs-postfix.sh   200 messages, 1 round
 #   BENCH_MESSAGES / BENCH_SIZE / BENCH_SESSIONS / BENCH_ROUNDS
+#   BENCH_WARMUP=N   messages sent to each side before the measured rounds (default 10000, quick 20):
+#                    EmailApi's JIT compiler needs a few thousand sessions to reach its optimised code,
+#                    as a long-running server has; Postfix gets the same count (its processes spawn).
 set -uo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -26,6 +29,7 @@ else
     n=${BENCH_MESSAGES:-5000}; rounds=${BENCH_ROUNDS:-2}; sessions=${BENCH_SESSIONS:-20}
 fi
 size=${BENCH_SIZE:-5120}
+if [[ $BENCH_QUICK == 1 ]]; then warmup=${BENCH_WARMUP:-20}; else warmup=${BENCH_WARMUP:-10000}; fi
 
 bench_init smtp-vs-postfix
 
@@ -40,10 +44,11 @@ wait_tcp 127.0.0.1 "$smtp_port" 20 "$e_pid" || bench_die "EmailApi SMTP port $sm
 pf_port=$(free_port)
 start_postfix accept 127.0.72.1 "$pf_port" bench.test 127.0.72.2 "$(free_port)" hold || bench_die "postfix did not start"
 
-# Warm-up: one small run each (JIT, page cache, Postfix's first process spawns); not counted.
-smtp_source_run warm-emailapi 127.0.0.1 "$smtp_port" 20 "$size" 5 || bench_die "EmailApi refused the warm-up"
-smtp_source_run warm-postfix 127.0.72.1 "$pf_port" 20 "$size" 5 || bench_die "Postfix refused the warm-up"
-e_base=20; p_base=20
+# Warm-up, not counted: the same load to each side (JIT, page cache, Postfix's process spawns).
+bench_log "warm-up: $warmup messages to each side"
+smtp_source_run warm-emailapi 127.0.0.1 "$smtp_port" "$warmup" "$size" "$sessions" || bench_die "EmailApi refused the warm-up"
+smtp_source_run warm-postfix 127.0.72.1 "$pf_port" "$warmup" "$size" "$sessions" || bench_die "Postfix refused the warm-up"
+e_base=$warmup; p_base=$warmup
 
 e_total=0; p_total=0; e_cpu=0; p_cpu=0; busy_all=()
 run_side() {   # run_side emailapi|postfix ROUND

@@ -22,5 +22,9 @@ public sealed class MetricsTests
         Assert.Contains("emailapi_recipients_accepted_total 6", text);
         Assert.Contains("emailapi_queue_recipients{status=\"queued\"} 6", text);
         Assert.Contains("# TYPE emailapi_delivery_attempts_total counter", text);
+        // Each send waited for its own commit, so the writer committed three times, one message each.
+        Assert.Contains("emailapi_queue_commits_total 3", text);
+        Assert.Contains("emailapi_queue_commit_messages_total 3", text);
+        Assert.Matches(@"emailapi_queue_commit_seconds_total 0\.\d*[1-9]", text);
     }
 }

@@ -20,4 +20,17 @@ public sealed class SqliteQueueStoreTests : QueueStoreTests
 
         Assert.Single((await Store.LeaseAsync(10, TimeSpan.FromMinutes(10), CancellationToken.None)).Recipients);
     }
+
+    // Enqueueing keeps one connection open across batches; a batch that fails must not spoil the next.
+    [Fact]
+    public async Task Enqueue_AfterABatchFailed_StoresTheNextBatch()
+    {
+        var orphan = Message("a@one.test") with { AccountId = "no-such-account" };
+        await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => Store.EnqueueAsync([orphan], CancellationToken.None));
+
+        await Store.EnqueueAsync([Message("b@two.test")], CancellationToken.None);
+
+        var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        Assert.Equal(["b@two.test"], lease.Recipients.Select(r => r.Address));
+    }
 }

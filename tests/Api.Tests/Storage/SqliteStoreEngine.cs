@@ -43,6 +43,7 @@ public sealed class SqliteStoreEngine : StoreEngine
 
     public override ValueTask DisposeAsync()
     {
+        ((SqliteQueueStore)Queue).Dispose();
         SqliteConnection.ClearAllPools();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
         return ValueTask.CompletedTask;
