@@ -67,7 +67,12 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         await _enqueueGate.WaitAsync(ct);
         try
         {
-            _enqueueConnection ??= await db.OpenAsync(ct);
+            if (_enqueueConnection is null)
+            {
+                _enqueueConnection = await db.OpenAsync(ct);
+                // A larger page cache than the other connections' 2 MB: the indexes' hot pages stay in it between batches.
+                await _enqueueConnection.ExecuteAsync("PRAGMA cache_size=-16384");
+            }
             _enqueueStatements ??= new SqliteStatements(_enqueueConnection);
             return await EnqueueAsync(_enqueueConnection, _enqueueStatements, requests, ct);
         }

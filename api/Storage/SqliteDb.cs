@@ -11,7 +11,7 @@ namespace EmailApi.Storage;
 public sealed class SqliteDb
 {
     private const string ConnectionPragmas = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; " +
-        "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-8192;";
+        "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;";
 
     public SqliteDb(IOptions<StorageOptions> options)
     {

@@ -91,7 +91,7 @@ e_rss=$(peak_rss_kb "$e_pid")
 bench_load "after"
 
 # Every message the sink counted is recorded as delivered, and no more than were sent.
-total=$((20 + n * rounds))
+total=$((warmup + n * rounds))
 deadline=$((SECONDS + 30))
 while delivered=$(db_scalar "$db" "SELECT COUNT(*) FROM recipients WHERE status = 'delivered'"); [[ $delivered != "$total" ]]; do
     ((SECONDS >= deadline)) && bench_die "EmailApi: $delivered of $total recipients recorded as delivered"
