@@ -134,10 +134,10 @@ public sealed class SmtpBridgeHost(ISubmissionPort port, IOptions<SmtpOptions> o
     public void Dispose()
     {
         // The container may dispose this twice: once as itself, once as the hosted service.
+        // The sources are cancelled, not disposed: they hold no timer or wait handle, and the host
+        // may still call StopAsync after disposing (a test host's teardown did), which must not throw.
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Cancel();
         _hardStop.Cancel();
-        _stop.Dispose();
-        _hardStop.Dispose();
     }
 }

@@ -59,7 +59,7 @@ for b in "${benches[@]}"; do
                 "smtp-sink" "$(sed -nE 's/.*= ([0-9.n\/a]+)$/\1/p' <<<"$last")" "-" "-" ;;
         postgres-scale.sh)   # "postgres-scale: scaling factor 3 nodes / 1 node = X"
             row "PostgreSQL delivery, N sender nodes / 1" "$(sed -nE 's/.*scaling factor (.*) = .*/\1/p' <<<"$last")" \
-                "-" "$(sed -nE 's/.* = ([0-9.n\/a]+)$/\1/p' <<<"$last")" "-" "-" ;;
+                "-" "$(sed -nE 's/.* = ([0-9.n\/a]+).*/\1/p' <<<"$last")" "-" "-" ;;
         *) row "$b" "${last:0:60}" "-" "-" "-" "-" ;;
     esac
 done

@@ -1,0 +1,18 @@
+using EmailApi.Tests.TestSupport;
+
+namespace EmailApi.Tests.Transport;
+
+public sealed class HostLifetimeTests
+{
+    // A test host's teardown was seen disposing the bridge before stopping it; neither order may throw.
+    [Fact]
+    public async Task Stop_AfterDispose_DoesNotThrow()
+    {
+        var server = await BridgeServer.StartAsync();
+        server.Host.Dispose();
+        server.Host.Dispose();
+
+        await server.Host.StopAsync(CancellationToken.None);
+        await server.DisposeAsync();
+    }
+}
