@@ -10,7 +10,7 @@ namespace EmailApi.Hosting;
 /// </summary>
 public sealed class RelayMetrics
 {
-    private readonly ConcurrentDictionary<string, long> _accepted = new();
+    private readonly ConcurrentDictionary<MessageSource, long> _accepted = new();
     private readonly ConcurrentDictionary<string, long> _outcomes = new();
     private long _acceptedRecipients;
     private long _commits;
@@ -19,7 +19,7 @@ public sealed class RelayMetrics
 
     public void Accepted(MessageSource source, int recipients)
     {
-        _accepted.AddOrUpdate(source.ToString().ToLowerInvariant(), 1, (_, n) => n + 1);
+        _accepted.AddOrUpdate(source, 1, (_, n) => n + 1);
         Interlocked.Add(ref _acceptedRecipients, recipients);
     }
 
@@ -39,8 +39,8 @@ public sealed class RelayMetrics
         var text = new StringBuilder();
         text.AppendLine("# HELP emailapi_messages_accepted_total Messages made durable, by the door they came through.");
         text.AppendLine("# TYPE emailapi_messages_accepted_total counter");
-        foreach (var (source, count) in _accepted.OrderBy(p => p.Key))
-            text.AppendLine($"emailapi_messages_accepted_total{{source=\"{source}\"}} {count}");
+        foreach (var (source, count) in _accepted.OrderBy(p => p.Key.ToDb()))
+            text.AppendLine($"emailapi_messages_accepted_total{{source=\"{source.ToDb()}\"}} {count}");
         text.AppendLine("# HELP emailapi_recipients_accepted_total Recipients made durable.");
         text.AppendLine("# TYPE emailapi_recipients_accepted_total counter");
         text.AppendLine($"emailapi_recipients_accepted_total {Interlocked.Read(ref _acceptedRecipients)}");

@@ -36,7 +36,6 @@ public static class ServiceRegistration
         // Storage and queue: one SQLite file for now; the PostgreSQL engine plugs in behind the same interfaces.
         services.AddSingleton<SqliteDb>();
         services.AddSingleton<SqliteMigrations>();
-        services.AddHostedService<SqliteCheckpointer>();
         services.AddSingleton<IQueueStore, SqliteQueueStore>();
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
         services.AddSingleton<IMessageLog, SqliteMessageLog>();
@@ -100,8 +99,11 @@ public static class ServiceRegistration
         services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = 64 * 1024 * 1024);
 
         // Scale-out: on PostgreSQL every store above is swapped for its twin (last, so none is missed).
+        // SQLite alone needs its WAL checkpointed; PostgreSQL checkpoints on its own.
         if ((configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions()).UsesPostgres)
             services.UsePostgresStores(roles.Sender);
+        else
+            services.AddHostedService<SqliteCheckpointer>();
         return builder;
     }
 

@@ -1,135 +1,19 @@
-using System.Text;
-using System.Text.Json;
-using Dapper;
 using EmailApi.Storage;
 
 namespace EmailApi.Queue;
 
-/// <summary>
-/// The message log on PostgreSQL: <see cref="SqliteMessageLog"/>'s queries with PostgreSQL's
-/// spelling (arrays instead of expanded IN lists, the <c>nocase</c> collation for addresses, ids
-/// compared in byte order through their <c>COLLATE "C"</c> columns, so keyset pages and the id
-/// bounds that stand for time bounds mean the same on both engines). The same indexes drive them.
-/// </summary>
+/// <summary>The message log on PostgreSQL (<see cref="MessageLogQueries"/>): the same queries and indexes as on SQLite.</summary>
 public sealed class PostgresMessageLog(PostgresDb db, TimeProvider clock) : IMessageLog
 {
     public async Task<IReadOnlyList<MessageSummary>> ListAsync(string accountId, MessageFilter filter, MessageId? before, int limit, CancellationToken ct)
     {
-        var (sql, args) = BuildQuery(accountId, filter, before, limit);
         await using var connection = await db.OpenAsync(ct);
-        var rows = (await connection.QueryAsync<SummaryRow>(new CommandDefinition(sql, args, cancellationToken: ct))).AsList();
-        if (rows.Count == 0) return [];
-        var recipients = (await connection.QueryAsync<RecipientRow>(new CommandDefinition(
-                "SELECT message_id AS MessageId, address AS Address, status AS Status FROM recipients WHERE message_id = ANY(@Ids) ORDER BY id",
-                new { Ids = rows.Select(r => r.Id).ToArray() }, cancellationToken: ct)))
-            .ToLookup(r => r.MessageId);
-        return rows.Select(r => new MessageSummary(
-            new MessageId(Guid.Parse(r.Id)),
-            MessageSourceNames.FromDb(r.Source),
-            r.EnvelopeFrom,
-            r.HeaderFrom,
-            r.Subject,
-            r.Tags is null ? [] : JsonSerializer.Deserialize<string[]>(r.Tags) ?? [],
-            DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt),
-            r.SendAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.SendAt.Value),
-            recipients[r.Id].Select(x => new RecipientSummary(x.Address, RecipientStatusNames.FromDb(x.Status))).ToArray())).ToArray();
+        return await MessageLogQueries.ListAsync(connection, MessageLogDialect.Postgres, accountId, filter, before, limit, ct);
     }
 
     public async Task<CancelOutcome> CancelAsync(string accountId, MessageId id, CancellationToken ct)
     {
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var key = id.ToString();
         await using var connection = await db.OpenAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM messages WHERE id = @Id AND account_id = @AccountId", new { Id = key, AccountId = accountId }, tx, cancellationToken: ct));
-        if (exists == 0) return new CancelOutcome.NotFound();
-        // Only recipients no sender holds: a leased one ('sending') is already on its way.
-        var cancelled = (await connection.QueryAsync<CancelledRow>(new CommandDefinition("""
-            UPDATE recipients SET status = 'cancelled', next_attempt_at = NULL, updated_at = @Now
-            WHERE message_id = @Id AND status = 'queued' AND attempts = 0
-            RETURNING id AS Id, address AS Address
-            """, new { Id = key, Now = now }, tx, cancellationToken: ct))).AsList();
-        foreach (var row in cancelled)
-        {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO events (message_id, recipient_id, type, detail, created_at) VALUES (@Id, @RecipientId, 'cancelled', 'Cancelled by the account', @Now)",
-                new { Id = key, RecipientId = row.Id, Now = now }, tx, cancellationToken: ct));
-        }
-        await tx.CommitAsync(ct);
-        return new CancelOutcome.Cancelled(cancelled.Select(c => c.Address).ToArray());
+        return await MessageLogQueries.CancelAsync(connection, accountId, id, clock.GetUtcNow(), ct);
     }
-
-    internal static (string Sql, DynamicParameters Args) BuildQuery(string accountId, MessageFilter filter, MessageId? before, int limit)
-    {
-        var args = new DynamicParameters(new { AccountId = accountId, Limit = (long)limit });
-        var where = new List<string>();
-        string from, key;
-        var groupBy = "";
-        if (filter.Recipient is not null)
-        {
-            from = "recipients d JOIN messages m ON m.id = d.message_id";
-            key = "d.message_id";
-            where.Add("d.account_id = @AccountId AND d.address COLLATE nocase = @Recipient");
-            args.Add("Recipient", filter.Recipient);
-            if (filter.Status is not null) where.Add("d.status = @Status");
-        }
-        else if (filter.Tag is not null)
-        {
-            from = "message_tags d JOIN messages m ON m.id = d.message_id";
-            key = "d.message_id";
-            where.Add("d.account_id = @AccountId AND d.tag = @Tag");
-            if (filter.Status is not null) where.Add("EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.status = @Status)");
-        }
-        else if (filter.Status is not null)
-        {
-            from = "recipients d JOIN messages m ON m.id = d.message_id";
-            key = "d.message_id";
-            where.Add("d.account_id = @AccountId AND d.status = @Status");
-            groupBy = "GROUP BY d.message_id, m.id";   // several recipients of one message can share the state; m.id lets m's columns be selected
-        }
-        else
-        {
-            from = "messages m";
-            key = "m.id";
-            where.Add("m.account_id = @AccountId");
-        }
-        if (filter.Tag is not null) args.Add("Tag", filter.Tag);
-        if (filter.Status is { } status) args.Add("Status", status.ToDb());
-        if (filter.Source is { } source)
-        {
-            where.Add("m.source = @Source");
-            args.Add("Source", source.ToString().ToLowerInvariant());
-        }
-        if (before is { } cursor)
-        {
-            where.Add($"{key} < @Before");
-            args.Add("Before", cursor.ToString());
-        }
-        if (filter.Since is { } since)
-        {
-            where.Add($"{key} >= @SinceId");
-            args.Add("SinceId", SqliteMessageLog.FirstIdAt(since));
-        }
-        if (filter.Until is { } until)
-        {
-            where.Add($"{key} < @UntilId");
-            args.Add("UntilId", SqliteMessageLog.FirstIdAt(until));
-        }
-
-        var sql = new StringBuilder()
-            .Append("SELECT m.id AS Id, m.source AS Source, m.envelope_from AS EnvelopeFrom, m.header_from AS HeaderFrom, m.subject AS Subject, ")
-            .Append("m.tags AS Tags, m.created_at AS CreatedAt, m.send_at AS SendAt FROM ").Append(from)
-            .Append(" WHERE ").Append(string.Join(" AND ", where))
-            .Append(' ').Append(groupBy)
-            .Append(" ORDER BY ").Append(key).Append(" DESC LIMIT @Limit")
-            .ToString();
-        return (sql, args);
-    }
-
-    private sealed record SummaryRow(string Id, string Source, string EnvelopeFrom, string? HeaderFrom, string? Subject, string? Tags, long CreatedAt, long? SendAt);
-
-    private sealed record RecipientRow(string MessageId, string Address, string Status);
-
-    private sealed record CancelledRow(long Id, string Address);
 }

@@ -186,7 +186,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         var token = Random.Shared.NextInt64(1, long.MaxValue);
         await using var connection = await db.OpenAsync(ct);
         await using var tx = connection.BeginTransaction();
-        var rows = (await connection.QueryAsync<LeasedRow>(new CommandDefinition(Lease,
+        var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
             new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = limit }, tx, cancellationToken: ct))).AsList();
         if (rows.Count == 0)
         {
@@ -195,19 +195,12 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         }
 
         var messageIds = rows.Select(r => r.MessageId).Distinct().ToArray();
-        var messages = await connection.QueryAsync<QueuedMessageRow>(new CommandDefinition(
+        var messages = await connection.QueryAsync<QueueQueries.QueuedMessageRow>(new CommandDefinition(
             "SELECT id AS Id, account_id AS AccountId, source AS Source, envelope_from AS EnvelopeFrom, raw AS Raw, created_at AS CreatedAt FROM messages WHERE id IN @Ids",
             new { Ids = messageIds }, tx, cancellationToken: ct));
         tx.Commit();
 
-        return new Lease(
-            token,
-            until,
-            rows.Select(r => new LeasedRecipient(r.Id, new MessageId(Guid.Parse(r.MessageId)), r.Address, r.Domain, (int)r.Attempts)).ToArray(),
-            messages.ToDictionary(
-                m => new MessageId(Guid.Parse(m.Id)),
-                m => new QueuedMessage(new MessageId(Guid.Parse(m.Id)), m.AccountId, MessageSourceNames.FromDb(m.Source), m.EnvelopeFrom, m.Raw,
-                    DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt))));
+        return QueueQueries.ToLease(token, until, rows, messages);
     }
 
     public async Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct)
@@ -286,54 +279,32 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
     public async Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        // Each count walks one of the partial indexes, never the whole table.
-        var rows = await connection.QueryAsync<(string Status, long Count)>(new CommandDefinition("""
-            SELECT 'queued', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'queued'
-            UNION ALL SELECT 'deferred', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'deferred'
-            UNION ALL SELECT 'sending', COUNT(*) FROM recipients WHERE status = 'sending'
-            """, cancellationToken: ct));
-        return rows.ToDictionary(r => RecipientStatusNames.FromDb(r.Status), r => r.Count);
+        return await QueueQueries.CountLiveAsync(connection, ct);
     }
 
     public async Task<bool> PingAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM schema_version", cancellationToken: ct)) > 0;
+        return await QueueQueries.PingAsync(connection, ct);
     }
 
     public async Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(string accountId, string? after, int limit, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        var rows = await connection.QueryAsync<SuppressionRow>(new CommandDefinition("""
-            SELECT address AS Address, reason AS Reason, source AS Source, created_at AS CreatedAt FROM suppressions
-            WHERE account_id = @accountId AND (@after IS NULL OR address > @after) ORDER BY address LIMIT @limit
-            """, new { accountId, after, limit }, cancellationToken: ct));
-        return rows.Select(r => new Suppression(r.Address, r.Reason, r.Source, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToArray();
+        return await QueueQueries.ListSuppressionsAsync(connection, accountId, after, limit, ct);
     }
 
     public async Task<bool> AddSuppressionAsync(string accountId, string address, string reason, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@accountId, @address, @reason, 'manual', @now)
-            ON CONFLICT (account_id, address) DO NOTHING
-            """, new { accountId, address, reason, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
+        return await QueueQueries.AddSuppressionAsync(connection, accountId, address, reason, clock.GetUtcNow(), ct);
     }
 
     public async Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM suppressions WHERE account_id = @accountId AND address = @address",
-            new { accountId, address }, cancellationToken: ct)) == 1;
+        return await QueueQueries.RemoveSuppressionAsync(connection, accountId, address, ct);
     }
 
     internal static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..].ToLowerInvariant();
-
-    private sealed record SuppressionRow(string Address, string Reason, string Source, long CreatedAt);
-
-    private sealed record LeasedRow(long Id, string MessageId, string Address, string Domain, long Attempts);
-
-    private sealed record QueuedMessageRow(string Id, string AccountId, string Source, string EnvelopeFrom, byte[] Raw, long CreatedAt);
-
 }

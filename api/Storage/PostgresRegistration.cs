@@ -25,8 +25,6 @@ public static class PostgresRegistration
         Replace<IMessageLog, PostgresMessageLog>(services);
         Replace<IWebhookStore, PostgresWebhookStore>(services);
         Replace<IRetentionStore, PostgresRetentionStore>(services);
-        // PostgreSQL checkpoints on its own; SQLite's WAL checkpointer has nothing to do here.
-        foreach (var checkpointer in services.Where(d => d.ImplementationType == typeof(SqliteCheckpointer)).ToList()) services.Remove(checkpointer);
 
         var leftover = services
             .Where(d => d.ImplementationType is { } t && t.Name.StartsWith("Sqlite", StringComparison.Ordinal)

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Data.Sqlite;
 
 namespace EmailApi.Storage;
 
@@ -7,7 +8,8 @@ namespace EmailApi.Storage;
 /// otherwise do it inside whichever commit pushes the WAL past its threshold, and that commit is
 /// the group-commit writer's: every submission waiting on it would wait for the checkpoint too.
 /// A passive checkpoint never blocks writers or readers; connections keep a high automatic
-/// threshold (<see cref="SqliteDb"/>) only as a fallback should this loop fall behind.
+/// threshold (<see cref="SqliteDb"/>) only as a fallback should this loop fall behind. The loop keeps
+/// one connection open, so a tick costs one statement, not a connection's set-up pragmas.
 /// </summary>
 public sealed class SqliteCheckpointer(SqliteDb db, ILogger<SqliteCheckpointer> log) : BackgroundService
 {
@@ -16,23 +18,30 @@ public sealed class SqliteCheckpointer(SqliteDb db, ILogger<SqliteCheckpointer> 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval);
+        SqliteConnection? connection = null;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
                 {
-                    await using var connection = await db.OpenAsync(stoppingToken);
+                    connection ??= await db.OpenAsync(stoppingToken);
                     await connection.ExecuteAsync("PRAGMA wal_checkpoint(PASSIVE)");
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     log.LogWarning(ex, "WAL checkpoint failed; the next commit past the threshold will checkpoint instead");
+                    connection?.Dispose();
+                    connection = null;
                 }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            connection?.Dispose();
         }
     }
 }

@@ -109,7 +109,7 @@ public sealed class MessageLogTests : IDisposable
     {
         var filter = new MessageFilter(status is null ? null : RecipientStatusNames.FromDb(status), recipient, tag,
             source is null ? null : Enum.Parse<MessageSource>(source, ignoreCase: true), DateTimeOffset.UnixEpoch, DateTimeOffset.UtcNow);
-        var (sql, args) = SqliteMessageLog.BuildQuery("acct", filter, new MessageId(Guid.CreateVersion7()), 50);
+        var (sql, args) = MessageLogQueries.BuildQuery(MessageLogDialect.Sqlite, "acct", filter, new MessageId(Guid.CreateVersion7()), 50);
         using var connection = _app.Services.GetRequiredService<SqliteDb>().Open();
 
         var plan = string.Join("\n", Dapper.SqlMapper.Query<(long, long, long, string)>(connection, "EXPLAIN QUERY PLAN " + sql, args).Select(r => r.Item4));

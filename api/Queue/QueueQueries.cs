@@ -1,0 +1,62 @@
+using System.Data.Common;
+using Dapper;
+
+namespace EmailApi.Queue;
+
+/// <summary>
+/// The queue's statements and row shapes that SQLite and PostgreSQL share word for word (a filter
+/// that may be NULL is cast to text, so PostgreSQL can type the parameter); each store opens the
+/// connection and calls these. What differs between the engines (leasing, enqueueing) stays in them.
+/// </summary>
+internal static class QueueQueries
+{
+    public static async Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(DbConnection connection, CancellationToken ct)
+    {
+        // Each count walks one of the partial indexes, never the whole table.
+        var rows = await connection.QueryAsync<(string Status, long Count)>(new CommandDefinition("""
+            SELECT 'queued', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'queued'
+            UNION ALL SELECT 'deferred', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'deferred'
+            UNION ALL SELECT 'sending', COUNT(*) FROM recipients WHERE status = 'sending'
+            """, cancellationToken: ct));
+        return rows.ToDictionary(r => RecipientStatusNames.FromDb(r.Status), r => r.Count);
+    }
+
+    public static async Task<bool> PingAsync(DbConnection connection, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM schema_version", cancellationToken: ct)) > 0;
+
+    public static async Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(DbConnection connection, string accountId, string? after, int limit, CancellationToken ct)
+    {
+        var rows = await connection.QueryAsync<SuppressionRow>(new CommandDefinition("""
+            SELECT address AS Address, reason AS Reason, source AS Source, created_at AS CreatedAt FROM suppressions
+            WHERE account_id = @accountId AND (CAST(@after AS TEXT) IS NULL OR address > @after) ORDER BY address LIMIT @limit
+            """, new { accountId, after, limit = (long)limit }, cancellationToken: ct));
+        return rows.Select(r => new Suppression(r.Address, r.Reason, r.Source, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToArray();
+    }
+
+    public static async Task<bool> AddSuppressionAsync(DbConnection connection, string accountId, string address, string reason, DateTimeOffset now, CancellationToken ct) =>
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@accountId, @address, @reason, 'manual', @now)
+            ON CONFLICT (account_id, address) DO NOTHING
+            """, new { accountId, address, reason, now = now.ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
+
+    public static async Task<bool> RemoveSuppressionAsync(DbConnection connection, string accountId, string address, CancellationToken ct) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM suppressions WHERE account_id = @accountId AND address = @address",
+            new { accountId, address }, cancellationToken: ct)) == 1;
+
+    /// <summary>A lease from the recipients the engine's lease statement returned and their messages.</summary>
+    public static Lease ToLease(long token, DateTimeOffset until, IEnumerable<LeasedRow> rows, IEnumerable<QueuedMessageRow> messages) => new(
+        token,
+        until,
+        rows.OrderBy(r => r.Id).Select(r => new LeasedRecipient(r.Id, new MessageId(Guid.Parse(r.MessageId)), r.Address, r.Domain, (int)r.Attempts)).ToArray(),
+        messages.ToDictionary(
+            m => new MessageId(Guid.Parse(m.Id)),
+            m => new QueuedMessage(new MessageId(Guid.Parse(m.Id)), m.AccountId, MessageSourceNames.FromDb(m.Source), m.EnvelopeFrom, m.Raw,
+                DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt))));
+
+    public sealed record LeasedRow(long Id, string MessageId, string Address, string Domain, long Attempts);
+
+    public sealed record QueuedMessageRow(string Id, string AccountId, string Source, string EnvelopeFrom, byte[] Raw, long CreatedAt);
+
+    private sealed record SuppressionRow(string Address, string Reason, string Source, long CreatedAt);
+}
