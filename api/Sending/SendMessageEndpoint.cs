@@ -66,13 +66,24 @@ public static class SendMessageEndpoint
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
         var submission = SendRequests.ToSubmission(request, user.AccountId(), composer, clock);
+        return await SubmitOneAsync(submission, key, http, body, submissions, json.Value.SerializerOptions, clock, ct);
+    }
+
+    /// <summary>
+    /// Submits one message and answers for it (202 with its id, or its problem). With an Idempotency-Key
+    /// the 202 is stored with the key, and a retry of the same request gets that answer back.
+    /// </summary>
+    internal static async Task<Results<Accepted<SendMessageResponse>, ContentHttpResult, ValidationProblem, ProblemHttpResult>> SubmitOneAsync(
+        Submission submission, string? key, HttpRequest http, byte[] body, SubmissionService submissions, JsonSerializerOptions json,
+        TimeProvider clock, CancellationToken ct)
+    {
         if (key is null)
             return Answer(await submissions.SubmitAsync(submission, ct), http.HttpContext.Response, clock);
 
         var idempotency = new IdempotencyRequest(key, IdempotencyKeys.Hash(http, body), answers => answers[0] switch
         {
             Submitted.Accepted accepted => new StoredResponse(StatusCodes.Status202Accepted, Location(accepted),
-                JsonSerializer.Serialize(Response(accepted), json.Value.SerializerOptions)),
+                JsonSerializer.Serialize(Response(accepted), json)),
             var other => throw new UnreachableException(other.ToString()),
         });
         return await submissions.SubmitManyAsync([submission], idempotency, ct) switch

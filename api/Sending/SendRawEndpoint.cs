@@ -94,22 +94,7 @@ public static class SendRawEndpoint
         var submission = new Submission(id, user.AccountId(), MessageSource.Api, envelopeFrom!, recipients, raw,
             message.From.ToString(), message.Subject, tags, null, sendAt);
 
-        if (key is null)
-            return SendMessageEndpoint.Answer(await submissions.SubmitAsync(submission, ct), http.HttpContext.Response, clock);
-        var idempotency = new IdempotencyRequest(key, IdempotencyKeys.Hash(http, body), answers => answers[0] switch
-        {
-            Submitted.Accepted accepted => new StoredResponse(StatusCodes.Status202Accepted, SendMessageEndpoint.Location(accepted),
-                JsonSerializer.Serialize(SendMessageEndpoint.Response(accepted), json.Value.SerializerOptions)),
-            var other => throw new UnreachableException(other.ToString()),
-        });
-        return await submissions.SubmitManyAsync([submission], idempotency, ct) switch
-        {
-            BatchSubmitted.Completed completed => SendMessageEndpoint.Answer(completed.Items[0], http.HttpContext.Response, clock),
-            BatchSubmitted.Replayed replayed => IdempotencyKeys.Replay(http.HttpContext.Response, replayed.Response),
-            BatchSubmitted.KeyReused => IdempotencyKeys.Reused(),
-            BatchSubmitted.Unavailable unavailable => TypedResults.Problem(unavailable.PublicReason, statusCode: StatusCodes.Status503ServiceUnavailable),
-            var other => throw new UnreachableException(other.ToString()),
-        };
+        return await SendMessageEndpoint.SubmitOneAsync(submission, key, http, body, submissions, json.Value.SerializerOptions, clock, ct);
     }
 
     /// <summary>

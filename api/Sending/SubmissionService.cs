@@ -36,13 +36,14 @@ public sealed class SubmissionService(QueueWriter writer, AccountDirectory accou
         for (var i = 0; i < submissions.Count; i++)
         {
             var account = await accounts.FindAsync(submissions[i].AccountId, ct);
-            switch (Check(submissions[i], account))
+            var recipients = Distinct(submissions[i].Recipients);
+            switch (Check(submissions[i], recipients, account))
             {
                 case Submitted.Rejected rejected:
                     answers[i] = rejected;
                     break;
                 default:
-                    messages.Add(ToMessage(submissions[i], account!, now));
+                    messages.Add(ToMessage(submissions[i], recipients, account!, now));
                     positions.Add(i);
                     break;
             }
@@ -70,7 +71,7 @@ public sealed class SubmissionService(QueueWriter writer, AccountDirectory accou
         }
     }
 
-    private Submitted? Check(Submission submission, Account? account)
+    private Submitted? Check(Submission submission, string[] recipients, Account? account)
     {
         var settings = options.Value;
         if (account is null or { Disabled: true })
@@ -78,7 +79,6 @@ public sealed class SubmissionService(QueueWriter writer, AccountDirectory accou
         if (submission.Raw.LongLength > settings.MaxMessageBytes)
             return new Submitted.Rejected(RejectionKind.TooLarge, $"The message is {submission.Raw.LongLength} bytes; the limit is {settings.MaxMessageBytes}.");
 
-        var recipients = Distinct(submission.Recipients);
         if (recipients.Length == 0)
             return new Submitted.Rejected(RejectionKind.NoRecipients, "The message has no recipients.");
         if (recipients.Length > settings.MaxRecipients)
@@ -105,8 +105,8 @@ public sealed class SubmissionService(QueueWriter writer, AccountDirectory accou
     }
 
     // DKIM signing happens here, once, so every retry sends the same signed bytes.
-    private NewMessage ToMessage(Submission s, Account account, DateTimeOffset now) =>
-        new(s.Id, s.AccountId, s.Source, s.EnvelopeFrom, Distinct(s.Recipients), dkim.Sign(s.Raw), s.HeaderFrom, s.Subject, s.Tags, s.Metadata, now,
+    private NewMessage ToMessage(Submission s, string[] recipients, Account account, DateTimeOffset now) =>
+        new(s.Id, s.AccountId, s.Source, s.EnvelopeFrom, recipients, dkim.Sign(s.Raw), s.HeaderFrom, s.Subject, s.Tags, s.Metadata, now,
             account.Limits.ToSendLimits(), s.SendAt);
 
     private static string[] Distinct(IReadOnlyList<string> recipients) => recipients.Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
