@@ -122,12 +122,12 @@ internal static class MessageLogQueries
         if (filter.Since is { } since)
         {
             where.Add($"{key} >= @SinceId");
-            args.Add("SinceId", FirstIdAt(since));
+            args.Add("SinceId", MessageId.FirstTextAt(since));
         }
         if (filter.Until is { } until)
         {
             where.Add($"{key} < @UntilId");
-            args.Add("UntilId", FirstIdAt(until));
+            args.Add("UntilId", MessageId.FirstTextAt(until));
         }
 
         var sql = new StringBuilder()
@@ -138,14 +138,6 @@ internal static class MessageLogQueries
             .Append(" ORDER BY ").Append(key).Append(" DESC LIMIT @Limit")
             .ToString();
         return (sql, args);
-    }
-
-    /// <summary>The smallest version 7 id (as text) created at <paramref name="at"/>: its 48-bit millisecond timestamp, then zeros.</summary>
-    internal static string FirstIdAt(DateTimeOffset at)
-    {
-        var ms = Math.Clamp(at.ToUnixTimeMilliseconds(), 0, (1L << 48) - 1);
-        var hex = ms.ToString("x12");
-        return $"{hex[..8]}-{hex[8..12]}-0000-0000-000000000000";
     }
 
     private sealed record SummaryRow(string Id, string Source, string EnvelopeFrom, string? HeaderFrom, string? Subject, string? Tags, long CreatedAt, long? SendAt);

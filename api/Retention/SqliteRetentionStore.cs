@@ -1,4 +1,5 @@
 using Dapper;
+using EmailApi.Queue;
 using EmailApi.Storage;
 
 namespace EmailApi.Retention;
@@ -15,15 +16,20 @@ public sealed class SqliteRetentionStore(SqliteDb db, TimeProvider clock) : IRet
             LIMIT @Chunk)
         """;
 
+    // Ids are time-ordered and never newer than their message's created_at, so the id bound lets the
+    // primary key find the candidates instead of a scan of every message.
+    internal const string FinishedCandidates = """
+        SELECT m.id FROM messages m
+        WHERE m.id < @BeforeId AND m.created_at < @Before
+          AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.status IN ('queued', 'sending', 'deferred'))
+        LIMIT @Chunk
+        """;
+
     private const string SelectFinished = """
         CREATE TEMP TABLE IF NOT EXISTS prune_ids (id TEXT PRIMARY KEY);
         DELETE FROM prune_ids;
         INSERT INTO prune_ids (id)
-        SELECT m.id FROM messages m
-        WHERE m.created_at < @Before
-          AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.status IN ('queued', 'sending', 'deferred'))
-        LIMIT @Chunk;
-        """;
+        """ + "\n" + FinishedCandidates + ";";
 
     private const string DeleteFinished = """
         DELETE FROM webhook_deliveries WHERE message_id IN (SELECT id FROM prune_ids);
@@ -43,7 +49,7 @@ public sealed class SqliteRetentionStore(SqliteDb db, TimeProvider clock) : IRet
     {
         await using var connection = await db.OpenAsync(ct);
         await using var tx = connection.BeginTransaction();
-        await connection.ExecuteAsync(new CommandDefinition(SelectFinished, new { Before = before.ToUnixTimeMilliseconds(), Chunk = chunk }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(SelectFinished, new { BeforeId = MessageId.FirstTextAt(before), Before = before.ToUnixTimeMilliseconds(), Chunk = chunk }, tx, cancellationToken: ct));
         var count = await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT COUNT(*) FROM prune_ids", transaction: tx, cancellationToken: ct));
         if (count > 0) await connection.ExecuteAsync(new CommandDefinition(DeleteFinished, transaction: tx, cancellationToken: ct));
         tx.Commit();
