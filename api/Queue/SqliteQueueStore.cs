@@ -109,6 +109,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         var now = clock.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
         var outcomes = new EnqueueOutcome[requests.Count];
+        using var turn = await db.WriteTurnAsync(ct);
         await using var tx = connection.BeginTransaction();
         statements.Transaction = tx;
         for (var i = 0; i < requests.Count; i++)
@@ -185,6 +186,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         var until = now + leaseFor;
         var token = Random.Shared.NextInt64(1, long.MaxValue);
         await using var connection = await db.OpenAsync(ct);
+        using var turn = await db.WriteTurnAsync(ct);
         await using var tx = connection.BeginTransaction();
         var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
             new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = limit }, tx, cancellationToken: ct))).AsList();
@@ -208,40 +210,33 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         if (results.Count == 0) return;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await db.OpenAsync(ct);
+        using var turn = await db.WriteTurnAsync(ct);
         await using var tx = connection.BeginTransaction();
+        using var statements = new SqliteStatements(connection) { Transaction = tx };
         var recorded = 0;
         foreach (var result in results)
         {
-            var args = new
-            {
-                Status = result.Status.ToDb(),
-                Type = result.Status.ToDb(),
-                NextAttemptAt = result.NextAttemptAt?.ToUnixTimeMilliseconds(),
-                result.Response,
-                result.RecipientId,
-                MessageId = result.MessageId.ToString(),
-                result.Mx,
-                Token = leaseToken,
-                Now = now,
-            };
-            if (await connection.ExecuteAsync(new CommandDefinition(Record, args, tx, cancellationToken: ct)) != 1) continue;
+            var status = result.Status.ToDb();
+            if (await statements.ExecuteAsync(Record, ct,
+                    ("@Status", status), ("@NextAttemptAt", result.NextAttemptAt?.ToUnixTimeMilliseconds()), ("@Response", result.Response),
+                    ("@Now", now), ("@RecipientId", result.RecipientId), ("@Token", leaseToken)) != 1)
+                continue;
             recorded++;
-            await connection.ExecuteAsync(new CommandDefinition(InsertEvent, args, tx, cancellationToken: ct));
+            await statements.ExecuteAsync(InsertEvent, ct,
+                ("@MessageId", result.MessageId.ToString()), ("@RecipientId", result.RecipientId), ("@Type", status), ("@Response", result.Response),
+                ("@Mx", result.Mx), ("@Now", now));
             if (result.Suppress)
-                await connection.ExecuteAsync(new CommandDefinition(SuppressRecipient, args, tx, cancellationToken: ct));
+                await statements.ExecuteAsync(SuppressRecipient, ct, ("@Response", result.Response), ("@Now", now), ("@RecipientId", result.RecipientId));
         }
         // Bounce notifications commit with the bounces they report, and only when this lease still held.
-        if (recorded > 0 && notifications.Count > 0)
-        {
-            using var statements = new SqliteStatements(connection) { Transaction = tx };
-            await InsertAsync(statements, notifications, now, ct);
-        }
+        if (recorded > 0 && notifications.Count > 0) await InsertAsync(statements, notifications, now, ct);
         tx.Commit();
     }
 
     public async Task ReleaseAsync(long leaseToken, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
+        using var turn = await db.WriteTurnAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
                 next_attempt_at = @Now, lease_until = NULL, lease_token = NULL, updated_at = @Now
@@ -252,6 +247,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
     public async Task RecoverAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
+        using var turn = await db.WriteTurnAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
                 next_attempt_at = @Now, lease_until = NULL, lease_token = NULL, updated_at = @Now
@@ -263,6 +259,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
     {
         if (recipientIds.Count == 0) return;
         await using var connection = await db.OpenAsync(ct);
+        using var turn = await db.WriteTurnAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
                 next_attempt_at = @Due, lease_until = NULL, lease_token = NULL, updated_at = @Now

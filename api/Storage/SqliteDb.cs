@@ -24,6 +24,8 @@ public sealed class SqliteDb
         }.ToString();
     }
 
+    private readonly SemaphoreSlim _writeTurn = new(1, 1);
+
     public string FilePath { get; }
     public string ConnectionString { get; }
 
@@ -45,5 +47,28 @@ public sealed class SqliteDb
         pragma.CommandText = ConnectionPragmas;
         pragma.ExecuteNonQuery();
         return connection;
+    }
+
+    /// <summary>
+    /// SQLite runs one write transaction at a time, and a connection that finds the file locked sleeps
+    /// in its busy handler (a millisecond, then longer) instead of waking when the lock is released.
+    /// This process's hot write transactions (the group commit, the sender's leases and results) take
+    /// turns here instead, so each begins the moment the previous one ends; <c>busy_timeout</c> still
+    /// covers every other writer. Dispose the turn after the transaction.
+    /// </summary>
+    public async Task<IDisposable> WriteTurnAsync(CancellationToken ct)
+    {
+        await _writeTurn.WaitAsync(ct);
+        return new WriteTurn(_writeTurn);
+    }
+
+    private sealed class WriteTurn(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release();
+        }
     }
 }

@@ -57,10 +57,11 @@ e_base=$warmup; p_base=$warmup
 
 e_total=0; p_total=0; e_accept=0; p_accept=0; e_cpu=0; p_cpu=0; busy_all=()
 run_side() {   # run_side emailapi|postfix ROUND
-    local side=$1 round=$2 host port base secs pid c0 c1 s0 s1
+    local side=$1 round=$2 host port base secs pid c0 c1 s0 s1 w0
     if [[ $side == emailapi ]]; then host=127.0.0.1 port=$smtp_port base=$e_base pid=$e_pid
     else host=127.0.73.1 port=$pf_port base=$p_base pid=$POSTFIX_PID; fi
     c0=$(tree_cpu_s "$pid"); s0=$(sys_cpu_ticks)
+    [[ $side == emailapi ]] && w0=$(writer_counters "$BENCH_URL")
     smtp_source_run "$side-$round" "$host" "$port" "$n" "$size" "$sessions" || bench_die "smtp-source against $side failed"
     wait_sink_count "$side" "$((base + n))" "$timeout_s" \
         || bench_die "$side: after ${timeout_s}s the sink has $((SINK_COUNT - base)) of $n messages of round $round"
@@ -79,6 +80,8 @@ run_side() {   # run_side emailapi|postfix ROUND
     printf '%s: round %d %-8s %6d messages: accepted in %7.3f s, all at the sink after %7.3f s = %8.1f msg/s; server CPU %6.2f s = %5.2f cores; machine busy %s%%\n' \
         "$BENCH_NAME" "$round" "$side" "$n" "$SOURCE_SECONDS" "$secs" "$(calc 'n / s' n="$n" s="$secs")" \
         "$(CALC_FMT=%.2f calc 'c1 - c0' c1="$c1" c0="$c0")" "$(CALC_FMT=%.2f calc '(c1 - c0) / s' c1="$c1" c0="$c0" s="$secs")" "${busy_all[-1]}"
+    [[ $side == emailapi ]] && bench_log "  $(writer_summary "$w0" "$(writer_counters "$BENCH_URL")" "$secs")"
+    return 0
 }
 
 bench_load "before"

@@ -138,6 +138,19 @@ start_bench_emailapi() {
     start_emailapi "$name" "${args[@]}" || bench_die "EmailApi ($name) did not start; log: $PEERS_DIR/logs/emailapi-$name.log"
 }
 
+# writer_counters URL: "commits messages seconds" of the queue writer so far, from /metrics.
+writer_counters() {
+    curl -fsS -m 5 "$1/metrics" 2>/dev/null | awk '
+        $1 == "emailapi_queue_commits_total" { c = $2 } $1 == "emailapi_queue_commit_messages_total" { m = $2 }
+        $1 == "emailapi_queue_commit_seconds_total" { s = $2 } END { printf "%d %d %.6f\n", c, m, s }'
+}
+
+# writer_summary "BEFORE" "AFTER" WALL_SECONDS: batch size and utilisation of the group commit in between.
+writer_summary() {
+    awk -v a="$1" -v b="$2" -v w="$3" 'BEGIN { split(a, x, " "); split(b, y, " "); c = y[1] - x[1]; m = y[2] - x[2]; s = y[3] - x[3]
+        if (c > 0) printf "group commit: %d transactions, %.1f messages each, writer busy %.0f%% of the time, %.0f us per message\n", c, m / c, 100 * s / w, 1e6 * s / m }'
+}
+
 # --- CPU accounting: on a shared machine wall-clock rates are noisy, CPU time per message less so.
 BENCH_HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
