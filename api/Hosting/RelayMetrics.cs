@@ -16,6 +16,8 @@ public sealed class RelayMetrics
     private long _commits;
     private long _committedMessages;
     private long _commitTicks;
+    private long _flushes;
+    private long _flushTicks;
 
     public void Accepted(MessageSource source, int recipients)
     {
@@ -23,12 +25,19 @@ public sealed class RelayMetrics
         Interlocked.Add(ref _acceptedRecipients, recipients);
     }
 
-    /// <summary>One group-commit transaction of the queue writer: how many messages it held and how long it took, fsync included.</summary>
+    /// <summary>One group-commit transaction of the queue writer: how many messages it held and how long it took.</summary>
     public void Committed(int messages, TimeSpan elapsed)
     {
         Interlocked.Increment(ref _commits);
         Interlocked.Add(ref _committedMessages, messages);
         Interlocked.Add(ref _commitTicks, elapsed.Ticks);
+    }
+
+    /// <summary>One flush making the committed batches durable (an fsync of SQLite's log), and how long it took.</summary>
+    public void Flushed(TimeSpan elapsed)
+    {
+        Interlocked.Increment(ref _flushes);
+        Interlocked.Add(ref _flushTicks, elapsed.Ticks);
     }
 
     public void Outcome(RecipientStatus status) => _outcomes.AddOrUpdate(status.ToDb(), 1, (_, n) => n + 1);
@@ -51,9 +60,15 @@ public sealed class RelayMetrics
         text.AppendLine("# HELP emailapi_queue_commit_messages_total Messages written by those transactions.");
         text.AppendLine("# TYPE emailapi_queue_commit_messages_total counter");
         text.AppendLine($"emailapi_queue_commit_messages_total {Interlocked.Read(ref _committedMessages)}");
-        text.AppendLine("# HELP emailapi_queue_commit_seconds_total Time the queue writer spent in those transactions, fsync included.");
+        text.AppendLine("# HELP emailapi_queue_commit_seconds_total Time the queue writer spent in those transactions.");
         text.AppendLine("# TYPE emailapi_queue_commit_seconds_total counter");
         text.AppendLine(FormattableString.Invariant($"emailapi_queue_commit_seconds_total {TimeSpan.FromTicks(Interlocked.Read(ref _commitTicks)).TotalSeconds:0.######}"));
+        text.AppendLine("# HELP emailapi_queue_flushes_total Flushes that made committed batches durable before they were acknowledged.");
+        text.AppendLine("# TYPE emailapi_queue_flushes_total counter");
+        text.AppendLine($"emailapi_queue_flushes_total {Interlocked.Read(ref _flushes)}");
+        text.AppendLine("# HELP emailapi_queue_flush_seconds_total Time spent in those flushes (the fsync of SQLite's log).");
+        text.AppendLine("# TYPE emailapi_queue_flush_seconds_total counter");
+        text.AppendLine(FormattableString.Invariant($"emailapi_queue_flush_seconds_total {TimeSpan.FromTicks(Interlocked.Read(ref _flushTicks)).TotalSeconds:0.######}"));
         text.AppendLine("# HELP emailapi_delivery_attempts_total Recipient delivery attempts by outcome.");
         text.AppendLine("# TYPE emailapi_delivery_attempts_total counter");
         foreach (var (outcome, count) in _outcomes.OrderBy(p => p.Key))

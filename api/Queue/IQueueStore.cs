@@ -10,9 +10,19 @@ public interface IQueueStore
     /// Stores the messages of every request, one recipient row and one <c>queued</c> event per
     /// recipient, in one transaction. Each message is first counted against its account's limits and
     /// each request's idempotency key claimed (see <see cref="SqliteAdmission"/>); a refused message
-    /// is left out without failing the others.
+    /// is left out without failing the others. Returns once the transaction has committed; it is
+    /// durable once <see cref="FlushAsync"/> has returned after that, and only then may a message
+    /// be acknowledged.
     /// </summary>
     Task<IReadOnlyList<EnqueueOutcome>> EnqueueAsync(IReadOnlyList<EnqueueRequest> requests, CancellationToken ct);
+
+    /// <summary>
+    /// Makes every enqueue transaction that has returned so far durable. SQLite commits them without
+    /// waiting for the disk and syncs its log here, outside the write lock, so that the next group
+    /// commit is written while the disk flushes this one; PostgreSQL's commits are durable when they
+    /// return, so there this does nothing.
+    /// </summary>
+    Task FlushAsync(CancellationToken ct);
 
     /// <summary>Hands up to <paramref name="limit"/> due recipients (due retry, or an expired lease) to the caller.</summary>
     Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct);

@@ -226,6 +226,9 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         }
     }
 
+    /// <summary>Nothing to do: a PostgreSQL commit is durable when it returns (<c>synchronous_commit</c> on).</summary>
+    public Task FlushAsync(CancellationToken ct) => Task.CompletedTask;
+
     public async Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct)
     {
         var now = clock.GetUtcNow();

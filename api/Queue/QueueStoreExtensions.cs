@@ -2,11 +2,15 @@ namespace EmailApi.Queue;
 
 public static class QueueStoreExtensions
 {
-    /// <summary>Stores messages that carry no idempotency key, as one request; one result per message.</summary>
-    public static async Task<IReadOnlyList<EnqueueResult>> EnqueueAsync(this IQueueStore store, IReadOnlyList<NewMessage> messages, CancellationToken ct) =>
-        (await store.EnqueueAsync([new EnqueueRequest(messages)], ct)) switch
+    /// <summary>Stores messages that carry no idempotency key, as one request, and makes them durable; one result per message.</summary>
+    public static async Task<IReadOnlyList<EnqueueResult>> EnqueueAsync(this IQueueStore store, IReadOnlyList<NewMessage> messages, CancellationToken ct)
+    {
+        var outcomes = await store.EnqueueAsync([new EnqueueRequest(messages)], ct);
+        await store.FlushAsync(ct);
+        return outcomes switch
         {
             [EnqueueOutcome.Done done] => done.Results,
             var other => throw new InvalidOperationException($"Unexpected enqueue outcome {other}."),
         };
+    }
 }

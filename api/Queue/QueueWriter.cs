@@ -5,20 +5,26 @@ namespace EmailApi.Queue;
 
 /// <summary>
 /// Group commit: every submission (HTTP or SMTP) waits here until the transaction holding its
-/// message has committed. One loop drains whatever has arrived, up to a batch limit, and writes
-/// it in one transaction, so many acknowledgements share one fsync. A failed batch fails every
-/// waiter in it (they answer "try again"), and nothing of it is half written.
+/// message is durable. One loop drains whatever has arrived, up to a batch limit, and writes it in
+/// one transaction, so many acknowledgements share one commit; a second loop makes the committed
+/// batches durable (<see cref="IQueueStore.FlushAsync"/>, one fsync for all of them) and only then
+/// answers their waiters, while the first loop already writes the next batch. A failed batch fails
+/// every waiter in it (they answer "try again"), and nothing of it is half written.
 /// </summary>
-public sealed class QueueWriter : BackgroundService
+public sealed class QueueWriter : IHostedService
 {
     private const int MaxBatchMessages = 512;
     private const long MaxBatchBytes = 32 * 1024 * 1024;
 
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    // One committed batch may wait while the previous one is flushed; the writer then waits, and
+    // meanwhile the next batch grows, so the pipeline never trades big batches for many small ones.
+    private readonly Channel<Committed> _committed = Channel.CreateBounded<Committed>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
     private readonly IQueueStore _store;
     private readonly QueueSignal _signal;
     private readonly Hosting.RelayMetrics _metrics;
     private readonly ILogger<QueueWriter> _log;
+    private Task _running = Task.CompletedTask;
 
     public QueueWriter(IQueueStore store, QueueSignal signal, Hosting.RelayMetrics metrics, ILogger<QueueWriter> log)
     {
@@ -36,7 +42,7 @@ public sealed class QueueWriter : BackgroundService
             var other => throw new InvalidOperationException($"Unexpected enqueue outcome {other}."),
         };
 
-    /// <summary>Completes once the request's transaction has committed, with what it did to each message; throws when it could not be stored.</summary>
+    /// <summary>Completes once the request's transaction is durable, with what it did to each message; throws when it could not be stored.</summary>
     public Task<EnqueueOutcome> WriteAsync(EnqueueRequest request, CancellationToken ct)
     {
         var pending = new Pending(request, new TaskCompletionSource<EnqueueOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -47,17 +53,43 @@ public sealed class QueueWriter : BackgroundService
         return pending.Done.Task.WaitAsync(ct);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // Not a BackgroundService: one stopped right after it started never runs its loop at all, and
+    // requests already handed to it would wait for ever. This loop always runs, and stops only
+    // once every request taken before the stop has its answer.
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _running = Task.Run(RunAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _pending.Writer.TryComplete();
+        await _running.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunAsync()
+    {
+        var flushing = FlushAsync();
+        try
+        {
+            await CommitAsync();
+        }
+        finally
+        {
+            _committed.Writer.TryComplete();
+        }
+        await flushing;
+    }
+
+    /// <summary>Writes batches until the queue is closed (<see cref="StopAsync"/>) and drained.</summary>
+    private async Task CommitAsync()
     {
         var reader = _pending.Reader;
-        var batch = new List<Pending>();
-        var requests = new List<EnqueueRequest>();
-        // Keep draining after stop was requested until the channel is empty: an accepted request
-        // that is already waiting must get its answer.
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
-            batch.Clear();
-            requests.Clear();
+            var batch = new List<Pending>();
+            var requests = new List<EnqueueRequest>();
             long bytes = 0;
             var count = 0;
             while (count < MaxBatchMessages && bytes < MaxBatchBytes && reader.TryRead(out var item))
@@ -74,36 +106,63 @@ public sealed class QueueWriter : BackgroundService
                 var started = Stopwatch.GetTimestamp();
                 var outcomes = await _store.EnqueueAsync(requests, CancellationToken.None);
                 _metrics.Committed(count, Stopwatch.GetElapsedTime(started));
-                for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(outcomes[i]);
-                _signal.Notify();
-                Count(requests, outcomes);
+                await _committed.Writer.WriteAsync(new Committed(batch, outcomes), CancellationToken.None);
             }
             catch (Exception ex)
             {
                 _log.LogError(ex, "Could not store a batch of {Count} messages", count);
                 foreach (var item in batch) item.Done.TrySetException(new QueueUnavailableException("The queue could not store the message.", ex));
             }
-
-            if (stoppingToken.IsCancellationRequested && !reader.TryPeek(out _)) break;
         }
     }
 
-    private void Count(List<EnqueueRequest> requests, IReadOnlyList<EnqueueOutcome> outcomes)
+    /// <summary>Answers committed batches once a flush that began after their commit has returned.</summary>
+    private async Task FlushAsync()
     {
-        for (var i = 0; i < requests.Count; i++)
+        var reader = _committed.Reader;
+        var ready = new List<Committed>();
+        while (await reader.WaitToReadAsync(CancellationToken.None))
         {
-            if (outcomes[i] is not EnqueueOutcome.Done done) continue;
+            ready.Clear();
+            while (reader.TryRead(out var committed)) ready.Add(committed);
+            try
+            {
+                var started = Stopwatch.GetTimestamp();
+                await _store.FlushAsync(CancellationToken.None);
+                _metrics.Flushed(Stopwatch.GetElapsedTime(started));
+            }
+            catch (Exception ex)
+            {
+                // The transactions did commit, so their messages may still be sent; but nobody may be
+                // told they are stored when the disk did not confirm it.
+                _log.LogCritical(ex, "Could not flush the queue's log to disk; {Count} committed batches are answered as not stored", ready.Count);
+                foreach (var item in ready.SelectMany(c => c.Batch))
+                    item.Done.TrySetException(new QueueUnavailableException("The queue could not store the message.", ex));
+                continue;
+            }
+
+            foreach (var committed in ready)
+            {
+                for (var i = 0; i < committed.Batch.Count; i++) committed.Batch[i].Done.TrySetResult(committed.Outcomes[i]);
+                Count(committed);
+            }
+            _signal.Notify();
+        }
+    }
+
+    private void Count(Committed committed)
+    {
+        for (var i = 0; i < committed.Batch.Count; i++)
+        {
+            if (committed.Outcomes[i] is not EnqueueOutcome.Done done) continue;
+            var messages = committed.Batch[i].Request.Messages;
             for (var m = 0; m < done.Results.Count; m++)
                 if (done.Results[m] is EnqueueResult.Stored)
-                    _metrics.Accepted(requests[i].Messages[m].Source, requests[i].Messages[m].Recipients.Count);
+                    _metrics.Accepted(messages[m].Source, messages[m].Recipients.Count);
         }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _pending.Writer.TryComplete();
-        await base.StopAsync(cancellationToken);
     }
 
     private sealed record Pending(EnqueueRequest Request, TaskCompletionSource<EnqueueOutcome> Done);
+
+    private sealed record Committed(List<Pending> Batch, IReadOnlyList<EnqueueOutcome> Outcomes);
 }

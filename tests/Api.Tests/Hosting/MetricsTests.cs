@@ -26,5 +26,8 @@ public sealed class MetricsTests
         Assert.Contains("emailapi_queue_commits_total 3", text);
         Assert.Contains("emailapi_queue_commit_messages_total 3", text);
         Assert.Matches(@"emailapi_queue_commit_seconds_total 0\.\d*[1-9]", text);
+        // ... and answered each only after a flush of the log.
+        Assert.Contains("emailapi_queue_flushes_total 3", text);
+        Assert.Matches(@"emailapi_queue_flush_seconds_total 0\.\d*[1-9]", text);
     }
 }

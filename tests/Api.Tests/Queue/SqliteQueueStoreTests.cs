@@ -33,4 +33,21 @@ public sealed class SqliteQueueStoreTests : QueueStoreTests
         var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         Assert.Equal(["b@two.test"], lease.Recipients.Select(r => r.Address));
     }
+
+    // The enqueue transaction commits without waiting for the disk; FlushAsync syncs SQLite's log.
+    [Fact]
+    public async Task Flush_SyncsTheLog_AndWithoutALogHasNothingToDo()
+    {
+        var outcomes = await Store.EnqueueAsync([new EnqueueRequest([Message("a@one.test")])], CancellationToken.None);
+        Assert.IsType<EnqueueOutcome.Done>(Assert.Single(outcomes));
+        var db = ((SqliteStoreEngine)Engine).Db;
+        Assert.True(File.Exists(db.FilePath + "-wal"));
+        await Store.FlushAsync(CancellationToken.None);
+
+        // Closing the last connection checkpoints the log into the database file and deletes it.
+        ((SqliteQueueStore)Store).Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Assert.False(File.Exists(db.FilePath + "-wal"));
+        await Store.FlushAsync(CancellationToken.None);
+    }
 }

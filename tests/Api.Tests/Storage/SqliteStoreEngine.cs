@@ -30,6 +30,7 @@ public sealed class SqliteStoreEngine : StoreEngine
     }
 
     public override string Name => "sqlite";
+    public SqliteDb Db => _db;
     public override IQueueStore Queue { get; }
     public override IAccountStore Accounts { get; }
     public override IMessageLog Log { get; }

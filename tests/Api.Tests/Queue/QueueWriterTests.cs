@@ -1,0 +1,126 @@
+using EmailApi.Accounts;
+using EmailApi.Hosting;
+using EmailApi.Queue;
+using EmailApi.Tests.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EmailApi.Tests.Queue;
+
+/// <summary>
+/// The group commit on a real SQLite queue. The flush (the fsync of SQLite's log) is the one step a
+/// test cannot observe, since only a power cut shows whether it happened, so the store is wrapped
+/// and its flush held or failed on purpose; everything else is the real store.
+/// </summary>
+public sealed class QueueWriterTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
+    private SqliteStoreEngine? _engine;
+    private string? _account;
+
+    private SqliteStoreEngine Engine => _engine ?? throw new InvalidOperationException("Not initialised.");
+
+    public async Task InitializeAsync()
+    {
+        _engine = new SqliteStoreEngine(_clock);
+        _account = (await Engine.Accounts.CreateAccountAsync("a", AccountLimits.Unlimited, [], CancellationToken.None))!.Id;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_engine is not null) await _engine.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Write_IsAnsweredOnlyAfterTheFlushThatFollowsItsCommit()
+    {
+        var store = new HeldFlushStore(Engine.Queue);
+        var writer = await StartAsync(store);
+        var message = Message("a@one.test");
+
+        var write = writer.WriteAsync([message], CancellationToken.None);
+
+        await store.FlushStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(await Engine.Queue.FindMessageAsync(_account!, message.Id, CancellationToken.None));   // committed
+        await Task.Delay(200);
+        Assert.False(write.IsCompleted, "answered before the disk confirmed the commit");
+
+        store.ReleaseFlush.SetResult();
+        Assert.IsType<EnqueueResult.Stored>(Assert.Single(await write.WaitAsync(TimeSpan.FromSeconds(10))));
+        await writer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Write_WhenTheFlushFails_IsAnsweredUnavailable_AndTheNextWriteStillWorks()
+    {
+        var store = new HeldFlushStore(Engine.Queue) { Failures = 1 };
+        store.ReleaseFlush.SetResult();
+        var writer = await StartAsync(store);
+
+        await Assert.ThrowsAsync<QueueUnavailableException>(() => writer.WriteAsync([Message("a@one.test")], CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.IsType<EnqueueResult.Stored>(Assert.Single(await writer.WriteAsync([Message("b@one.test")], CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10))));
+        await writer.StopAsync(CancellationToken.None);
+    }
+
+    // Also when the stop comes before the loop had a chance to run (a BackgroundService would then never run it).
+    [Fact]
+    public async Task Stop_AnswersEveryWriteAlreadyTaken()
+    {
+        var store = new HeldFlushStore(Engine.Queue);
+        store.ReleaseFlush.SetResult();
+        var writer = await StartAsync(store);
+
+        var writes = Enumerable.Range(0, 50).Select(i => writer.WriteAsync([Message($"r{i}@one.test")], CancellationToken.None)).ToArray();
+        await writer.StopAsync(CancellationToken.None);
+
+        foreach (var write in writes) Assert.IsType<EnqueueResult.Stored>(Assert.Single(await write.WaitAsync(TimeSpan.FromSeconds(10))));
+    }
+
+    private static async Task<QueueWriter> StartAsync(IQueueStore store)
+    {
+        var writer = new QueueWriter(store, new QueueSignal(), new RelayMetrics(), NullLogger<QueueWriter>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+        return writer;
+    }
+
+    private NewMessage Message(string recipient) => new(MessageId.New(_clock), _account!, MessageSource.Api, "s@example.com",
+        [recipient], "Subject: x\r\n\r\nbody\r\n"u8.ToArray(), "s@example.com", "x", [], null, _clock.GetUtcNow());
+
+    /// <summary>The real store, except that its flush waits for <see cref="ReleaseFlush"/> and fails the first <see cref="Failures"/> times.</summary>
+    private sealed class HeldFlushStore(IQueueStore inner) : IQueueStore
+    {
+        public TaskCompletionSource FlushStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource ReleaseFlush { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Failures { get; set; }
+
+        public async Task FlushAsync(CancellationToken ct)
+        {
+            FlushStarted.TrySetResult();
+            await ReleaseFlush.Task;
+            if (Failures > 0)
+            {
+                Failures--;
+                throw new IOException("fsync failed (test)");
+            }
+            await inner.FlushAsync(ct);
+        }
+
+        public Task<IReadOnlyList<EnqueueOutcome>> EnqueueAsync(IReadOnlyList<EnqueueRequest> requests, CancellationToken ct) => inner.EnqueueAsync(requests, ct);
+        public Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct) => inner.LeaseAsync(limit, leaseFor, ct);
+        public Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct) =>
+            inner.RecordAsync(leaseToken, results, notifications, ct);
+        public Task RecoverAsync(CancellationToken ct) => inner.RecoverAsync(ct);
+        public Task ReleaseAsync(long leaseToken, CancellationToken ct) => inner.ReleaseAsync(leaseToken, ct);
+        public Task PostponeAsync(long leaseToken, IReadOnlyList<long> recipientIds, DateTimeOffset dueAt, CancellationToken ct) =>
+            inner.PostponeAsync(leaseToken, recipientIds, dueAt, ct);
+        public Task<MessageView?> FindMessageAsync(string accountId, MessageId id, CancellationToken ct) => inner.FindMessageAsync(accountId, id, ct);
+        public Task<bool> PingAsync(CancellationToken ct) => inner.PingAsync(ct);
+        public Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(CancellationToken ct) => inner.CountLiveAsync(ct);
+        public Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(string accountId, string? after, int limit, CancellationToken ct) =>
+            inner.ListSuppressionsAsync(accountId, after, limit, ct);
+        public Task<bool> AddSuppressionAsync(string accountId, string address, string reason, CancellationToken ct) =>
+            inner.AddSuppressionAsync(accountId, address, reason, ct);
+        public Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct) => inner.RemoveSuppressionAsync(accountId, address, ct);
+    }
+}
