@@ -1,7 +1,9 @@
 using EmailApi.Delivery;
 using EmailApi.Queue;
 using Microsoft.Extensions.Options;
+using System.Text;
 using MimeKit;
+using MimeKit.Utils;
 
 namespace EmailApi.Sending;
 
@@ -15,16 +17,24 @@ public sealed class MessageComposer(IOptions<DeliveryOptions> delivery, TimeProv
 {
     private static readonly FormatOptions Format = CreateFormat();
 
+    // The composed bytes are copied out of a per-thread buffer, so composing a message does not grow
+    // a new stream from 256 bytes each time; a buffer grown by a large message is not kept.
+    private const int KeptBufferBytes = 1024 * 1024;
+    [ThreadStatic] private static MemoryStream? t_output;
+
     public byte[] Compose(MessageId id, SendMessageRequest request)
     {
-        var message = new MimeMessage();
+        // Date and Message-ID are given to the constructor: MimeMessage() would otherwise first
+        // generate a random Message-ID and format the local time, only for both to be replaced.
+        var message = new MimeMessage(
+            new Header(HeaderId.From, ""),
+            new Header(HeaderId.Date, DateUtils.FormatDate(clock.GetUtcNow())),
+            new Header(Encoding.UTF8, HeaderId.Subject, request.Subject ?? ""),
+            new Header(HeaderId.MessageId, $"<{id}@{delivery.Value.HeloName}>"));
         message.From.Add(Mailbox(request.From!));
         foreach (var a in request.To.OrEmpty()) message.To.Add(Mailbox(a));
         foreach (var a in request.Cc.OrEmpty()) message.Cc.Add(Mailbox(a));
         foreach (var a in request.ReplyTo.OrEmpty()) message.ReplyTo.Add(Mailbox(a));
-        message.Subject = request.Subject ?? "";
-        message.Date = clock.GetUtcNow();
-        message.MessageId = $"{id}@{delivery.Value.HeloName}";
         foreach (var (name, value) in request.Headers ?? []) message.Headers.Add(name, value);
 
         var body = new BodyBuilder { TextBody = request.Text, HtmlBody = request.Html };
@@ -40,9 +50,12 @@ public sealed class MessageComposer(IOptions<DeliveryOptions> delivery, TimeProv
         message.Body = body.ToMessageBody();
         message.Prepare(EncodingConstraint.SevenBit);
 
-        using var output = new MemoryStream();
+        var output = t_output ??= new MemoryStream();
+        output.SetLength(0);
         message.WriteTo(Format, output);
-        return output.ToArray();
+        var raw = output.ToArray();
+        if (output.Capacity > KeptBufferBytes) t_output = null;
+        return raw;
     }
 
     private static MailboxAddress Mailbox(AddressInput address) => new(address.Name ?? "", address.Email);

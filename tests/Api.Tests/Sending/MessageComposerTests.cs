@@ -44,6 +44,18 @@ public sealed class MessageComposerTests
         Assert.Equal("abc", message.Headers["X-Tracking"]);
     }
 
+    // The constructor is given Date and Message-ID so that MimeKit does not make up its own first;
+    // each header must still be there exactly once, in the usual order.
+    [Fact]
+    public void Compose_WritesEachTopHeaderOnce_InTheUsualOrder()
+    {
+        var message = Compose(Request(), out _, out _);
+
+        var names = message.Headers.Select(h => h.Field).ToArray();
+        Assert.Equal(["From", "Date", "Subject", "Message-Id", "To", "Cc", "Reply-To"], names.Take(7));
+        Assert.Equal(names.Length, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+    }
+
     [Fact]
     public void Compose_TextAndHtml_IsMultipartAlternative()
     {
