@@ -6,11 +6,17 @@ namespace EmailApi.Sending;
 /// <summary>Reading a JSON message request (alone or as a batch item) and turning it into a <see cref="Submission"/>.</summary>
 internal static class SendRequests
 {
+    // A declared length sizes the buffer (up to this much, whatever a client claims), so a typical
+    // body is read into one array that is then returned as it is, without growing or copying.
+    private const int PresizeUpTo = 1024 * 1024;
+
     public static async Task<byte[]> ReadBodyAsync(HttpRequest http, CancellationToken ct)
     {
-        using var buffer = new MemoryStream();
+        using var buffer = new MemoryStream(http.ContentLength is long declared ? (int)Math.Min(declared, PresizeUpTo) : 0);
         await http.Body.CopyToAsync(buffer, ct);
-        return buffer.ToArray();
+        return buffer.TryGetBuffer(out var written) && written.Offset == 0 && written.Count == written.Array!.Length
+            ? written.Array
+            : buffer.ToArray();
     }
 
     public static ParsedRequest Parse(byte[] body)

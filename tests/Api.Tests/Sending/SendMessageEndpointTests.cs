@@ -34,6 +34,28 @@ public sealed class SendMessageEndpointTests : IDisposable
             body.GetProperty("recipients").EnumerateArray().Select(r => r.GetProperty("email").GetString()));
     }
 
+    // A declared Content-Length sizes the read buffer; without one (chunked) the body is read as it comes.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Send_BodyWithOrWithoutDeclaredLength_IsReadWhole(bool declared)
+    {
+        var text = new string('x', 70_000);
+        var json = JsonSerializer.Serialize(new { from = "s@example.com", to = "r@example.org", subject = "whole", text });
+        HttpContent content = declared
+            ? new StringContent(json, Encoding.UTF8, "application/json")
+            : new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        if (!declared) content.Headers.ContentLength = null;
+
+        var response = await _app.Authorized().PostAsync("/v1/send", content);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var message = await TestApp.ReadJsonAsync(await _app.Authorized().GetAsync(response.Headers.Location));
+        Assert.Equal("whole", message.GetProperty("subject").GetString());
+        Assert.True(message.GetProperty("size").GetInt64() > 70_000);
+    }
+
     [Fact]
     public async Task Send_ThenGet_ShowsMessageWithQueuedEvents()
     {
