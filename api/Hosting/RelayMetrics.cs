@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text;
 using EmailApi.Queue;
 
@@ -50,25 +51,13 @@ public sealed class RelayMetrics
         text.AppendLine("# TYPE emailapi_messages_accepted_total counter");
         foreach (var (source, count) in _accepted.OrderBy(p => p.Key.ToDb()))
             text.AppendLine($"emailapi_messages_accepted_total{{source=\"{source.ToDb()}\"}} {count}");
-        text.AppendLine("# HELP emailapi_recipients_accepted_total Recipients made durable.");
-        text.AppendLine("# TYPE emailapi_recipients_accepted_total counter");
-        text.AppendLine($"emailapi_recipients_accepted_total {Interlocked.Read(ref _acceptedRecipients)}");
+        Counter(text, "emailapi_recipients_accepted_total", "Recipients made durable.", Interlocked.Read(ref _acceptedRecipients));
         // The writer's time in transactions over wall time is its utilisation; messages over commits its batch size.
-        text.AppendLine("# HELP emailapi_queue_commits_total Group-commit transactions of the queue writer.");
-        text.AppendLine("# TYPE emailapi_queue_commits_total counter");
-        text.AppendLine($"emailapi_queue_commits_total {Interlocked.Read(ref _commits)}");
-        text.AppendLine("# HELP emailapi_queue_commit_messages_total Messages written by those transactions.");
-        text.AppendLine("# TYPE emailapi_queue_commit_messages_total counter");
-        text.AppendLine($"emailapi_queue_commit_messages_total {Interlocked.Read(ref _committedMessages)}");
-        text.AppendLine("# HELP emailapi_queue_commit_seconds_total Time the queue writer spent in those transactions.");
-        text.AppendLine("# TYPE emailapi_queue_commit_seconds_total counter");
-        text.AppendLine(FormattableString.Invariant($"emailapi_queue_commit_seconds_total {TimeSpan.FromTicks(Interlocked.Read(ref _commitTicks)).TotalSeconds:0.######}"));
-        text.AppendLine("# HELP emailapi_queue_flushes_total Flushes that made committed batches durable before they were acknowledged.");
-        text.AppendLine("# TYPE emailapi_queue_flushes_total counter");
-        text.AppendLine($"emailapi_queue_flushes_total {Interlocked.Read(ref _flushes)}");
-        text.AppendLine("# HELP emailapi_queue_flush_seconds_total Time spent in those flushes (the fsync of SQLite's log).");
-        text.AppendLine("# TYPE emailapi_queue_flush_seconds_total counter");
-        text.AppendLine(FormattableString.Invariant($"emailapi_queue_flush_seconds_total {TimeSpan.FromTicks(Interlocked.Read(ref _flushTicks)).TotalSeconds:0.######}"));
+        Counter(text, "emailapi_queue_commits_total", "Group-commit transactions of the queue writer.", Interlocked.Read(ref _commits));
+        Counter(text, "emailapi_queue_commit_messages_total", "Messages written by those transactions.", Interlocked.Read(ref _committedMessages));
+        Counter(text, "emailapi_queue_commit_seconds_total", "Time the queue writer spent in those transactions.", Seconds(ref _commitTicks));
+        Counter(text, "emailapi_queue_flushes_total", "Flushes that made committed batches durable before they were acknowledged.", Interlocked.Read(ref _flushes));
+        Counter(text, "emailapi_queue_flush_seconds_total", "Time spent in those flushes (the fsync of SQLite's log).", Seconds(ref _flushTicks));
         text.AppendLine("# HELP emailapi_delivery_attempts_total Recipient delivery attempts by outcome.");
         text.AppendLine("# TYPE emailapi_delivery_attempts_total counter");
         foreach (var (outcome, count) in _outcomes.OrderBy(p => p.Key))
@@ -79,4 +68,17 @@ public sealed class RelayMetrics
             text.AppendLine($"emailapi_queue_recipients{{status=\"{status.ToDb()}\"}} {count}");
         return text.ToString();
     }
+
+    private static void Counter(StringBuilder text, string name, string help, long value) =>
+        Counter(text, name, help, value.ToString(CultureInfo.InvariantCulture));
+
+    private static void Counter(StringBuilder text, string name, string help, string value)
+    {
+        text.AppendLine($"# HELP {name} {help}");
+        text.AppendLine($"# TYPE {name} counter");
+        text.AppendLine($"{name} {value}");
+    }
+
+    private static string Seconds(ref long ticks) =>
+        TimeSpan.FromTicks(Interlocked.Read(ref ticks)).TotalSeconds.ToString("0.######", CultureInfo.InvariantCulture);
 }
