@@ -5,8 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build api/EmailApi.csproj -c Release --nologo -v quiet
-# .NET sizes the youngest GC generation from the CPU cache; on VMs that do not report it, that is
-# ~3 MB and the service collects garbage hundreds of times a second under load. 32 MB: ten times
-# fewer collections (README, "Runtime settings").
-export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x2000000}"
+# shellcheck source=lib/runtime.sh
+source scripts/lib/runtime.sh
 exec dotnet api/bin/Release/net10.0/EmailApi.dll "$@"

@@ -89,13 +89,11 @@ public sealed class QueueWriter : IHostedService
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             var batch = new List<Pending>();
-            var requests = new List<EnqueueRequest>();
             long bytes = 0;
             var count = 0;
             while (count < MaxBatchMessages && bytes < MaxBatchBytes && reader.TryRead(out var item))
             {
                 batch.Add(item);
-                requests.Add(item.Request);
                 count += item.Request.Messages.Count;
                 bytes += item.Request.Messages.Sum(m => (long)m.Raw.Length);
             }
@@ -104,7 +102,7 @@ public sealed class QueueWriter : IHostedService
             {
                 // Not cancelled by shutdown: a batch that started must finish, or its waiters hang.
                 var started = Stopwatch.GetTimestamp();
-                var outcomes = await _store.EnqueueAsync(requests, CancellationToken.None);
+                var outcomes = await _store.EnqueueAsync(batch.ConvertAll(p => p.Request), CancellationToken.None);
                 _metrics.Committed(count, Stopwatch.GetElapsedTime(started));
                 await _committed.Writer.WriteAsync(new Committed(batch, outcomes), CancellationToken.None);
             }

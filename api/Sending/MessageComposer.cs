@@ -1,7 +1,7 @@
+using System.Text;
 using EmailApi.Delivery;
 using EmailApi.Queue;
 using Microsoft.Extensions.Options;
-using System.Text;
 using MimeKit;
 using MimeKit.Utils;
 

@@ -14,7 +14,7 @@ internal static class SendRequests
     {
         using var buffer = new MemoryStream(http.ContentLength is long declared ? (int)Math.Min(declared, PresizeUpTo) : 0);
         await http.Body.CopyToAsync(buffer, ct);
-        return buffer.TryGetBuffer(out var written) && written.Offset == 0 && written.Count == written.Array!.Length
+        return buffer.TryGetBuffer(out var written) && written.Count == written.Array!.Length
             ? written.Array
             : buffer.ToArray();
     }

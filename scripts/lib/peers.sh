@@ -214,9 +214,9 @@ start_emailapi() {
     echo "=== start $(date -Is) $*" >>"$log"
     # Run from a private working directory (relative data paths land there), but keep the
     # build output as content root so its appsettings.json is read.
-    # DOTNET_GCgen0size as scripts/run.sh sets it: tests and benchmarks run the service as shipped.
-    (cd "$dir" && exec env ASPNETCORE_CONTENTROOT="$(dirname "$PEERS_DLL")" DOTNET_NOLOGO=1 \
-        DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x2000000}" "$@" ${EMAILAPI_CMD:-dotnet "$PEERS_DLL"}) >>"$log" 2>&1 &
+    # The runtime settings of scripts/run.sh (lib/runtime.sh): tests and benchmarks run the service as shipped.
+    (cd "$dir" && source "$PEERS_REPO_ROOT/scripts/lib/runtime.sh" && exec env ASPNETCORE_CONTENTROOT="$(dirname "$PEERS_DLL")" DOTNET_NOLOGO=1 \
+        DOTNET_CLI_TELEMETRY_OPTOUT=1 "$@" ${EMAILAPI_CMD:-dotnet "$PEERS_DLL"}) >>"$log" 2>&1 &
     EMAILAPI_PID=$!
     disown "$EMAILAPI_PID" 2>/dev/null   # no "Killed" job notice when a test kills it on purpose
     _peers_register "$EMAILAPI_PID" "emailapi-$name"
