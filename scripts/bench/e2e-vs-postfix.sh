@@ -13,9 +13,10 @@
 #   scripts/bench/e2e-vs-postfix.sh                 5000 messages x 2 rounds per side
 #   BENCH_QUICK=1 scripts/bench/e2e-vs-postfix.sh   200 messages, 1 round
 #   BENCH_MESSAGES / BENCH_SIZE / BENCH_SESSIONS / BENCH_ROUNDS / BENCH_TIMEOUT
-#   BENCH_WARMUP=N   messages through each side to its sink before the measured rounds (default 5000,
-#                    quick 20): EmailApi's JIT compiler needs a few thousand messages to reach its
-#                    optimised code, as a long-running server has; Postfix gets the same count.
+#   BENCH_WARMUP=N   messages per warm-up round, through to the sink (default 5000, quick 20). EmailApi
+#                    gets rounds until its JIT compiler has gone quiet (lib/warmup.sh; at most
+#                    BENCH_WARMUP_ROUNDS, default 6, quick 1), so it runs the optimised code a
+#                    long-running server runs; Postfix then gets the same number of messages.
 set -uo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -27,7 +28,8 @@ else
 fi
 size=${BENCH_SIZE:-5120}
 timeout_s=${BENCH_TIMEOUT:-600}
-if [[ $BENCH_QUICK == 1 ]]; then warmup=${BENCH_WARMUP:-20}; else warmup=${BENCH_WARMUP:-5000}; fi
+if [[ $BENCH_QUICK == 1 ]]; then warmup=${BENCH_WARMUP:-20}; warm_max=${BENCH_WARMUP_ROUNDS:-1}
+else warmup=${BENCH_WARMUP:-5000}; warm_max=${BENCH_WARMUP_ROUNDS:-6}; fi
 
 bench_init e2e-vs-postfix
 
@@ -48,12 +50,17 @@ start_smtp_sink postfix 127.0.73.3 "$p_sink_port" -c || bench_die "smtp-sink (Po
 start_postfix relay 127.0.73.1 "$pf_port" bench.test 127.0.73.3 "$p_sink_port" || bench_die "postfix did not start"
 
 # Warm-up, not counted: the same load through each side, all the way to the sink.
-bench_log "warm-up: $warmup messages through each side"
-smtp_source_run warm-emailapi 127.0.0.1 "$smtp_port" "$warmup" "$size" "$sessions" || bench_die "EmailApi refused the warm-up"
-wait_sink_count emailapi "$warmup" "$timeout_s" || bench_die "EmailApi warm-up: $SINK_COUNT of $warmup reached the sink"
-smtp_source_run warm-postfix 127.0.73.1 "$pf_port" "$warmup" "$size" "$sessions" || bench_die "Postfix refused the warm-up"
-wait_sink_count postfix "$warmup" "$timeout_s" || bench_die "Postfix warm-up: $SINK_COUNT of $warmup reached the sink"
-e_base=$warmup; p_base=$warmup
+warmed=0
+warm_emailapi() {
+    smtp_source_run warm-emailapi 127.0.0.1 "$smtp_port" "$warmup" "$size" "$sessions" || return 1
+    warmed=$((warmed + warmup))
+    wait_sink_count emailapi "$warmed" "$timeout_s" || bench_die "EmailApi warm-up: $SINK_COUNT of $warmed reached the sink"
+}
+warm_until_settled "$BENCH_NAME: EmailApi" "$BENCH_URL" "$warm_max" warm_emailapi || bench_die "EmailApi refused the warm-up"
+bench_log "warm-up: $warmed messages through each side"
+smtp_source_run warm-postfix 127.0.73.1 "$pf_port" "$warmed" "$size" "$sessions" || bench_die "Postfix refused the warm-up"
+wait_sink_count postfix "$warmed" "$timeout_s" || bench_die "Postfix warm-up: $SINK_COUNT of $warmed reached the sink"
+e_base=$warmed; p_base=$warmed
 
 e_total=0; p_total=0; e_accept=0; p_accept=0; e_cpu=0; p_cpu=0; busy_all=()
 run_side() {   # run_side emailapi|postfix ROUND
@@ -94,7 +101,7 @@ e_rss=$(peak_rss_kb "$e_pid")
 bench_load "after"
 
 # Every message the sink counted is recorded as delivered, and no more than were sent.
-total=$((warmup + n * rounds))
+total=$((warmed + n * rounds))
 deadline=$((SECONDS + 30))
 while delivered=$(db_scalar "$db" "SELECT COUNT(*) FROM recipients WHERE status = 'delivered'"); [[ $delivered != "$total" ]]; do
     ((SECONDS >= deadline)) && bench_die "EmailApi: $delivered of $total recipients recorded as delivered"

@@ -11,13 +11,16 @@
 #   BENCH_QUICK=1 scripts/bench/http-send.sh    2 s per run (smoke test; scripts/test.sh)
 #   BENCH_DURATION=30 BENCH_CONNECTIONS=128 BENCH_THREADS=2 ...
 #   BENCH_MAX_ERRORS=0                          non-202 answers tolerated before exit 1
-#   BENCH_WARMUP_S=20                           seconds of unmeasured load first (not in quick mode)
+#   BENCH_WARMUP_S=10 BENCH_WARMUP_ROUNDS=6     unmeasured load first, in rounds of this many seconds until
+#                                               the JIT compiler has gone quiet (lib/warmup.sh; not in quick mode)
 set -uo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export PEERS_REPO_ROOT="$REPO_ROOT"
 # shellcheck source=../lib/peers.sh
 source "$REPO_ROOT/scripts/lib/peers.sh"
+# shellcheck source=lib/warmup.sh
+source "$REPO_ROOT/scripts/bench/lib/warmup.sh"
 LUA="$REPO_ROOT/scripts/bench/http-send.lua"
 
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then duration=${BENCH_DURATION:-2}; else duration=${BENCH_DURATION:-15}; fi
@@ -70,8 +73,9 @@ echo "http-send: ${duration}s per run, $connections connections, $threads thread
 # Warm-up (not counted): under this load the JIT compiler is busy for the first ~12 s (tiered
 # compilation of ASP.NET Core, MimeKit and our code; 2,600 sends/s at 640 us CPU each, against
 # 7,000+/s at ~190 us once it is done), so a shorter warm-up measures the compiler, not the service.
+warm_send() { BENCH_TARGET=send BENCH_API_KEY=$api_key wrk -t"$threads" -c"$connections" -d"${BENCH_WARMUP_S:-10}s" --timeout 10s -s "$LUA" "$base" >/dev/null 2>&1; }
 if [[ ${BENCH_QUICK:-0} != 1 ]]; then
-    BENCH_TARGET=send BENCH_API_KEY=$api_key wrk -t"$threads" -c"$connections" -d"${BENCH_WARMUP_S:-20}s" --timeout 10s -s "$LUA" "$base" >/dev/null 2>&1
+    warm_until_settled http-send "$base" "${BENCH_WARMUP_ROUNDS:-6}" warm_send || { echo "http-send: wrk failed during the warm-up"; exit 1; }
 fi
 run_wrk send || exit 1
 run_wrk live || exit 1

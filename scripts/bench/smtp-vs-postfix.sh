@@ -16,9 +16,10 @@
 #   scripts/bench/smtp-vs-postfix.sh                 5000 messages x 2 rounds per side
 #   BENCH_QUICK=1 scripts/bench/smtp-vs-postfix.sh   200 messages, 1 round
 #   BENCH_MESSAGES / BENCH_SIZE / BENCH_SESSIONS / BENCH_ROUNDS
-#   BENCH_WARMUP=N   messages sent to each side before the measured rounds (default 10000, quick 20):
-#                    EmailApi's JIT compiler needs a few thousand sessions to reach its optimised code,
-#                    as a long-running server has; Postfix gets the same count (its processes spawn).
+#   BENCH_WARMUP=N   messages per warm-up round (default 5000, quick 20). EmailApi gets rounds until
+#                    its JIT compiler has gone quiet (lib/warmup.sh; at most BENCH_WARMUP_ROUNDS, default
+#                    6, quick 1), so it runs the optimised code a long-running server runs; Postfix then
+#                    gets the same number of messages (its processes spawn).
 set -uo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -29,7 +30,8 @@ else
     n=${BENCH_MESSAGES:-5000}; rounds=${BENCH_ROUNDS:-2}; sessions=${BENCH_SESSIONS:-20}
 fi
 size=${BENCH_SIZE:-5120}
-if [[ $BENCH_QUICK == 1 ]]; then warmup=${BENCH_WARMUP:-20}; else warmup=${BENCH_WARMUP:-10000}; fi
+if [[ $BENCH_QUICK == 1 ]]; then warmup=${BENCH_WARMUP:-20}; warm_max=${BENCH_WARMUP_ROUNDS:-1}
+else warmup=${BENCH_WARMUP:-5000}; warm_max=${BENCH_WARMUP_ROUNDS:-6}; fi
 
 bench_init smtp-vs-postfix
 
@@ -45,10 +47,12 @@ pf_port=$(free_port)
 start_postfix accept 127.0.72.1 "$pf_port" bench.test 127.0.72.2 "$(free_port)" hold || bench_die "postfix did not start"
 
 # Warm-up, not counted: the same load to each side (JIT, page cache, Postfix's process spawns).
-bench_log "warm-up: $warmup messages to each side"
-smtp_source_run warm-emailapi 127.0.0.1 "$smtp_port" "$warmup" "$size" "$sessions" || bench_die "EmailApi refused the warm-up"
-smtp_source_run warm-postfix 127.0.72.1 "$pf_port" "$warmup" "$size" "$sessions" || bench_die "Postfix refused the warm-up"
-e_base=$warmup; p_base=$warmup
+warm_emailapi() { smtp_source_run warm-emailapi 127.0.0.1 "$smtp_port" "$warmup" "$size" "$sessions"; }
+warm_until_settled "$BENCH_NAME: EmailApi" "$BENCH_URL" "$warm_max" warm_emailapi || bench_die "EmailApi refused the warm-up"
+warmed=$((WARM_ROUNDS * warmup))
+bench_log "warm-up: $warmed messages to each side"
+smtp_source_run warm-postfix 127.0.72.1 "$pf_port" "$warmed" "$size" "$sessions" || bench_die "Postfix refused the warm-up"
+e_base=$warmed; p_base=$warmed
 
 e_total=0; p_total=0; e_cpu=0; p_cpu=0; busy_all=()
 run_side() {   # run_side emailapi|postfix ROUND

@@ -10,6 +10,8 @@ BENCH_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 export PEERS_REPO_ROOT="$BENCH_REPO_ROOT"
 # shellcheck source=../../lib/peers.sh
 source "$BENCH_REPO_ROOT/scripts/lib/peers.sh"
+# shellcheck source=warmup.sh
+source "$BENCH_REPO_ROOT/scripts/bench/lib/warmup.sh"
 
 BENCH_QUICK=${BENCH_QUICK:-0}
 BENCH_API_KEY=ea_bench_0123456789abcdef0123456789abcdef

@@ -29,5 +29,9 @@ public sealed class MetricsTests
         // ... and answered each only after a flush of the log.
         Assert.Contains("emailapi_queue_flushes_total 3", text);
         Assert.Matches(@"emailapi_queue_flush_seconds_total 0\.\d*[1-9]", text);
+        // The runtime's own figures: this process has compiled code and used CPU by now.
+        Assert.Matches(@"\nprocess_cpu_seconds_total [0-9.]*[1-9]", text);
+        Assert.Matches(@"\nemailapi_jit_seconds_total [0-9.]*[1-9]", text);
+        Assert.Matches(@"\nemailapi_jit_methods_total [1-9]\d+\n", text);
     }
 }
