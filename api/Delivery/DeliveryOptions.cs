@@ -34,6 +34,16 @@ public sealed class DeliveryOptions
     /// <summary>Time allowed for each SMTP command's reply (RFC 5321 §4.5.3.2 suggests minutes).</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long a connection stays open after a delivery, waiting for the next message to the same
+    /// destination (Postfix's <c>smtp_connection_cache_time_limit</c>); zero closes every connection
+    /// when its delivery ends.
+    /// </summary>
+    public TimeSpan ConnectionCacheTime { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A connection this old is closed rather than reused (Postfix's <c>smtp_connection_reuse_time_limit</c>).</summary>
+    public TimeSpan ConnectionReuseTime { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>After this long in the queue a deferred recipient bounces with the last reply it got (Postfix: 5 days).</summary>
     public TimeSpan MaxQueueLifetime { get; set; } = TimeSpan.FromDays(5);
 

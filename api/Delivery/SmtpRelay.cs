@@ -13,13 +13,23 @@ namespace EmailApi.Delivery;
 
 /// <summary>
 /// Delivers the messages queued for one destination domain over SMTP, with one transaction per
-/// message covering all its recipients at that domain and one connection reused across messages.
+/// message covering all its recipients at that domain and one connection reused across messages
+/// (and, through <see cref="SmtpConnectionCache"/>, across deliveries a moment apart).
 /// It is the only code that catches MailKit, socket and DNS failures and decides what they mean:
 /// 2xx delivered; 5xx bounced; 4xx, refused or dropped connections and TLS trouble → next MX host,
 /// then deferred; anything unknown is temporary (the queue lifetime bounds the retries).
 /// </summary>
-public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> options, ILogger<SmtpRelay> log)
+public sealed class SmtpRelay(
+    MxResolver resolver,
+    SmtpConnectionCache cache,
+    IOptions<DeliveryOptions> options,
+    TimeProvider clock,
+    Hosting.RelayMetrics metrics,
+    ILogger<SmtpRelay> log)
 {
+    // Everything to a smart host goes one way, whatever the recipient's domain.
+    private const string SmartHostDestination = "";
+
     public async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(string domain, IReadOnlyList<Envelope> envelopes, CancellationToken ct)
     {
         var route = options.Value.SmartHost.Enabled ? await SmartHostRouteAsync(ct) : await resolver.ResolveAsync(domain, ct);
@@ -27,8 +37,9 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
         if (route is MxRoute.TryLater later) return AllOf(envelopes, new Deferred(later.Reason, null));
 
         var hosts = ((MxRoute.Hosts)route).List;
+        var destination = options.Value.SmartHost.Enabled ? SmartHostDestination : domain;
         var outcomes = new List<RecipientOutcome>();
-        Connection? connection = null;
+        var connection = cache.Take(destination, hosts);
         try
         {
             foreach (var envelope in envelopes)
@@ -38,44 +49,40 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
                 outcomes.AddRange(result.Outcomes);
             }
         }
-        finally
+        catch
         {
             if (connection is not null) await connection.CloseAsync();
+            connection = null;
+            throw;
+        }
+        finally
+        {
+            if (connection is not null) await cache.ReturnAsync(destination, connection, ConnectionLimit(domain));
         }
         return outcomes;
     }
 
-    private async Task<(Connection? Connection, IReadOnlyList<RecipientOutcome> Outcomes)> DeliverOneAsync(
-        string domain, Envelope envelope, IReadOnlyList<MxHost> hosts, Connection? connection, CancellationToken ct)
+    private int ConnectionLimit(string domain) => options.Value.For(domain).Concurrency ?? options.Value.PerDomainConcurrency;
+
+    private async Task<(SmtpConnection? Connection, IReadOnlyList<RecipientOutcome> Outcomes)> DeliverOneAsync(
+        string domain, Envelope envelope, IReadOnlyList<MxHost> hosts, SmtpConnection? connection, CancellationToken ct)
     {
         var lastFailure = "4.4.1 No MX host could be reached";
         string? lastMx = null;
         foreach (var (host, address) in Candidates(hosts, connection))
         {
             ct.ThrowIfCancellationRequested();
-            if (connection is null || !connection.IsTo(host, address))
+            if (connection is not null && !connection.IsTo(host, address))
             {
-                if (connection is not null) await connection.CloseAsync();
+                await connection.CloseAsync();
                 connection = null;
-                try
-                {
-                    connection = await ConnectAsync(host, address, domain, ct);
-                }
-                catch (Exception ex) when (IsTransportFailure(ex, ct))
-                {
-                    lastFailure = Describe(ex, host.Name);
-                    lastMx = host.Name;
-                    log.LogInformation("Could not connect to {Host} [{Address}]: {Reason}", host.Name, address, lastFailure);
-                    continue;
-                }
             }
-
-            var attempt = await TransactAsync(connection, envelope, ct);
+            (connection, var attempt) = await AttemptAsync(domain, host, address, connection, envelope, ct);
             if (attempt.Outcomes is { } outcomes) return (connection, outcomes);
 
             lastFailure = attempt.Failure!;
             lastMx = host.Name;
-            if (!attempt.ConnectionUsable)
+            if (connection is not null && !attempt.ConnectionUsable)
             {
                 await connection.CloseAsync();
                 connection = null;
@@ -84,8 +91,34 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
         return (connection, envelope.Recipients.Select(r => new RecipientOutcome(r, new Deferred(lastFailure, lastMx))).ToArray());
     }
 
+    /// <summary>The envelope to one address, over the connection given or a new one (null when none could be opened).</summary>
+    private async Task<(SmtpConnection? Connection, TransactionAttempt Attempt)> AttemptAsync(
+        string domain, MxHost host, IPAddress address, SmtpConnection? connection, Envelope envelope, CancellationToken ct)
+    {
+        if (connection is not null)
+        {
+            var attempt = await TransactAsync(connection, envelope, ct);
+            // A connection that waited in the cache may have been dropped by the server meanwhile,
+            // which says nothing about the host: its address then gets a fresh connection.
+            if (attempt.Outcomes is not null || attempt.ConnectionUsable || !connection.Reused) return (connection, attempt);
+            log.LogDebug("A cached connection to {Host} [{Address}] was gone ({Reason}); opening a new one", host.Name, address, attempt.Failure);
+            await connection.CloseAsync();
+        }
+        try
+        {
+            connection = await ConnectAsync(host, address, domain, ct);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex, ct))
+        {
+            var failure = Describe(ex, host.Name);
+            log.LogInformation("Could not connect to {Host} [{Address}]: {Reason}", host.Name, address, failure);
+            return (null, TransactionAttempt.TryNext(failure, connectionUsable: false));
+        }
+        return (connection, await TransactAsync(connection, envelope, ct));
+    }
+
     /// <summary>One SMTP transaction. Outcomes when the transaction concluded; a failure text when the next host should be tried.</summary>
-    private async Task<TransactionAttempt> TransactAsync(Connection connection, Envelope envelope, CancellationToken ct)
+    private async Task<TransactionAttempt> TransactAsync(SmtpConnection connection, Envelope envelope, CancellationToken ct)
     {
         var client = connection.Client;
         var mx = connection.Host.Name;
@@ -164,7 +197,7 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
         };
     }
 
-    private async Task<Connection> ConnectAsync(MxHost host, IPAddress address, string domain, CancellationToken ct)
+    private async Task<SmtpConnection> ConnectAsync(MxHost host, IPAddress address, string domain, CancellationToken ct)
     {
         var settings = options.Value;
         if (settings.SmartHost.Enabled)
@@ -206,7 +239,7 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
         }
     }
 
-    private async Task<Connection> OpenAsync(MxHost host, IPAddress address, int port, SecureSocketOptions tls, bool verifyCertificate, CancellationToken ct)
+    private async Task<SmtpConnection> OpenAsync(MxHost host, IPAddress address, int port, SecureSocketOptions tls, bool verifyCertificate, CancellationToken ct)
     {
         var settings = options.Value;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -225,7 +258,8 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
         {
             await socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token);
             await client.ConnectAsync(socket, host.Name, port, tls, timeout.Token);
-            return new Connection(client, host, address);
+            metrics.ConnectionOpened();
+            return new SmtpConnection(client, socket, host, address, clock.GetUtcNow());
         }
         catch
         {
@@ -249,7 +283,7 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
         }
     }
 
-    private static IEnumerable<(MxHost Host, IPAddress Address)> Candidates(IReadOnlyList<MxHost> hosts, Connection? current)
+    private static IEnumerable<(MxHost Host, IPAddress Address)> Candidates(IReadOnlyList<MxHost> hosts, SmtpConnection? current)
     {
         if (current is { Client.IsConnected: true }) yield return (current.Host, current.Address);
         foreach (var host in hosts)
@@ -288,34 +322,6 @@ public sealed class SmtpRelay(MxResolver resolver, IOptions<DeliveryOptions> opt
         public static TransactionAttempt Concluded(IReadOnlyList<RecipientOutcome> outcomes) => new(outcomes, null, true);
 
         public static TransactionAttempt TryNext(string failure, bool connectionUsable) => new(null, failure, connectionUsable);
-    }
-
-    private sealed class Connection(RecordingSmtpClient client, MxHost host, IPAddress address)
-    {
-        public RecordingSmtpClient Client { get; } = client;
-        public MxHost Host { get; } = host;
-        public IPAddress Address { get; } = address;
-        public string? Tls { get; } = client.IsSecure ? $"{client.SslProtocol} {client.SslCipherSuite}" : null;
-
-        public bool IsTo(MxHost host, IPAddress address) => Host.Name == host.Name && Address.Equals(address);
-
-        public async Task CloseAsync()
-        {
-            try
-            {
-                // QUIT is a courtesy; a slow or dead peer must not hold the worker.
-                using var quit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                if (Client.IsConnected) await Client.DisconnectAsync(true, quit.Token);
-            }
-            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or SmtpProtocolException or SmtpCommandException or ServiceNotConnectedException)
-            {
-                // The message outcomes are already decided; a failed goodbye changes nothing.
-            }
-            finally
-            {
-                Client.Dispose();
-            }
-        }
     }
 }
 

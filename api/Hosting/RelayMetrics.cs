@@ -20,6 +20,8 @@ public sealed class RelayMetrics
     private long _commitTicks;
     private long _flushes;
     private long _flushTicks;
+    private long _connectionsOpened;
+    private long _connectionsReused;
 
     public void Accepted(MessageSource source, int recipients)
     {
@@ -42,6 +44,12 @@ public sealed class RelayMetrics
         Interlocked.Add(ref _flushTicks, elapsed.Ticks);
     }
 
+    /// <summary>An SMTP connection opened to a receiving server (or the smart host).</summary>
+    public void ConnectionOpened() => Interlocked.Increment(ref _connectionsOpened);
+
+    /// <summary>A delivery that took an open connection from the connection cache instead of opening one.</summary>
+    public void ConnectionReused() => Interlocked.Increment(ref _connectionsReused);
+
     public void Outcome(RecipientStatus status) => _outcomes.AddOrUpdate(status.ToDb(), 1, (_, n) => n + 1);
 
     /// <summary>The Prometheus text exposition format (version 0.0.4).</summary>
@@ -63,6 +71,8 @@ public sealed class RelayMetrics
         text.AppendLine("# TYPE emailapi_delivery_attempts_total counter");
         foreach (var (outcome, count) in _outcomes.OrderBy(p => p.Key))
             text.AppendLine($"emailapi_delivery_attempts_total{{outcome=\"{outcome}\"}} {count}");
+        Counter(text, "emailapi_delivery_connections_total", "SMTP connections opened to receiving servers.", Interlocked.Read(ref _connectionsOpened));
+        Counter(text, "emailapi_delivery_connections_reused_total", "Deliveries that took an open connection from the connection cache.", Interlocked.Read(ref _connectionsReused));
         text.AppendLine("# HELP emailapi_queue_recipients Recipients in the queue that are not final yet.");
         text.AppendLine("# TYPE emailapi_queue_recipients gauge");
         foreach (var (status, count) in queueDepth.OrderBy(p => p.Key))

@@ -68,6 +68,7 @@ public static class ServiceRegistration
         if (roles.Sender)
         {
             services.AddSingleton<MxResolver>();
+            services.AddSingleton<SmtpConnectionCache>();
             services.AddSingleton<SmtpRelay>();
             services.AddSingleton<RetrySchedule>();
             services.AddSingleton<DestinationThrottle>();

@@ -46,6 +46,22 @@ public sealed class FakeSmtpServer : IAsyncDisposable
     /// <summary>After DATA's 354, read nothing and answer nothing (a timeout mid-transaction).</summary>
     public bool StallInData { get; set; }
 
+    /// <summary>The next this many MAIL commands get no reply: the connection just ends, like one a firewall cut while it was idle.</summary>
+    public int DropAtMail
+    {
+        get => Volatile.Read(ref _dropAtMail);
+        set => Volatile.Write(ref _dropAtMail, value);
+    }
+    private int _dropAtMail;
+
+    /// <summary>Ends every open connection the way a server's idle timeout does: a 421, then the close.</summary>
+    public async Task HangUpAllAsync()
+    {
+        foreach (var hangUp in _hangUps.Values) await hangUp();
+    }
+    private readonly ConcurrentDictionary<int, Func<Task>> _hangUps = new();
+    private int _nextConnection;
+
     /// <summary>Offer STARTTLS with a self-signed certificate.</summary>
     public bool OfferStartTls { get; set; }
 
@@ -100,12 +116,14 @@ public sealed class FakeSmtpServer : IAsyncDisposable
             catch (SocketException) { return; }
             Interlocked.Increment(ref _connections);
             Interlocked.Increment(ref _open);
+            var id = Interlocked.Increment(ref _nextConnection);
             _ = Task.Run(async () =>
             {
-                try { await ServeAsync(client, _stop.Token); }
+                try { await ServeAsync(id, client, _stop.Token); }
                 catch (Exception) { /* the client went away; the transcript shows how far it got */ }
                 finally
                 {
+                    _hangUps.TryRemove(id, out _);
                     client.Dispose();
                     Interlocked.Decrement(ref _open);
                 }
@@ -113,7 +131,7 @@ public sealed class FakeSmtpServer : IAsyncDisposable
         }
     }
 
-    private async Task ServeAsync(TcpClient client, CancellationToken ct)
+    private async Task ServeAsync(int id, TcpClient client, CancellationToken ct)
     {
         Stream stream = client.GetStream();
         var reader = new LineReader(stream);
@@ -131,6 +149,11 @@ public sealed class FakeSmtpServer : IAsyncDisposable
             return answer;
         }
 
+        _hangUps[id] = async () =>
+        {
+            await Say("421 4.4.2 fake.test closing an idle connection");
+            client.Client.Shutdown(SocketShutdown.Both);
+        };
         await Say(Greeting);
         if (!Greeting.StartsWith('2')) return;
         var secure = false;
@@ -191,6 +214,7 @@ public sealed class FakeSmtpServer : IAsyncDisposable
                     secure = true;
                     break;
                 case "MAIL":
+                    if (TakeDrop()) return;
                     from = Between(argument);
                     recipients.Clear();
                     await Say(OnMail(from));
@@ -235,6 +259,17 @@ public sealed class FakeSmtpServer : IAsyncDisposable
                     break;
             }
         }
+    }
+
+    private bool TakeDrop()
+    {
+        int left;
+        do
+        {
+            left = Volatile.Read(ref _dropAtMail);
+            if (left <= 0) return false;
+        } while (Interlocked.CompareExchange(ref _dropAtMail, left - 1, left) != left);
+        return true;
     }
 
     private static string Between(string argument)
