@@ -6,18 +6,16 @@ using Microsoft.Data.Sqlite;
 namespace EmailApi.Queue;
 
 /// <summary>
-/// The queue on an SQLite file in WAL mode with <c>synchronous=FULL</c>: once a method that writes
-/// has returned, its transaction is on disk. SQLite has one writer at a time; callers batch
+/// The queue on an SQLite file in WAL mode. SQLite has one writer at a time; callers batch
 /// (see <see cref="QueueWriter"/>) so one fsync covers many messages. Enqueueing keeps its own
 /// connection open with its statements prepared, since it runs one batch after another all day.
 /// <para>
-/// Enqueueing is the exception to "on disk when it returns": its connection commits with
-/// <c>synchronous=NORMAL</c>, which writes the transaction's log frames and releases the write lock
-/// without waiting for the disk, and <see cref="FlushAsync"/> then fsyncs the log. Every frame
-/// written before that fsync began is durable when it returns, so a message acknowledged after the
-/// flush is exactly as safe as with <c>FULL</c>; meanwhile the next batch is already being written.
-/// SQLite itself keeps the file consistent either way (it syncs the log before every checkpoint and
-/// after rewriting its header).
+/// No write holds the write lock while the disk flushes: each commits with <c>synchronous=NORMAL</c>
+/// (its log frames written, the lock released) and the log is fsynced after its write turn
+/// (<see cref="SqliteDb.FlushLog"/>), which is as safe as <c>FULL</c>. The sender's writes flush
+/// before they return, so once such a method has returned its transaction is on disk. Enqueueing is
+/// the exception: <see cref="FlushAsync"/> is separate, so that <see cref="QueueWriter"/> can write
+/// the next batch while the last one is flushed; it acknowledges a message only after that flush.
 /// </para>
 /// </summary>
 public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueStore, IDisposable
@@ -78,10 +76,10 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         {
             if (_enqueueConnection is null)
             {
-                _enqueueConnection = await db.OpenAsync(ct);
-                // A larger page cache than the other connections' 2 MB: the indexes' hot pages stay in it between batches.
                 // Commits do not wait for the disk here; FlushAsync does, outside the write lock.
-                await _enqueueConnection.ExecuteAsync("PRAGMA cache_size=-16384; PRAGMA synchronous=NORMAL");
+                _enqueueConnection = await db.OpenUnsyncedAsync(ct);
+                // A larger page cache than the other connections' 2 MB: the indexes' hot pages stay in it between batches.
+                await _enqueueConnection.ExecuteAsync("PRAGMA cache_size=-16384");
             }
             _enqueueStatements ??= new SqliteStatements(_enqueueConnection);
             return await EnqueueAsync(_enqueueConnection, _enqueueStatements, requests, ct);
@@ -100,19 +98,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
 
     public Task FlushAsync(CancellationToken ct)
     {
-        // fsync acts on the file, not on the descriptor: syncing our own handle to the log flushes
-        // every frame the enqueue connection wrote before this call. The log is opened afresh each
-        // time, since SQLite deletes and recreates it when the last connection closes.
-        try
-        {
-            using var log = File.OpenHandle(db.FilePath + "-wal", FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-            RandomAccess.FlushToDisk(log);
-        }
-        catch (FileNotFoundException)
-        {
-            // No log: the last connection closed, and closing checkpointed every frame into the
-            // database file and synced that.
-        }
+        db.FlushLog();
         return Task.CompletedTask;
     }
 
@@ -213,86 +199,89 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         var now = clock.GetUtcNow();
         var until = now + leaseFor;
         var token = Random.Shared.NextInt64(1, long.MaxValue);
-        await using var connection = await db.OpenAsync(ct);
-        using var turn = await db.WriteTurnAsync(ct);
-        await using var tx = connection.BeginTransaction();
-        var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
-            new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = limit }, tx, cancellationToken: ct))).AsList();
-        if (rows.Count == 0)
+        return await WriteAsync(async (connection, tx) =>
         {
-            tx.Commit();
-            return Queue.Lease.Empty;
-        }
+            var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
+                new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = limit }, tx, cancellationToken: ct))).AsList();
+            if (rows.Count == 0) return Queue.Lease.Empty;
 
-        var messageIds = rows.Select(r => r.MessageId).Distinct().ToArray();
-        var messages = await connection.QueryAsync<QueueQueries.QueuedMessageRow>(new CommandDefinition(
-            "SELECT id AS Id, account_id AS AccountId, source AS Source, envelope_from AS EnvelopeFrom, raw AS Raw, created_at AS CreatedAt FROM messages WHERE id IN @Ids",
-            new { Ids = messageIds }, tx, cancellationToken: ct));
-        tx.Commit();
-
-        return QueueQueries.ToLease(token, until, rows, messages);
+            var messageIds = rows.Select(r => r.MessageId).Distinct().ToArray();
+            var messages = await connection.QueryAsync<QueueQueries.QueuedMessageRow>(new CommandDefinition(
+                "SELECT id AS Id, account_id AS AccountId, source AS Source, envelope_from AS EnvelopeFrom, raw AS Raw, created_at AS CreatedAt FROM messages WHERE id IN @Ids",
+                new { Ids = messageIds }, tx, cancellationToken: ct));
+            return QueueQueries.ToLease(token, until, rows, messages);
+        }, ct);
     }
 
     public async Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct)
     {
         if (results.Count == 0) return;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await db.OpenAsync(ct);
-        using var turn = await db.WriteTurnAsync(ct);
-        await using var tx = connection.BeginTransaction();
-        using var statements = new SqliteStatements(connection) { Transaction = tx };
-        var recorded = 0;
-        foreach (var result in results)
+        await WriteAsync(async (connection, tx) =>
         {
-            var status = result.Status.ToDb();
-            if (await statements.ExecuteAsync(Record, ct,
-                    ("@Status", status), ("@NextAttemptAt", result.NextAttemptAt?.ToUnixTimeMilliseconds()), ("@Response", result.Response),
-                    ("@Now", now), ("@RecipientId", result.RecipientId), ("@Token", leaseToken)) != 1)
-                continue;
-            recorded++;
-            await statements.ExecuteAsync(InsertEvent, ct,
-                ("@MessageId", result.MessageId.ToString()), ("@RecipientId", result.RecipientId), ("@Type", status), ("@Response", result.Response),
-                ("@Mx", result.Mx), ("@Now", now));
-            if (result.Suppress)
-                await statements.ExecuteAsync(SuppressRecipient, ct, ("@Response", result.Response), ("@Now", now), ("@RecipientId", result.RecipientId));
-        }
-        // Bounce notifications commit with the bounces they report, and only when this lease still held.
-        if (recorded > 0 && notifications.Count > 0) await InsertAsync(statements, notifications, now, ct);
-        tx.Commit();
+            using var statements = new SqliteStatements(connection) { Transaction = tx };
+            var recorded = 0;
+            foreach (var result in results)
+            {
+                var status = result.Status.ToDb();
+                if (await statements.ExecuteAsync(Record, ct,
+                        ("@Status", status), ("@NextAttemptAt", result.NextAttemptAt?.ToUnixTimeMilliseconds()), ("@Response", result.Response),
+                        ("@Now", now), ("@RecipientId", result.RecipientId), ("@Token", leaseToken)) != 1)
+                    continue;
+                recorded++;
+                await statements.ExecuteAsync(InsertEvent, ct,
+                    ("@MessageId", result.MessageId.ToString()), ("@RecipientId", result.RecipientId), ("@Type", status), ("@Response", result.Response),
+                    ("@Mx", result.Mx), ("@Now", now));
+                if (result.Suppress)
+                    await statements.ExecuteAsync(SuppressRecipient, ct, ("@Response", result.Response), ("@Now", now), ("@RecipientId", result.RecipientId));
+            }
+            // Bounce notifications commit with the bounces they report, and only when this lease still held.
+            if (recorded > 0 && notifications.Count > 0) await InsertAsync(statements, notifications, now, ct);
+            return recorded;
+        }, ct);
     }
 
-    public async Task ReleaseAsync(long leaseToken, CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        using var turn = await db.WriteTurnAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
+    public Task ReleaseAsync(long leaseToken, CancellationToken ct) =>
+        WriteAsync((connection, tx) => connection.ExecuteAsync(new CommandDefinition("""
             UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
                 next_attempt_at = @Now, lease_until = NULL, lease_token = NULL, updated_at = @Now
             WHERE lease_token = @Token AND status = 'sending'
-            """, new { Token = leaseToken, Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct));
-    }
+            """, new { Token = leaseToken, Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)), ct);
 
-    public async Task RecoverAsync(CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        using var turn = await db.WriteTurnAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
+    public Task RecoverAsync(CancellationToken ct) =>
+        WriteAsync((connection, tx) => connection.ExecuteAsync(new CommandDefinition("""
             UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
                 next_attempt_at = @Now, lease_until = NULL, lease_token = NULL, updated_at = @Now
             WHERE status = 'sending'
-            """, new { Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct));
-    }
+            """, new { Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)), ct);
 
     public async Task PostponeAsync(long leaseToken, IReadOnlyList<long> recipientIds, DateTimeOffset dueAt, CancellationToken ct)
     {
         if (recipientIds.Count == 0) return;
-        await using var connection = await db.OpenAsync(ct);
-        using var turn = await db.WriteTurnAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
+        await WriteAsync((connection, tx) => connection.ExecuteAsync(new CommandDefinition("""
             UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
                 next_attempt_at = @Due, lease_until = NULL, lease_token = NULL, updated_at = @Now
             WHERE id IN @Ids AND lease_token = @Token AND status = 'sending'
-            """, new { Ids = recipientIds, Token = leaseToken, Due = dueAt.ToUnixTimeMilliseconds(), Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct));
+            """, new { Ids = recipientIds, Token = leaseToken, Due = dueAt.ToUnixTimeMilliseconds(), Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)), ct);
+    }
+
+    /// <summary>
+    /// One of the sender's write transactions: committed in its write turn without waiting for the
+    /// disk, and flushed after the turn, so the group commit never waits behind the sender's fsync.
+    /// Durable when it returns.
+    /// </summary>
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken ct)
+    {
+        await using var connection = await db.OpenUnsyncedAsync(ct);
+        T result;
+        using (await db.WriteTurnAsync(ct))
+        {
+            await using var tx = connection.BeginTransaction();
+            result = await work(connection, tx);
+            tx.Commit();
+        }
+        db.FlushLog();
+        return result;
     }
 
     public async Task<MessageView?> FindMessageAsync(string accountId, MessageId id, CancellationToken ct)
