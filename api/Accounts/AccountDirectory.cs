@@ -12,17 +12,29 @@ public sealed class AccountDirectory(IAccountStore accounts, TimeProvider clock)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<string, (Account? Account, DateTimeOffset Until)> _cache = new();
+    private readonly ConcurrentDictionary<string, (Account? Account, DateTimeOffset Until)> _byId = new();
+    private readonly ConcurrentDictionary<string, (Account? Account, DateTimeOffset Until)> _byName = new();
 
-    public async Task<Account?> FindAsync(string accountId, CancellationToken ct)
+    public Task<Account?> FindAsync(string accountId, CancellationToken ct) => FindAsync(_byId, accountId, accounts.FindAccountAsync, ct);
+
+    /// <summary>By name: the account a trusted SMTP network submits as, wanted once per connection.</summary>
+    public Task<Account?> FindByNameAsync(string name, CancellationToken ct) => FindAsync(_byName, name, accounts.FindAccountByNameAsync, ct);
+
+    public void Forget(string accountId)
     {
-        var now = clock.GetUtcNow();
-        if (_cache.TryGetValue(accountId, out var cached) && cached.Until > now) return cached.Account;
-        var account = await accounts.FindAccountAsync(accountId, ct);
-        if (_cache.Count > 10_000) _cache.Clear();
-        _cache[accountId] = (account, now + CacheFor);
-        return account;
+        _byId.TryRemove(accountId, out _);
+        foreach (var (name, entry) in _byName)
+            if (entry.Account?.Id == accountId) _byName.TryRemove(name, out _);
     }
 
-    public void Forget(string accountId) => _cache.TryRemove(accountId, out _);
+    private async Task<Account?> FindAsync(ConcurrentDictionary<string, (Account? Account, DateTimeOffset Until)> cache, string key,
+        Func<string, CancellationToken, Task<Account?>> load, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (cache.TryGetValue(key, out var cached) && cached.Until > now) return cached.Account;
+        var account = await load(key, ct);
+        if (cache.Count > 10_000) cache.Clear();
+        cache[key] = (account, now + CacheFor);
+        return account;
+    }
 }

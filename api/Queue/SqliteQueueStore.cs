@@ -12,10 +12,13 @@ namespace EmailApi.Queue;
 /// <para>
 /// No write holds the write lock while the disk flushes: each commits with <c>synchronous=NORMAL</c>
 /// (its log frames written, the lock released) and the log is fsynced after its write turn
-/// (<see cref="SqliteDb.FlushLog"/>), which is as safe as <c>FULL</c>. The sender's writes flush
-/// before they return, so once such a method has returned its transaction is on disk. Enqueueing is
-/// the exception: <see cref="FlushAsync"/> is separate, so that <see cref="QueueWriter"/> can write
-/// the next batch while the last one is flushed; it acknowledges a message only after that flush.
+/// (<see cref="SqliteDb.FlushLog"/>), which is as safe as <c>FULL</c>. Enqueueing flushes in
+/// <see cref="FlushAsync"/>, so that <see cref="QueueWriter"/> can write the next batch meanwhile;
+/// it acknowledges a message only after that flush. Delivery results flush before
+/// <see cref="RecordAsync"/> returns. Leases, postponements and releases do not wait for the disk
+/// at all: only this process uses the file, and whatever a crash takes of them,
+/// <see cref="RecoverAsync"/> at the next start makes due again at once, which is where a durable
+/// lease ends up too (the next flush of anyone makes them durable anyway).
 /// </para>
 /// </summary>
 public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueStore, IDisposable
@@ -199,7 +202,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         var now = clock.GetUtcNow();
         var until = now + leaseFor;
         var token = Random.Shared.NextInt64(1, long.MaxValue);
-        return await WriteAsync(async (connection, tx) =>
+        return await WriteAsync(Sync.Later, async (connection, tx) =>
         {
             var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
                 new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = limit }, tx, cancellationToken: ct))).AsList();
@@ -217,7 +220,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
     {
         if (results.Count == 0) return;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await WriteAsync(async (connection, tx) =>
+        await WriteAsync(Sync.Flush, async (connection, tx) =>
         {
             using var statements = new SqliteStatements(connection) { Transaction = tx };
             var recorded = 0;
@@ -242,14 +245,14 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
     }
 
     public Task ReleaseAsync(long leaseToken, CancellationToken ct) =>
-        WriteAsync((connection, tx) => connection.ExecuteAsync(new CommandDefinition("""
+        WriteAsync(Sync.Later, (connection, tx) => connection.ExecuteAsync(new CommandDefinition("""
             UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
                 next_attempt_at = @Now, lease_until = NULL, lease_token = NULL, updated_at = @Now
             WHERE lease_token = @Token AND status = 'sending'
             """, new { Token = leaseToken, Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)), ct);
 
     public Task RecoverAsync(CancellationToken ct) =>
-        WriteAsync((connection, tx) => connection.ExecuteAsync(new CommandDefinition("""
+        WriteAsync(Sync.Later, (connection, tx) => connection.ExecuteAsync(new CommandDefinition("""
             UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
                 next_attempt_at = @Now, lease_until = NULL, lease_token = NULL, updated_at = @Now
             WHERE status = 'sending'
@@ -258,7 +261,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
     public async Task PostponeAsync(long leaseToken, IReadOnlyList<long> recipientIds, DateTimeOffset dueAt, CancellationToken ct)
     {
         if (recipientIds.Count == 0) return;
-        await WriteAsync((connection, tx) => connection.ExecuteAsync(new CommandDefinition("""
+        await WriteAsync(Sync.Later, (connection, tx) => connection.ExecuteAsync(new CommandDefinition("""
             UPDATE recipients SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END,
                 next_attempt_at = @Due, lease_until = NULL, lease_token = NULL, updated_at = @Now
             WHERE id IN @Ids AND lease_token = @Token AND status = 'sending'
@@ -266,11 +269,11 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
     }
 
     /// <summary>
-    /// One of the sender's write transactions: committed in its write turn without waiting for the
-    /// disk, and flushed after the turn, so the group commit never waits behind the sender's fsync.
-    /// Durable when it returns.
+    /// One of the sender's write transactions, committed in its write turn without waiting for the
+    /// disk. With <see cref="Sync.Flush"/> the log is flushed after the turn (so the group commit
+    /// never waits behind it), and the transaction is on disk when this returns.
     /// </summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken ct)
+    private async Task<T> WriteAsync<T>(Sync sync, Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken ct)
     {
         await using var connection = await db.OpenUnsyncedAsync(ct);
         T result;
@@ -280,8 +283,17 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
             result = await work(connection, tx);
             tx.Commit();
         }
-        db.FlushLog();
+        if (sync == Sync.Flush) db.FlushLog();
         return result;
+    }
+
+    private enum Sync
+    {
+        /// <summary>Durable when the method returns.</summary>
+        Flush,
+
+        /// <summary>Durable with the next flush by anyone; a crash before it is undone by <see cref="RecoverAsync"/>.</summary>
+        Later,
     }
 
     public async Task<MessageView?> FindMessageAsync(string accountId, MessageId id, CancellationToken ct)

@@ -15,7 +15,7 @@ namespace EmailApi.Sending;
 /// </summary>
 internal sealed class SmtpSubmissionPort(
     ApiKeyAuthenticator keys,
-    IAccountStore accounts,
+    AccountDirectory accounts,
     SubmissionService submissions,
     TimeProvider clock,
     ILogger<SmtpSubmissionPort> log) : ISubmissionPort
@@ -39,7 +39,7 @@ internal sealed class SmtpSubmissionPort(
     {
         try
         {
-            return await accounts.FindAccountByNameAsync(accountName, ct) is { Disabled: false } account
+            return await accounts.FindByNameAsync(accountName, ct) is { Disabled: false } account
                 ? new AuthOutcome.Authenticated(new SmtpPrincipal(account.Id, $"trusted network as {account.Name}"))
                 : new AuthOutcome.Refused();
         }

@@ -1,5 +1,6 @@
 using System.Net;
 using EmailApi.SmtpBridge;
+using EmailApi.Tests.Accounts;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,5 +32,33 @@ public sealed class TrustedNetworkTests : IDisposable
         var response = await _app.Authorized().GetAsync($"/v1/messages/{id}");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);   // the bootstrap key's account owns it
         Assert.Equal("smtp", (await TestApp.ReadJsonAsync(response)).GetProperty("source").GetString());
+    }
+
+    [Fact]
+    public async Task TrustedAccountDisabled_NextSessionIsDeferredAtOnce_AndEnabledAgainIsServed()
+    {
+        using var app = new TestApp(new Dictionary<string, string?>
+        {
+            ["Roles"] = "api,smtp",
+            ["Smtp:TrustedNetworks:0"] = "127.0.0.0/8",
+            ["Smtp:TrustedAccount"] = "scanner",
+        });
+        var admin = new AdminApi(app);
+        var account = await admin.CreateAccountAsync("scanner");
+        var port = app.Services.GetRequiredService<SmtpBridgeHost>().SubmissionEndPoint!.Port;
+        async Task<string> SendAsync()
+        {
+            using var client = new SmtpClient { Timeout = 15_000 };
+            await client.ConnectAsync("127.0.0.1", port, SecureSocketOptions.None);
+            return await client.SendAsync(SmtpSubmissionTests.Message("from the scanner"));
+        }
+
+        Assert.StartsWith("2.0.0 Ok: queued as", await SendAsync());   // the account is now cached by name
+        await admin.PatchAsync(account.Id, new { disabled = true });
+        var refused = await Assert.ThrowsAsync<SmtpCommandException>(SendAsync);
+        // The operator's mistake, not the client's: the device is told to try again later.
+        Assert.Equal(451, (int)refused.StatusCode);
+        await admin.PatchAsync(account.Id, new { disabled = false });
+        Assert.StartsWith("2.0.0 Ok: queued as", await SendAsync());
     }
 }
