@@ -26,6 +26,13 @@ public sealed class DeliveryOptions
 
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// After a lease that took everything due (fewer than <see cref="BatchSize"/>), the sender waits
+    /// this long before the next, so a steady stream is leased, sent and recorded in batches rather
+    /// than a few messages at a time. It adds at most this much to a message's time in the queue.
+    /// </summary>
+    public TimeSpan LeaseGatherDelay { get; set; } = TimeSpan.FromMilliseconds(10);
+
     /// <summary>How often the queue is checked for due retries when nothing new arrives.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 

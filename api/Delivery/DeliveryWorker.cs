@@ -75,6 +75,8 @@ public sealed class DeliveryWorker(
                     started += await DispatchAsync(lease, domain, envelopes, jobs, safetyMargin, work.Token);
                 // Everything was throttled or its destination is busy: wait for a slot to free.
                 if (started == 0) await IdleAsync(jobs, settings.PollInterval, stoppingToken);
+                else if (lease.Recipients.Count < settings.BatchSize && settings.LeaseGatherDelay > TimeSpan.Zero)
+                    await Task.Delay(settings.LeaseGatherDelay, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -24,6 +24,26 @@ public sealed class DeliveryPolicyTests
     }
 
     [Fact]
+    public async Task LeaseGatherDelay_MessagesArrivingRightAfterALease_AreLeasedTogetherAfterTheDelay()
+    {
+        await using var h = new DeliveryHarness(new() { ["Delivery:LeaseGatherDelay"] = "00:00:03" });
+        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        var server = h.Server("127.0.0.2");
+
+        await h.SendAsync(Simple);
+        await server.WaitForMessageAsync(TimeSpan.FromSeconds(20));
+        var first = DateTime.UtcNow;
+        var later = new List<string>();
+        for (var i = 0; i < 3; i++) later.Add(await h.SendAsync(new { from = "sender@example.com", to = $"u{i}@dest.test", subject = $"later {i}", text = "Hi" }));
+        foreach (var id in later) await h.WaitForStatusAsync(id, "delivered");
+
+        // The sender took the first message alone, then waited before leasing again: the others
+        // went out together, no sooner than the delay allows (a lower bound, so a slow machine cannot break it).
+        Assert.Equal(4, server.Messages.Count);
+        Assert.True(DateTime.UtcNow - first >= TimeSpan.FromSeconds(1.5), "the later messages were leased before the gather delay was up");
+    }
+
+    [Fact]
     public async Task RequireTls_ServerWithStartTls_DeliversEncrypted()
     {
         await using var h = new DeliveryHarness(new() { ["Delivery:Destinations:dest.test:Tls"] = "Require" });
