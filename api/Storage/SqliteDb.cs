@@ -31,6 +31,11 @@ public sealed class SqliteDb
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken ct)
     {
+        // SQLite's calls block (disk reads, the busy handler, fsync). With inline socket completions
+        // (README, "Runtime settings") this code may run on the socket engine's thread after a
+        // socket read, where a blocked call would stall every connection it serves; the pool's
+        // threads may block.
+        if (!Thread.CurrentThread.IsThreadPoolThread) await Task.Yield();
         var connection = new SqliteConnection(ConnectionString);
         await connection.OpenAsync(ct);
         await using var pragma = connection.CreateCommand();
