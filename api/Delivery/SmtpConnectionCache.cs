@@ -38,15 +38,6 @@ public sealed class SmtpConnectionCache : IAsyncDisposable
         _sweeper = clock.CreateTimer(_ => Sweep(), null, period, period);
     }
 
-    /// <summary>Connections waiting idle right now.</summary>
-    public int IdleCount
-    {
-        get
-        {
-            lock (_lock) return _idle.Values.Sum(list => list.Count);
-        }
-    }
-
     /// <summary>An idle, still open connection to one of the hosts, in their order of preference; null when there is none.</summary>
     internal SmtpConnection? Take(string destination, IReadOnlyList<MxHost> hosts)
     {
@@ -129,7 +120,7 @@ public sealed class SmtpConnectionCache : IAsyncDisposable
             foreach (var (key, list) in _idle)
             {
                 expired.AddRange(list.Where(p => !IsFresh(p, now)).Select(p => p.Connection));
-                list.RemoveAll(p => !IsFresh(p, now));
+                list.RemoveAll(p => expired.Contains(p.Connection));
                 if (list.Count == 0) _idle.Remove(key);
             }
         }

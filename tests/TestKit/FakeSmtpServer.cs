@@ -60,7 +60,6 @@ public sealed class FakeSmtpServer : IAsyncDisposable
         foreach (var hangUp in _hangUps.Values) await hangUp();
     }
     private readonly ConcurrentDictionary<int, Func<Task>> _hangUps = new();
-    private int _nextConnection;
 
     /// <summary>Offer STARTTLS with a self-signed certificate.</summary>
     public bool OfferStartTls { get; set; }
@@ -114,9 +113,8 @@ public sealed class FakeSmtpServer : IAsyncDisposable
             try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
             catch (Exception) when (_stop.IsCancellationRequested) { return; }
             catch (SocketException) { return; }
-            Interlocked.Increment(ref _connections);
+            var id = Interlocked.Increment(ref _connections);
             Interlocked.Increment(ref _open);
-            var id = Interlocked.Increment(ref _nextConnection);
             _ = Task.Run(async () =>
             {
                 try { await ServeAsync(id, client, _stop.Token); }
