@@ -12,11 +12,18 @@ public sealed class ConnectionCacheTests
     private static object To(string recipient, string subject) =>
         new { from = "Sender <sender@example.com>", to = recipient, subject, text = "Hi" };
 
+    /// <summary>dest.test's MX is 127.0.0.2; connections wait <paramref name="cacheTime"/> in the cache.</summary>
+    private static DeliveryHarness Harness(string cacheTime)
+    {
+        var h = new DeliveryHarness(new() { ["Delivery:ConnectionCacheTime"] = cacheTime });
+        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        return h;
+    }
+
     [Fact]
     public async Task MessagesAMomentApart_ShareOneConnection_ClosedWithQuitOnceIdle()
     {
-        await using var h = new DeliveryHarness(new() { ["Delivery:ConnectionCacheTime"] = "00:00:03" });
-        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        await using var h = Harness("00:00:03");
         var mx = h.Server("127.0.0.2");
 
         var first = await h.SendAsync(To("a@dest.test", "first"));
@@ -40,8 +47,7 @@ public sealed class ConnectionCacheTests
     [Fact]
     public async Task CacheTimeZero_EveryDeliveryHasItsOwnConnection()
     {
-        await using var h = new DeliveryHarness(new() { ["Delivery:ConnectionCacheTime"] = "00:00:00" });
-        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        await using var h = Harness("00:00:00");
         var mx = h.Server("127.0.0.2");
 
         await h.WaitForStatusAsync(await h.SendAsync(To("a@dest.test", "first")), "delivered");
@@ -54,8 +60,7 @@ public sealed class ConnectionCacheTests
     [Fact]
     public async Task IdleConnectionTheServerClosed_IsNotUsed_MessageGoesOverANewOne()
     {
-        await using var h = new DeliveryHarness(new() { ["Delivery:ConnectionCacheTime"] = "00:01:00" });
-        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        await using var h = Harness("00:01:00");
         var mx = h.Server("127.0.0.2");
 
         await h.WaitForStatusAsync(await h.SendAsync(To("a@dest.test", "first")), "delivered");
@@ -71,8 +76,7 @@ public sealed class ConnectionCacheTests
     [Fact]
     public async Task IdleConnectionCutWithoutNotice_MessageIsSentOverANewOneInTheSameAttempt()
     {
-        await using var h = new DeliveryHarness(new() { ["Delivery:ConnectionCacheTime"] = "00:01:00" });
-        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        await using var h = Harness("00:01:00");
         var mx = h.Server("127.0.0.2");
 
         await h.WaitForStatusAsync(await h.SendAsync(To("a@dest.test", "first")), "delivered");
