@@ -10,6 +10,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     // appsettings.json ships beside the binary; relative paths in it (the data folder) stay relative to the working directory.
     ContentRootPath = AppContext.BaseDirectory,
 });
+SocketCompletions.ApplyDefault(builder.Configuration);
 builder.AddEmailApi();
 var app = builder.Build();
 
