@@ -74,18 +74,18 @@ public sealed class SmtpConnectionCache : IAsyncDisposable
     /// <summary>Keeps the connection for the next delivery to the destination, or closes it when it may not be kept.</summary>
     internal async Task ReturnAsync(string destination, SmtpConnection connection, int limit)
     {
-        var settings = _options.Value;
         var now = _clock.GetUtcNow();
+        var parked = new Parked(connection, now);
         lock (_lock)
         {
-            if (!_disposed && settings.ConnectionCacheTime > TimeSpan.Zero && now - connection.Opened < settings.ConnectionReuseTime
-                && connection.IsIdleAndOpen())
+            // Fresh as it is parked: caching is on and the connection is young enough to reuse.
+            if (!_disposed && IsFresh(parked, now) && connection.IsIdleAndOpen())
             {
                 var key = Key(destination, connection.Host, connection.Address);
                 if (!_idle.TryGetValue(key, out var list)) _idle[key] = list = [];
                 if (list.Count < limit)
                 {
-                    list.Add(new Parked(connection, now));
+                    list.Add(parked);
                     return;
                 }
             }
@@ -119,8 +119,12 @@ public sealed class SmtpConnectionCache : IAsyncDisposable
         {
             foreach (var (key, list) in _idle)
             {
-                expired.AddRange(list.Where(p => !IsFresh(p, now)).Select(p => p.Connection));
-                list.RemoveAll(p => expired.Contains(p.Connection));
+                list.RemoveAll(p =>
+                {
+                    if (IsFresh(p, now)) return false;
+                    expired.Add(p.Connection);
+                    return true;
+                });
                 if (list.Count == 0) _idle.Remove(key);
             }
         }
