@@ -23,7 +23,7 @@ public static class BounceNotification
         var id = MessageId.New(clock);
         var headers = OriginalHeaders(original.Raw);
 
-        var message = new MimeMessage();
+        using var message = new MimeMessage();   // disposed: MimeKit's entities have finalizers
         message.From.Add(new MailboxAddress("Mail Delivery System", $"MAILER-DAEMON@{reportingMta}"));
         message.To.Add(MailboxAddress.Parse(original.EnvelopeFrom));
         message.Subject = "Undelivered Mail Returned to Sender";

@@ -123,9 +123,8 @@ public sealed class SmtpRelay(
         var client = connection.Client;
         var mx = connection.Host.Name;
         client.ClearReplies();
-        MimeMessage message;
-        using (var raw = new MemoryStream(envelope.Message.Raw, writable: false))
-            message = await MimeMessage.LoadAsync(raw, ct);
+        using var raw = new MemoryStream(envelope.Message.Raw, writable: false);
+        using var message = await MimeMessage.LoadAsync(raw, ct);   // disposed: MimeKit's entities have finalizers
 
         // RFC 6531 §3.2: a message that needs SMTPUTF8 must not be sent to a server without it.
         var utf8 = client.Capabilities.HasFlag(SmtpCapabilities.UTF8);

@@ -25,9 +25,8 @@ public sealed class DkimSigning(IOptions<DkimOptions> options)
     public byte[] Sign(byte[] raw)
     {
         if (options.Value.Domains.Count == 0) return raw;
-        MimeMessage message;
-        using (var input = new MemoryStream(raw, writable: false))
-            message = MimeMessage.Load(input);
+        using var input = new MemoryStream(raw, writable: false);
+        using var message = MimeMessage.Load(input);   // disposed: MimeKit's entities have finalizers
         var domain = message.From.Mailboxes.FirstOrDefault()?.Domain;
         if (domain is null || SignerFor(domain) is not { } signer) return raw;
 

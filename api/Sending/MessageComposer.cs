@@ -26,7 +26,9 @@ public sealed class MessageComposer(IOptions<DeliveryOptions> delivery, TimeProv
     {
         // Date and Message-ID are given to the constructor: MimeMessage() would otherwise first
         // generate a random Message-ID and format the local time, only for both to be replaced.
-        var message = new MimeMessage(
+        // Disposed once written: MimeKit's messages, parts and contents have finalizers, and an
+        // undisposed one keeps the whole message alive through one more garbage collection.
+        using var message = new MimeMessage(
             new Header(HeaderId.From, ""),
             new Header(HeaderId.Date, DateUtils.FormatDate(clock.GetUtcNow())),
             new Header(Encoding.UTF8, HeaderId.Subject, request.Subject ?? ""),

@@ -61,15 +61,9 @@ public static class SendRawEndpoint
             return TypedResults.Problem($"The message is {body.LongLength} bytes; the limit is {sending.Value.MaxMessageBytes}.",
                 statusCode: StatusCodes.Status413PayloadTooLarge, title: "Message too large");
 
-        MimeMessage message;
-        try
-        {
-            message = await MimeMessage.LoadAsync(new MemoryStream(body), ct);
-        }
-        catch (FormatException)
-        {
+        using var message = await LoadAsync(body, ct);
+        if (message is null)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["The body is not a MIME message."] });
-        }
 
         var errors = new Dictionary<string, string[]>();
         var envelopeFrom = from?.Trim() ?? message.From.Mailboxes.FirstOrDefault()?.Address;
@@ -95,6 +89,19 @@ public static class SendRawEndpoint
             message.From.ToString(), message.Subject, tags, null, sendAt);
 
         return await SendMessageEndpoint.SubmitOneAsync(submission, key, http, body, submissions, json.Value.SerializerOptions, clock, ct);
+    }
+
+    /// <summary>The parsed message (to be disposed: MimeKit's entities have finalizers), or null when the body is not MIME.</summary>
+    private static async Task<MimeMessage?> LoadAsync(byte[] body, CancellationToken ct)
+    {
+        try
+        {
+            return await MimeMessage.LoadAsync(new MemoryStream(body), ct);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
