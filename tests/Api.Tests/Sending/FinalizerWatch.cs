@@ -13,7 +13,7 @@ internal sealed class FinalizerWatch : EventListener
 {
     private const EventKeywords GcKeyword = (EventKeywords)0x1;
     private static readonly nint SentinelType = typeof(Sentinel).TypeHandle.Value;
-    private HashSet<nint>? _watched;
+    private readonly HashSet<nint>? _watched;   // null while the base constructor already delivers events
     private int _finalized;
     private int _sentinels;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using EmailApi.Delivery;
 using EmailApi.Queue;
@@ -43,7 +44,7 @@ public sealed class MimeDisposalTests
     }
 
     [Fact]
-    public async Task SendingRawAndDelivering_LeaveNoMimeObjectToTheFinalizer()
+    public async Task SendingJsonAndRaw_AndDeliveringThem_LeaveNoMimeObjectToTheFinalizer()
     {
         await using var h = new DeliveryHarness();
         h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
@@ -73,6 +74,6 @@ public sealed class MimeDisposalTests
         Assert.True(watch.Finalized() >= 2);   // the message and its part
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Abandon() => _ = new MimeMessage { Body = new TextPart("plain") { Text = "left to the finalizer" } };
 }
