@@ -42,7 +42,6 @@ start_emailapi bench \
     "Roles=api" \
     "Storage__Sqlite__Path=$PEERS_DIR/bench.db" \
     "Bootstrap__ApiKey=$api_key" \
-    "Logging__LogLevel__Default=Warning" \
     || { echo "http-send: service did not start"; exit 1; }
 
 # One request first: a broken contract should fail loudly, not as a wall of errors.

@@ -58,7 +58,6 @@ common=(
     "Delivery__DnsServers__0=127.0.0.1:$dns_port"
     "Delivery__Port=$sink_port"
     "Delivery__PollInterval=00:00:00.200"
-    "Logging__LogLevel__Default=Warning"
 )
 api_port=$(free_port)
 start_emailapi bench-api "${common[@]}" "Urls=http://127.0.0.1:$api_port" "Roles=api" || { echo "postgres-scale: api node did not start"; exit 1; }

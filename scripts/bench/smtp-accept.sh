@@ -51,7 +51,6 @@ start_emailapi bench \
     "Smtp__TrustedNetworks__0=127.0.0.0/8" \
     "Smtp__TrustedAccount=default" \
     "Smtp__MaxSessions=$((sessions + 10))" \
-    "Logging__LogLevel__Default=Warning" \
     || { echo "smtp-accept: service did not start"; exit 1; }
 wait_tcp 127.0.0.1 "$smtp_port" 20 || { echo "smtp-accept: nothing listens on SMTP port $smtp_port"; exit 1; }
 

@@ -123,12 +123,13 @@ smtp_source_run() {
 # db_scalar DB SQL: one value from the SQLite file, read while the service may be writing (WAL).
 db_scalar() { "$PEERS_SYS_PYTHON" -c 'import sqlite3,sys; c=sqlite3.connect("file:"+sys.argv[1]+"?mode=ro", uri=True, timeout=30); print(c.execute(sys.argv[2]).fetchone()[0])' "$1" "$2"; }
 
-# emailapi_env NAME DB ROLES [VAR=VALUE...]: the common configuration of a benchmark instance.
+# emailapi_args DB ROLES [VAR=VALUE...]: the common configuration of a benchmark instance. Logging
+# stays as shipped (appsettings.json: a line per accepted SMTP message), as Postfix keeps its maillog.
 emailapi_args() {
     local db=$1 roles=$2; shift 2
     local http_port; http_port=$(free_port)
     printf '%s\n' "Urls=http://127.0.0.1:$http_port" "Roles=$roles" "Storage__Sqlite__Path=$db" \
-        "Bootstrap__ApiKey=$BENCH_API_KEY" "Logging__LogLevel__Default=Warning" "$@"
+        "Bootstrap__ApiKey=$BENCH_API_KEY" "$@"
 }
 
 # start_bench_emailapi NAME DB ROLES [VAR=VALUE...]: start_emailapi with emailapi_args; sets BENCH_URL.
