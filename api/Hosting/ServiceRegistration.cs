@@ -101,7 +101,7 @@ public static class ServiceRegistration
 
         // Scale-out: on PostgreSQL every store above is swapped for its twin (last, so none is missed).
         // SQLite alone needs its WAL checkpointed; PostgreSQL checkpoints on its own.
-        if ((configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions()).UsesPostgres)
+        if (StorageOptions.From(configuration).UsesPostgres)
             services.UsePostgresStores(roles.Sender);
         else
             services.AddHostedService<SqliteCheckpointer>();

@@ -17,7 +17,6 @@ public static class SocketCompletions
     public static void ApplyDefault(IConfiguration configuration)
     {
         if (Environment.GetEnvironmentVariable(Variable) is not null) return;
-        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
-        if (!storage.UsesPostgres) Environment.SetEnvironmentVariable(Variable, "1");
+        if (!StorageOptions.From(configuration).UsesPostgres) Environment.SetEnvironmentVariable(Variable, "1");
     }
 }

@@ -10,8 +10,9 @@ namespace EmailApi.Storage;
 /// </summary>
 public sealed class SqliteDb
 {
-    private const string ConnectionPragmas = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; " +
-        "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;";
+    // Ends with "synchronous=": each open completes it with FULL or NORMAL, in the same one command.
+    private const string ConnectionPragmas = "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; " +
+        "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864; PRAGMA synchronous=";
 
     public SqliteDb(IOptions<StorageOptions> options)
     {
@@ -29,7 +30,16 @@ public sealed class SqliteDb
     public string FilePath { get; }
     public string ConnectionString { get; }
 
-    public async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    public Task<SqliteConnection> OpenAsync(CancellationToken ct) => OpenAsync("FULL", ct);
+
+    /// <summary>
+    /// A connection whose commits do not wait for the disk (<c>synchronous=NORMAL</c>): a commit
+    /// writes its log frames and releases the write lock at once. Call <see cref="FlushLog"/> after
+    /// the write turn, before anyone is told the transaction is durable.
+    /// </summary>
+    public Task<SqliteConnection> OpenUnsyncedAsync(CancellationToken ct) => OpenAsync("NORMAL", ct);
+
+    private async Task<SqliteConnection> OpenAsync(string synchronous, CancellationToken ct)
     {
         // SQLite's calls block (disk reads, the busy handler, fsync). With inline socket completions
         // (README, "Runtime settings") this code may run on the socket engine's thread after a
@@ -39,21 +49,7 @@ public sealed class SqliteDb
         var connection = new SqliteConnection(ConnectionString);
         await connection.OpenAsync(ct);
         await using var pragma = connection.CreateCommand();
-        pragma.CommandText = ConnectionPragmas;
-        await pragma.ExecuteNonQueryAsync(ct);
-        return connection;
-    }
-
-    /// <summary>
-    /// A connection whose commits do not wait for the disk (<c>synchronous=NORMAL</c>): a commit
-    /// writes its log frames and releases the write lock at once. Call <see cref="FlushLog"/> after
-    /// the write turn, before anyone is told the transaction is durable.
-    /// </summary>
-    public async Task<SqliteConnection> OpenUnsyncedAsync(CancellationToken ct)
-    {
-        var connection = await OpenAsync(ct);
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=NORMAL";
+        pragma.CommandText = ConnectionPragmas + synchronous;
         await pragma.ExecuteNonQueryAsync(ct);
         return connection;
     }
@@ -85,7 +81,7 @@ public sealed class SqliteDb
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = ConnectionPragmas;
+        pragma.CommandText = ConnectionPragmas + "FULL";
         pragma.ExecuteNonQuery();
         return connection;
     }

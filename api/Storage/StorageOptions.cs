@@ -8,6 +8,9 @@ public sealed class StorageOptions
     public SqliteStorageOptions Sqlite { get; set; } = new();
     public PostgresStorageOptions Postgres { get; set; } = new();
 
+    /// <summary>The section as configured, for decisions made before the service provider exists.</summary>
+    public static StorageOptions From(IConfiguration configuration) => configuration.GetSection(Section).Get<StorageOptions>() ?? new StorageOptions();
+
     /// <summary>True for <c>Provider=Postgres</c> (or <c>PostgreSQL</c>); anything else but <c>Sqlite</c> is a configuration error.</summary>
     public bool UsesPostgres => Provider.Trim().ToLowerInvariant() switch
     {
