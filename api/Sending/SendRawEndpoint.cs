@@ -94,9 +94,10 @@ public static class SendRawEndpoint
     /// <summary>The parsed message (to be disposed: MimeKit's entities have finalizers), or null when the body is not MIME.</summary>
     private static async Task<MimeMessage?> LoadAsync(byte[] body, CancellationToken ct)
     {
+        using var input = new MemoryStream(body, writable: false);
         try
         {
-            return await MimeMessage.LoadAsync(new MemoryStream(body), ct);
+            return await MimeMessage.LoadAsync(input, ct);
         }
         catch (FormatException)
         {
