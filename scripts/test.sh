@@ -16,6 +16,7 @@ cd "$REPO_ROOT" || exit 1
 passed=0
 failed=0
 summary=()
+failures=()   # names of failed tests and suites, repeated in the summary so a log's tail shows them
 LOGS=$(mktemp -d "${TMPDIR:-/tmp}/emailapi-test.XXXXXX")
 trap 'rm -rf "$LOGS"' EXIT
 
@@ -26,6 +27,7 @@ record() {   # record SUITE PASSED FAILED
 }
 finish() {
     section "summary"
+    ((${#failures[@]} == 0)) || printf 'failed: %s\n' "${failures[@]}"
     printf '%s\n' "${summary[@]}"
     echo "$passed passed, $failed failed"
     ((failed == 0)) && exit 0 || exit 1
@@ -115,6 +117,9 @@ if [[ ${SKIP_UNIT:-0} != 1 ]]; then
         echo "dotnet test exited with $rc but reported no failed test (crash, abort or timeout): counted as 1 failure"
         uf=1
     fi
+    # VSTest names each failure on a line "  Failed Namespace.Class.Method [12 ms]".
+    while read -r name; do failures+=("dotnet test: $name"); done < <(
+        sed 's/\x1b\[[0-9;]*m//g' "$LOGS/unit.log" | sed -n -E 's/^ +Failed (.+) \[[^]]*\] *$/\1/p')
     record "dotnet test" "$up" "$uf"
 fi
 
@@ -133,6 +138,7 @@ if [[ ${SKIP_E2E:-0} != 1 ]]; then
         echo "e2e exited with $rc without reporting a failed test: counted as 1 failure"
         ef=1
     fi
+    while read -r name; do failures+=("e2e: $name"); done < <(sed -n -E 's/^FAIL ([^ ]+) .*$/\1/p' "$LOGS/e2e.log")
     record "e2e" "$ep" "$ef"
 fi
 
@@ -147,6 +153,7 @@ if [[ ${SKIP_BENCH:-0} != 1 ]]; then
             bp=$((bp + 1))
         else
             echo "bench $b failed"
+            failures+=("benchmark: $b")
             bf=$((bf + 1))
         fi
     done

@@ -173,7 +173,11 @@ public sealed class DeliveryPolicyTests
 
         var ids = new List<string>();
         for (var i = 0; i < 4; i++) ids.Add(await h.SendAsync(new { from = "s@example.com", to = $"u{i}@dest.test", text = "x" }));
-        await Task.Delay(3000);
+        // Wait for the two the rate allows (a loaded machine may take seconds), then give a third
+        // the time to show up, were the rate not held; the minute's window is far from over.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (server.Messages.Count < 2 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        await Task.Delay(1500);
 
         Assert.Equal(2, server.Messages.Count);
         var waiting = new List<System.Text.Json.JsonElement>();
@@ -186,7 +190,9 @@ public sealed class DeliveryPolicyTests
     [Fact]
     public async Task SlowDestination_DoesNotHoldUpOtherDomains()
     {
-        await using var h = new DeliveryHarness(new() { ["Delivery:PerDomainConcurrency"] = "1", ["Delivery:CommandTimeout"] = "00:00:08" });
+        // The stalled domain holds its connection for the whole command timeout (30 s); waiting for
+        // it would take that long, so 15 s tells the two apart even on a loaded machine.
+        await using var h = new DeliveryHarness(new() { ["Delivery:PerDomainConcurrency"] = "1", ["Delivery:CommandTimeout"] = "00:00:30" });
         h.Dns.Mx("slow.test", 10, "mx.slow.test").A("mx.slow.test", "127.0.0.2")
             .Mx("fast.test", 10, "mx.fast.test").A("mx.fast.test", "127.0.0.3");
         h.Server("127.0.0.2").StallInData = true;
@@ -197,7 +203,7 @@ public sealed class DeliveryPolicyTests
         var started = DateTime.UtcNow;
         await h.WaitForStatusAsync(await h.SendAsync(new { from = "s@example.com", to = "u@fast.test", text = "x" }), "delivered");
 
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(6), "The fast domain waited for the slow one.");
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15), "The fast domain waited for the slow one.");
         Assert.Single(fast.Messages);
     }
 }
