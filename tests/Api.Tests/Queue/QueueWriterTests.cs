@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using EmailApi.Accounts;
 using EmailApi.Hosting;
 using EmailApi.Queue;
@@ -51,6 +52,28 @@ public sealed class QueueWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WritesArrivingWhileABatchWaitsForTheFlusher_AreCommittedTogetherOnceItTakesIt()
+    {
+        var store = new HeldFlushStore(Engine.Queue);
+        var writer = await StartAsync(store);
+        var first = writer.WriteAsync([Message("a@one.test")], CancellationToken.None);
+        await store.FlushStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));   // the flusher has it, and is held
+        var second = writer.WriteAsync([Message("b@one.test")], CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (store.Batches.Count < 2 && DateTime.UtcNow < deadline) await Task.Delay(10);   // committed; waits for the flusher
+
+        var later = Enumerable.Range(0, 3).Select(i => writer.WriteAsync([Message($"c{i}@one.test")], CancellationToken.None)).ToArray();
+        await Task.Delay(200);
+        Assert.Equal(2, store.Batches.Count);   // no third, small commit while the flusher is busy
+
+        store.ReleaseFlush.SetResult();
+        foreach (var write in later.Append(first).Append(second))
+            Assert.IsType<EnqueueResult.Stored>(Assert.Single(await write.WaitAsync(TimeSpan.FromSeconds(10))));
+        Assert.Equal([1, 1, 3], store.Batches);
+        await writer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Write_WhenTheFlushFails_IsAnsweredUnavailable_AndTheNextWriteStillWorks()
     {
         var store = new HeldFlushStore(Engine.Queue) { Failures = 1 };
@@ -93,6 +116,8 @@ public sealed class QueueWriterTests : IAsyncLifetime
         public TaskCompletionSource FlushStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public TaskCompletionSource ReleaseFlush { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Failures { get; set; }
+        /// <summary>The number of messages in each batch committed so far.</summary>
+        public ConcurrentQueue<int> Batches { get; } = new();
 
         public async Task FlushAsync(CancellationToken ct)
         {
@@ -106,7 +131,12 @@ public sealed class QueueWriterTests : IAsyncLifetime
             await inner.FlushAsync(ct);
         }
 
-        public Task<IReadOnlyList<EnqueueOutcome>> EnqueueAsync(IReadOnlyList<EnqueueRequest> requests, CancellationToken ct) => inner.EnqueueAsync(requests, ct);
+        public async Task<IReadOnlyList<EnqueueOutcome>> EnqueueAsync(IReadOnlyList<EnqueueRequest> requests, CancellationToken ct)
+        {
+            var outcomes = await inner.EnqueueAsync(requests, ct);
+            Batches.Enqueue(requests.Sum(r => r.Messages.Count));
+            return outcomes;
+        }
         public Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct) => inner.LeaseAsync(limit, leaseFor, ct);
         public Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct) =>
             inner.RecordAsync(leaseToken, results, notifications, ct);
