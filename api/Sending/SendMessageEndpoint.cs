@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Security.Claims;
 using System.Text.Json;
@@ -114,7 +115,7 @@ public static class SendMessageEndpoint
 }
 
 public sealed record SendMessageRequest(
-    AddressInput? From,
+    [property: Required] AddressInput? From,
     AddressList? To,
     AddressList? Cc,
     AddressList? Bcc,
@@ -128,8 +129,8 @@ public sealed record SendMessageRequest(
     Dictionary<string, string>? Metadata,
     DateTimeOffset? SendAt = null);
 
-public sealed record AttachmentInput(string? Filename, string? Content, string? ContentType, string? ContentId);
+public sealed record AttachmentInput([property: Required] string? Filename, [property: Required] string? Content, string? ContentType, string? ContentId);
 
-public sealed record SendMessageResponse(string Id, string Status, IReadOnlyList<RecipientState> Recipients);
+public sealed record SendMessageResponse(string Id, [property: AllowedValues("queued")] string Status, IReadOnlyList<RecipientState> Recipients);
 
-public sealed record RecipientState(string Email, string Status);
+public sealed record RecipientState(string Email, [property: AllowedValues("queued")] string Status);
