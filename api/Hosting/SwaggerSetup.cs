@@ -42,6 +42,7 @@ public static class SwaggerSetup
             AddressSchemas.Map(o);
             o.SchemaFilter<AddressSchemas>();
             o.SchemaFilter<AllowedValuesFilter>();
+            o.SchemaFilter<BatchProblemSchema>();
             o.OperationFilter<RequestBodyFilter>();
             o.OperationFilter<OperationDetailsFilter>();
             o.DocumentFilter<DocumentDetailsFilter>();
