@@ -43,6 +43,7 @@ public static class SwaggerSetup
             o.SchemaFilter<AddressSchemas>();
             o.SchemaFilter<AllowedValuesFilter>();
             o.SchemaFilter<BatchProblemSchema>();
+            o.SchemaFilter<TypeDescriptionFilter>();
             o.OperationFilter<RequestBodyFilter>();
             o.OperationFilter<OperationDetailsFilter>();
             o.DocumentFilter<DocumentDetailsFilter>();
