@@ -4,6 +4,7 @@
 // That this file compiles is half the check: `to` with {email, name} objects, the optional
 // Idempotency-Key header and the status enums must all be in the document. Exits non-zero on any
 // difference from what the README promises.
+import { readFileSync } from "node:fs";
 import createClient from "openapi-fetch";
 import type { paths } from "../generated/schema.js";
 
@@ -15,19 +16,27 @@ const client = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer 
 const problems: string[] = [];
 const check = (ok: boolean, what: string) => { if (!ok) problems.push(what); };
 
-// README.md, "Send a message".
+// README.md, "Send a message", written out so that the compiler checks it against the generated types.
+const body: paths["/v1/send"]["post"]["requestBody"]["content"]["application/json"] = {
+  from: "Shop <shop@example.com>",
+  to: ["ana@example.org", { email: "bo@example.net", name: "Bo" }],
+  subject: "Your order",
+  text: "Thanks!",
+  html: "<p>Thanks!</p>",
+  attachments: [{ filename: "invoice.pdf", content: "JVBERi0xLjQK", contentType: "application/pdf" }],
+  tags: ["orders"],
+  metadata: { order: "1042" },
+};
+
+// The copy above must be the README's example: the body of its `curl ... /v1/send ... -d '...'`.
+const readme = readFileSync(new URL("../../../../README.md", import.meta.url), "utf8");
+const shown = /curl -i \S+\/v1\/send \\[\s\S]*?-d '([\s\S]*?)'/.exec(readme)?.[1];
+check(shown !== undefined, "README.md has no curl example for /v1/send");
+if (shown !== undefined) check(canonical(JSON.parse(shown)) === canonical(body), `README.md's example differs from this program's: ${shown}`);
+
 const sent = await client.POST("/v1/send", {
   params: { header: { "Idempotency-Key": `readme-example-${Date.now()}` } },
-  body: {
-    from: "Shop <shop@example.com>",
-    to: ["ana@example.org", { email: "bo@example.net", name: "Bo" }],
-    subject: "Your order",
-    text: "Thanks!",
-    html: "<p>Thanks!</p>",
-    attachments: [{ filename: "invoice.pdf", content: "JVBERi0xLjQK", contentType: "application/pdf" }],
-    tags: ["orders"],
-    metadata: { order: "1042" },
-  },
+  body,
 });
 check(sent.response.status === 202, `POST /v1/send answered ${sent.response.status}: ${JSON.stringify(sent.error)}`);
 const id = sent.data?.id ?? "";
@@ -44,6 +53,13 @@ if (id) {
   const subject: string | null | undefined = message.data?.subject;
   check(subject === "Your order", `subject ${subject}`);
   check((message.data?.recipients ?? []).length === 2, `GET /v1/messages/${id} shows ${message.data?.recipients.length} recipients`);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object")
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
+  return JSON.stringify(value);
 }
 
 if (problems.length > 0) {
