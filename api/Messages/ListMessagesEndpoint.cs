@@ -30,8 +30,9 @@ public static class ListMessagesEndpoint
     }
 
     internal static async Task<Results<Ok<MessagePage>, ValidationProblem>> HandleAsync(
-        ClaimsPrincipal user, IMessageLog log, [AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled")] string? status, string? recipient, string? tag,
-        [AllowedValues("api", "smtp", "dsn")] string? source,
+        ClaimsPrincipal user, IMessageLog log,
+        [AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled")] string? status,
+        string? recipient, string? tag, [AllowedValues("api", "smtp", "dsn")] string? source,
         DateTimeOffset? since, DateTimeOffset? until, string? cursor, int? limit, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
