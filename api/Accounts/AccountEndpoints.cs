@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Security.Claims;
 using System.Text.Json;
@@ -25,7 +26,7 @@ public static class AccountEndpoints
 
         var accounts = v1.MapGroup("/accounts").WithTags("Accounts").RequireAuthorization(Scopes.Admin);
         accounts.MapPost("/", CreateAsync).WithName("CreateAccount").WithSummary("Create an account (admin)")
-            .Accepts<AccountRequest>("application/json").ProducesProblem(StatusCodes.Status401Unauthorized)
+            .Accepts<CreateAccountRequest>("application/json").ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
         accounts.MapGet("/", ListAsync).WithName("ListAccounts").WithSummary("List accounts in name order (admin)")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
@@ -139,14 +140,20 @@ public static class AccountEndpoints
         TypedResults.Problem($"No {what}.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
 }
 
-/// <summary>Create or update an account. Absent fields take their default (create) or stay as they are (update); a limit of null is unlimited.</summary>
+/// <summary>
+/// The body of a new account, as <see cref="AccountInput"/> reads it (the handler binds raw JSON to
+/// tell an absent limit from a null one); this record only declares that shape to the OpenAPI document.
+/// </summary>
+public sealed record CreateAccountRequest(string Name, long? MonthlyQuota, long? PerHour, long? PerMinute, IReadOnlyList<string>? SenderDomains);
+
+/// <summary>Update an account. Absent fields stay as they are; a limit of null is unlimited.</summary>
 public sealed record AccountRequest(string? Name, long? MonthlyQuota, long? PerHour, long? PerMinute, IReadOnlyList<string>? SenderDomains, bool? Disabled);
 
 public sealed record AccountPage(IReadOnlyList<AccountResponse> Items, string? Next);
 
-public sealed record CreateKeyRequest(string? Name, IReadOnlyList<string>? Scopes);
+public sealed record CreateKeyRequest(string? Name, [property: AllowedValues("send", "read", "admin")] IReadOnlyList<string>? Scopes);
 
-public sealed record KeyResponse(string Id, string AccountId, string Name, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+public sealed record KeyResponse(string Id, string AccountId, string Name, [property: AllowedValues("send", "read", "admin")] IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
 
 /// <summary>A new key: <see cref="Key"/> appears only here, never again.</summary>
-public sealed record CreatedKeyResponse(string Id, string AccountId, string Name, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, string Key);
+public sealed record CreatedKeyResponse(string Id, string AccountId, string Name, [property: AllowedValues("send", "read", "admin")] IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, string Key);

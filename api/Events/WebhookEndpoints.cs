@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using EmailApi.Accounts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -67,9 +68,10 @@ public static class WebhookEndpoints
             : TypedResults.Problem($"No webhook with id '{id}'.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
 }
 
-public sealed record CreateWebhookRequest(string? Url, IReadOnlyList<string>? Events);
+public sealed record CreateWebhookRequest([property: Required] string? Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed")] IReadOnlyList<string>? Events);
 
-public sealed record WebhookResponse(string Id, string Url, IReadOnlyList<string> Events, DateTimeOffset CreatedAt, string Status, DateTimeOffset? FailingSince, DateTimeOffset? DisabledAt);
+public sealed record WebhookResponse(string Id, string Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed")] IReadOnlyList<string> Events, DateTimeOffset CreatedAt,
+    [property: AllowedValues("active", "disabled")] string Status, DateTimeOffset? FailingSince, DateTimeOffset? DisabledAt);
 
 /// <summary>A new endpoint: <see cref="Secret"/> appears only here; verify each event's webhook-signature with it.</summary>
-public sealed record CreatedWebhookResponse(string Id, string Url, IReadOnlyList<string> Events, DateTimeOffset CreatedAt, string Secret);
+public sealed record CreatedWebhookResponse(string Id, string Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed")] IReadOnlyList<string> Events, DateTimeOffset CreatedAt, string Secret);

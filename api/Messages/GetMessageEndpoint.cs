@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using EmailApi.Accounts;
 using EmailApi.Queue;
@@ -32,11 +33,11 @@ public static class GetMessageEndpoint
 
 public sealed record MessageResponse(
     string Id,
-    string Source,
+    [property: AllowedValues("api", "smtp", "dsn")] string Source,
     string From,
     string? Subject,
     DateTimeOffset CreatedAt,
-    string Status,
+    [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled", "partially_delivered", "undelivered")] string Status,
     long Size,
     IReadOnlyList<string> Tags,
     IReadOnlyDictionary<string, string>? Metadata,
@@ -72,6 +73,6 @@ public sealed record MessageResponse(
     }
 }
 
-public sealed record RecipientResponse(string Email, string Status, int Attempts, string? LastResponse, DateTimeOffset? NextAttemptAt, DateTimeOffset UpdatedAt);
+public sealed record RecipientResponse(string Email, [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled")] string Status, int Attempts, string? LastResponse, DateTimeOffset? NextAttemptAt, DateTimeOffset UpdatedAt);
 
 public sealed record EventResponse(string Type, string? Recipient, string? Detail, string? Mx, DateTimeOffset At);

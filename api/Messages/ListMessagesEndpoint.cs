@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text;
 using EmailApi.Accounts;
@@ -29,7 +30,9 @@ public static class ListMessagesEndpoint
     }
 
     internal static async Task<Results<Ok<MessagePage>, ValidationProblem>> HandleAsync(
-        ClaimsPrincipal user, IMessageLog log, string? status, string? recipient, string? tag, string? source,
+        ClaimsPrincipal user, IMessageLog log,
+        [AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled")] string? status,
+        string? recipient, string? tag, [AllowedValues("api", "smtp", "dsn")] string? source,
         DateTimeOffset? since, DateTimeOffset? until, string? cursor, int? limit, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
@@ -86,13 +89,13 @@ public sealed record MessagePage(IReadOnlyList<MessageListItem> Items, string? N
 
 public sealed record MessageListItem(
     string Id,
-    string Source,
+    [property: AllowedValues("api", "smtp", "dsn")] string Source,
     string From,
     string? Subject,
     IReadOnlyList<string> Tags,
     DateTimeOffset CreatedAt,
     DateTimeOffset? SendAt,
-    string Status,
+    [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled", "partially_delivered", "undelivered")] string Status,
     IReadOnlyList<LoggedRecipient> Recipients)
 {
     public static MessageListItem Of(MessageSummary m) => new(
@@ -107,4 +110,4 @@ public sealed record MessageListItem(
         m.Recipients.Select(r => new LoggedRecipient(r.Email, r.Status.ToDb())).ToArray());
 }
 
-public sealed record LoggedRecipient(string Email, string Status);
+public sealed record LoggedRecipient(string Email, [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled")] string Status);

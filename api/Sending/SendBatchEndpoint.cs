@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Security.Claims;
 using System.Text.Json;
@@ -145,4 +146,4 @@ public sealed record SendBatchResponse(int Accepted, int Rejected, IReadOnlyList
 /// <c>accepted</c> with the message id and its recipients, or <c>rejected</c> with an RFC 9457 problem
 /// (typed as object so that a validation problem keeps its <c>errors</c> when serialized).
 /// </summary>
-public sealed record BatchItemResult(int Index, string Status, string? Id, IReadOnlyList<RecipientState>? Recipients, object? Problem);
+public sealed record BatchItemResult(int Index, [property: AllowedValues("accepted", "rejected")] string Status, string? Id, IReadOnlyList<RecipientState>? Recipients, object? Problem);

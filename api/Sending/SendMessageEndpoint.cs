@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Security.Claims;
 using System.Text.Json;
@@ -113,23 +115,29 @@ public static class SendMessageEndpoint
         new(accepted.Id.ToString(), "queued", accepted.Recipients.Select(r => new RecipientState(r, "queued")).ToArray());
 }
 
+[Description("A message to build and queue. At least one recipient (to, cc or bcc; bcc appears in no header) and at least one of text or html are required; unknown fields are refused.")]
 public sealed record SendMessageRequest(
-    AddressInput? From,
+    [property: Required] AddressInput? From,
     AddressList? To,
     AddressList? Cc,
     AddressList? Bcc,
     AddressList? ReplyTo,
-    string? Subject,
-    string? Text,
-    string? Html,
+    [property: Description("One line, at most 998 characters.")] string? Subject,
+    [property: Description("The plain-text body.")] string? Text,
+    [property: Description("The HTML body; sent as multipart/alternative with text when both are given.")] string? Html,
+    [property: Description("Extra header fields by name; headers the service sets itself (From, To, Subject, Date, Message-ID, MIME headers...) are refused.")]
     Dictionary<string, string>? Headers,
     List<AttachmentInput>? Attachments,
-    List<string>? Tags,
-    Dictionary<string, string>? Metadata,
-    DateTimeOffset? SendAt = null);
+    [property: Description("Labels for the message log and webhooks (filter with GET /v1/messages?tag=).")] List<string>? Tags,
+    [property: Description("Your own key-value pairs, returned with the message and in webhook events.")] Dictionary<string, string>? Metadata,
+    [property: Description("When to deliver (RFC 3339), at most 30 days ahead; absent: now.")] DateTimeOffset? SendAt = null);
 
-public sealed record AttachmentInput(string? Filename, string? Content, string? ContentType, string? ContentId);
+public sealed record AttachmentInput(
+    [property: Required] string? Filename,
+    [property: Required, Description("The file's bytes, base64-encoded.")] string? Content,
+    [property: Description("The MIME type, e.g. application/pdf; default: guessed from the file name.")] string? ContentType,
+    [property: Description("Makes the attachment inline, for <img src=\"cid:...\"> in the HTML.")] string? ContentId);
 
-public sealed record SendMessageResponse(string Id, string Status, IReadOnlyList<RecipientState> Recipients);
+public sealed record SendMessageResponse(string Id, [property: AllowedValues("queued")] string Status, IReadOnlyList<RecipientState> Recipients);
 
-public sealed record RecipientState(string Email, string Status);
+public sealed record RecipientState(string Email, [property: AllowedValues("queued")] string Status);

@@ -1,0 +1,26 @@
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace EmailApi.Hosting;
+
+/// <summary>
+/// Document-wide parts: the server (relative, so Swagger UI and clients call the instance that served
+/// the document) and a description for each tag.
+/// </summary>
+internal sealed class DocumentDetailsFilter : IDocumentFilter
+{
+    private static readonly (string Name, string Description)[] Tags =
+    [
+        ("Accounts", "Accounts with their limits and sender domains, and their API keys (the admin scope), and the caller's own account."),
+        ("Messages", "The message log: each message's recipients, their delivery status and the event timeline; cancelling a scheduled send."),
+        ("Sending", "Queueing messages: built from JSON, in batches, or as a complete MIME message. 202 follows the durable commit."),
+        ("Suppressions", "Addresses the account no longer mails: hard bounces and the account's own additions."),
+        ("Webhooks", "Endpoints that receive message events, signed as Standard Webhooks."),
+    ];
+
+    public void Apply(OpenApiDocument document, DocumentFilterContext context)
+    {
+        document.Servers = [new OpenApiServer { Url = "/", Description = "The instance serving this document" }];
+        document.Tags = new HashSet<OpenApiTag>(Tags.Select(t => new OpenApiTag { Name = t.Name, Description = t.Description }));
+    }
+}

@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+
+namespace EmailApi.Hosting;
+
+/// <summary>
+/// What the OpenAPI document says about an operation beyond its endpoint's metadata, by operation id:
+/// a description where the endpoint has none, its parameters' descriptions, whether it honours
+/// <c>Idempotency-Key</c>, and a request example. Every example must succeed when sent as it is to a
+/// fresh service with the bootstrap key (OpenApiExamplesTests sends each one); <c>{id}</c> in the
+/// account paths is the caller's own account.
+/// </summary>
+internal sealed record OperationDetails(
+    string? Description,
+    IReadOnlyDictionary<string, string> Parameters,
+    bool Idempotent = false,
+    JsonNode? Example = null)
+{
+    private const string MessageId = "The message id returned by POST /v1/send (or /v1/send/batch, /v1/send/raw).";
+    private const string AccountId = "The account id.";
+
+    public static readonly IReadOnlyDictionary<string, OperationDetails> ById = new Dictionary<string, OperationDetails>
+    {
+        ["SendMessage"] = new(null, new Dictionary<string, string>(), Idempotent: true, Example: Json("""
+            {
+              "from": "Shop <shop@example.com>",
+              "to": ["ana@example.org", { "email": "bo@example.net", "name": "Bo" }],
+              "subject": "Your order",
+              "text": "Thanks!",
+              "html": "<p>Thanks!</p>",
+              "attachments": [{ "filename": "invoice.pdf", "content": "JVBERi0xLjQK", "contentType": "application/pdf" }],
+              "tags": ["orders"],
+              "metadata": { "order": "1042" }
+            }
+            """)),
+        ["SendBatch"] = new(null, new Dictionary<string, string>(), Idempotent: true, Example: Json("""
+            {
+              "messages": [
+                { "from": "Shop <shop@example.com>", "to": { "email": "ana@example.org", "name": "Ana" }, "subject": "Your order", "text": "Thanks, Ana!" },
+                { "from": "Shop <shop@example.com>", "to": "Bo <bo@example.net>", "subject": "Your order", "text": "Thanks, Bo!", "tags": ["orders"] }
+              ]
+            }
+            """)),
+        ["SendRawMessage"] = new(null, new Dictionary<string, string>
+        {
+            ["from"] = "The envelope sender (MAIL FROM); default: the address in the From header.",
+            ["to"] = "An envelope recipient (RCPT TO); repeat for several. Default: the addresses in the To, Cc and Bcc headers.",
+            ["tag"] = "A tag for the message log and webhooks; repeat for several (at most 20, 1 to 128 characters each).",
+            ["sendAt"] = "When to deliver, as an RFC 3339 time, at most 30 days ahead; default: now.",
+        }, Idempotent: true, Example: JsonValue.Create(
+            "From: Shop <shop@example.com>\r\nTo: Ana <ana@example.org>\r\nSubject: Your order\r\nMIME-Version: 1.0\r\n" +
+            "Content-Type: text/plain; charset=utf-8\r\n\r\nThanks!\r\n")),
+
+        ["ListMessages"] = new(null, new Dictionary<string, string>
+        {
+            ["status"] = "Only messages with at least one recipient in this state.",
+            ["recipient"] = "Only messages with this recipient address.",
+            ["tag"] = "Only messages with this tag.",
+            ["source"] = "Only messages that came in this way: api (HTTP), smtp (the SMTP bridge) or dsn (bounce reports the service wrote).",
+            ["since"] = "Only messages created at or after this RFC 3339 time.",
+            ["until"] = "Only messages created before this RFC 3339 time.",
+            ["cursor"] = "The 'next' value of the previous page, unchanged; absent for the first page.",
+            ["limit"] = "Messages per page, 1 to 200 (default 50).",
+        }),
+        ["GetMessage"] = new("The message as it stands now: its rolled-up status, each recipient's status, attempts, last SMTP reply and " +
+            "next attempt, and the event timeline. A message of another account answers 404.",
+            new Dictionary<string, string> { ["id"] = MessageId }),
+        ["CancelMessage"] = new(null, new Dictionary<string, string> { ["id"] = MessageId }),
+
+        ["ListSuppressions"] = new("Addresses that hard-bounced (added automatically) or that the account added. Mail to them is " +
+            "recorded as 'suppressed' without a delivery attempt. 100 per page.",
+            new Dictionary<string, string> { ["after"] = "The 'next' value of the previous page (the last address shown); absent for the first page." }),
+        ["AddSuppression"] = new("201 when the address was added, 200 when it was already on the list (the answer then shows it as sent).",
+            new Dictionary<string, string>(), Example: Json("""{ "email": "no-mail@example.org", "reason": "Asked not to be mailed" }""")),
+        ["RemoveSuppression"] = new("Mail to the address is delivered again from now on.",
+            new Dictionary<string, string> { ["email"] = "The suppressed address (case-insensitive)." }),
+
+        ["CreateWebhook"] = new(null, new Dictionary<string, string>(),
+            Example: Json("""{ "url": "https://hooks.example.com/emailapi", "events": ["delivered", "bounced", "failed"] }""")),
+        ["ListWebhooks"] = new("Every endpoint of the account, with its status: 'disabled' once it has failed for about 24 hours.",
+            new Dictionary<string, string>()),
+        ["DeleteWebhook"] = new("Events not yet delivered to the endpoint are dropped.",
+            new Dictionary<string, string> { ["id"] = "The webhook id returned when it was created." }),
+
+        ["GetOwnAccount"] = new("Usage counts recipients accepted in the current month, hour and minute (UTC windows).",
+            new Dictionary<string, string>()),
+        ["CreateAccount"] = new("Limits left out are unlimited, except the monthly quota, which defaults to Accounts:DefaultMonthlyQuota. " +
+            "Empty or absent senderDomains: any sender domain. Create a key for it with POST /v1/accounts/{id}/keys.",
+            new Dictionary<string, string>(),
+            Example: Json("""{ "name": "shop", "monthlyQuota": 100000, "perHour": 5000, "perMinute": 200, "senderDomains": ["example.com"] }""")),
+        ["ListAccounts"] = new("100 per page, without usage (GET an account for it).",
+            new Dictionary<string, string> { ["after"] = "The 'next' value of the previous page (the last name shown); absent for the first page." }),
+        ["GetAccount"] = new("Usage counts recipients accepted in the current month, hour and minute (UTC windows).",
+            new Dictionary<string, string> { ["id"] = AccountId }),
+        ["UpdateAccount"] = new(null, new Dictionary<string, string> { ["id"] = AccountId },
+            Example: Json("""{ "monthlyQuota": 200000, "perHour": 10000, "perMinute": 500 }""")),
+        ["CreateKey"] = new("Scopes: send (send and cancel messages, change suppressions and webhooks), read (the message log, the account, suppressions, " +
+            "webhooks) and admin (accounts and keys); "+
+"default send and read. Only a hash of the key is stored: keep the key from this answer.",
+            new Dictionary<string, string> { ["id"] = AccountId }, Example: Json("""{ "name": "billing-service", "scopes": ["send", "read"] }""")),
+        ["ListKeys"] = new("Each key's name, scopes, creation, last use and revocation; never the key itself.",
+            new Dictionary<string, string> { ["id"] = AccountId }),
+        ["RevokeKey"] = new("The key stops working at once on this node, within a few seconds on the others.",
+            new Dictionary<string, string> { ["id"] = AccountId, ["keyId"] = "The key id (not the key)." }),
+    };
+
+    private static JsonNode Json(string text) => JsonNode.Parse(text)!;
+}
