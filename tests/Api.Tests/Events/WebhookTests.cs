@@ -120,7 +120,7 @@ public sealed class WebhookTests
         var admin = new AdminApi(app);
         var a = await admin.CreateAccountAsync("a");
         var b = await admin.CreateAccountAsync("b");
-        var (id, _) = await SubscribeAsync(a.Client, "https://93.184.216.34/a")   // a literal address: creation resolves names, and tests make no DNS queries off loopback;
+        var (id, _) = await SubscribeAsync(a.Client, "https://93.184.216.34/a");   // literal: creation resolves names, and tests query no DNS off loopback
 
         Assert.Empty((await TestApp.ReadJsonAsync(await b.Client.GetAsync("/v1/webhooks"))).EnumerateArray());
         Assert.Equal(HttpStatusCode.NotFound, (await b.Client.DeleteAsync($"/v1/webhooks/{id}")).StatusCode);
