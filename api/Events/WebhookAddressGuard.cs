@@ -21,6 +21,7 @@ namespace EmailApi.Events;
 public sealed class WebhookAddressGuard
 {
     private readonly bool _allowPrivate;
+    private readonly TimeSpan _timeout;
     private readonly LookupClient? _dns;
     private readonly Func<IReadOnlyCollection<IPAddress>> _ownAddresses;
 
@@ -30,6 +31,7 @@ public sealed class WebhookAddressGuard
     internal WebhookAddressGuard(WebhookOptions settings, Func<IReadOnlyCollection<IPAddress>> ownAddresses)
     {
         _allowPrivate = settings.AllowPrivateNetworks;
+        _timeout = settings.Timeout;
         _ownAddresses = ownAddresses;
         if (settings.DnsServers is { Count: > 0 } servers)
         {
@@ -70,11 +72,13 @@ public sealed class WebhookAddressGuard
     {
         if (_allowPrivate) return new WebhookAddressVerdict.Allowed();
         IReadOnlyList<IPAddress> addresses;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_timeout);
         try
         {
-            addresses = await ResolveAsync(url.DnsSafeHost, ct);
+            addresses = await ResolveAsync(url.DnsSafeHost, timeout.Token);
         }
-        catch (Exception ex) when (ex is SocketException or DnsResponseException)
+        catch (Exception ex) when (ex is SocketException or DnsResponseException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
             return new WebhookAddressVerdict.Allowed();
         }
@@ -133,7 +137,7 @@ public sealed class WebhookAddressGuard
         // RFC 6761 §6.3: localhost and every name under it are loopback, whatever a DNS server says;
         // a trailing dot (the absolute form) names the same host.
         var name = host.TrimEnd('.');
-        if (!_allowPrivate && (name.Equals("localhost", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)))
+        if (name.Equals("localhost", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
             return [IPAddress.Loopback, IPAddress.IPv6Loopback];
         if (_dns is null) return await Dns.GetHostAddressesAsync(host, ct);
 

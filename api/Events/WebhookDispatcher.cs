@@ -26,6 +26,9 @@ public sealed class WebhookDispatcher(IWebhookStore store, WebhookAddressGuard g
         using var http = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
+            // Through a proxy (HTTP_PROXY) the connect callback would only see the proxy, and the
+            // proxy would dial the endpoint unchecked: webhooks always connect directly.
+            UseProxy = false,
             ConnectTimeout = settings.Timeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             ConnectCallback = guard.ConnectAsync,

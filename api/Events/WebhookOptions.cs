@@ -19,7 +19,7 @@ public sealed class WebhookOptions
 
     public IReadOnlyList<TimeSpan> Delays => RetryDelays is { Count: > 0 } delays ? delays : DefaultRetryDelays;
 
-    /// <summary>Allow endpoints on loopback and private networks (off: webhooks must not reach into the service's own network).</summary>
+    /// <summary>Allow endpoints on loopback, private and other special-purpose networks and on this machine (off: webhooks must not reach into the service's own network).</summary>
     public bool AllowPrivateNetworks { get; set; }
 
     /// <summary>Name servers for webhook host names, <c>ip</c> or <c>ip:port</c>; empty means the system's resolver.</summary>
