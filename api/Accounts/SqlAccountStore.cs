@@ -60,7 +60,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
     public async Task<Account?> CreateAccountAsync(string name, AccountLimits limits, IReadOnlyList<string> senderDomains, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var account = new Account($"acct_{Guid.CreateVersion7(now):N}", name, now, false, limits, senderDomains, null);
+        var account = new Account($"acct_{MonotonicUuid.Next(clock):N}", name, now, false, limits, senderDomains, null);
         await using var connection = await OpenAsync(ct);
         try
         {

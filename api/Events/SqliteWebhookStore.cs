@@ -1,4 +1,5 @@
 using Dapper;
+using EmailApi.Queue;
 using EmailApi.Storage;
 
 namespace EmailApi.Events;
@@ -47,7 +48,7 @@ public sealed class SqliteWebhookStore(SqliteDb db, TimeProvider clock) : IWebho
     public async Task<Webhook> CreateAsync(string accountId, string url, IReadOnlyList<string> events, string secret, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var webhook = new Webhook($"wh_{Guid.CreateVersion7(now):N}", accountId, url, events, now, null, null);
+        var webhook = new Webhook($"wh_{MonotonicUuid.Next(clock):N}", accountId, url, events, now, null, null);
         await using var connection = await db.OpenAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO webhooks (id, account_id, url, events, secret, created_at) VALUES (@Id, @AccountId, @Url, @Events, @Secret, @CreatedAt)

@@ -13,7 +13,7 @@ namespace EmailApi.Events;
 /// failing for <see cref="WebhookOptions.DisableAfter"/> is disabled. A crash mid-POST only
 /// repeats the event (the lease expires); receivers deduplicate on <c>webhook-id</c>.
 /// </summary>
-public sealed class WebhookDispatcher(IWebhookStore store, IOptions<WebhookOptions> options, TimeProvider clock, ILogger<WebhookDispatcher> log)
+public sealed class WebhookDispatcher(IWebhookStore store, WebhookAddressGuard guard, IOptions<WebhookOptions> options, TimeProvider clock, ILogger<WebhookDispatcher> log)
     : BackgroundService
 {
     private const int FanOutBatch = 5_000;
@@ -26,9 +26,12 @@ public sealed class WebhookDispatcher(IWebhookStore store, IOptions<WebhookOptio
         using var http = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
+            // Through a proxy (HTTP_PROXY) the connect callback would only see the proxy, and the
+            // proxy would dial the endpoint unchecked: webhooks always connect directly.
+            UseProxy = false,
             ConnectTimeout = settings.Timeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            ConnectCallback = WebhookAddressGuard.Connect(settings.AllowPrivateNetworks),
+            ConnectCallback = guard.ConnectAsync,
         })
         { Timeout = settings.Timeout };
         using var slots = new SemaphoreSlim(settings.MaxConcurrency);

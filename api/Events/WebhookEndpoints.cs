@@ -2,7 +2,6 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using EmailApi.Accounts;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace EmailApi.Events;
 
@@ -34,13 +33,13 @@ public static class WebhookEndpoints
     }
 
     internal static async Task<Results<Created<CreatedWebhookResponse>, ValidationProblem>> CreateAsync(
-        CreateWebhookRequest request, ClaimsPrincipal user, IWebhookStore store, IOptions<WebhookOptions> options, CancellationToken ct)
+        CreateWebhookRequest request, ClaimsPrincipal user, IWebhookStore store, WebhookAddressGuard guard, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (!Uri.TryCreate(request.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || request.Url!.Length > 2048)
             errors["url"] = ["'url' must be an absolute http or https URL of at most 2048 characters."];
-        else if (!options.Value.AllowPrivateNetworks && WebhookAddressGuard.IsPlainlyInternal(url))
-            errors["url"] = ["'url' points into a private or loopback network; webhooks must reach a public address (see Webhooks:AllowPrivateNetworks)."];
+        else if (await guard.CheckAsync(url, ct) is WebhookAddressVerdict.Refused refused)
+            errors["url"] = [$"'url' {url} is refused: {refused.Reason}. Webhooks must reach a public address (see Webhooks:AllowPrivateNetworks)."];
         var events = request.Events is null or { Count: 0 } ? WebhookEventTypes.All : request.Events.Distinct().ToArray();
         if (events.Any(e => !WebhookEventTypes.All.Contains(e)))
             errors["events"] = [$"Events must be among {string.Join(", ", WebhookEventTypes.All)}."];

@@ -19,8 +19,11 @@ public sealed class WebhookOptions
 
     public IReadOnlyList<TimeSpan> Delays => RetryDelays is { Count: > 0 } delays ? delays : DefaultRetryDelays;
 
-    /// <summary>Allow endpoints on loopback and private networks (off: webhooks must not reach into the service's own network).</summary>
+    /// <summary>Allow endpoints on loopback, private and other special-purpose networks and on this machine (off: webhooks must not reach into the service's own network).</summary>
     public bool AllowPrivateNetworks { get; set; }
+
+    /// <summary>Name servers for webhook host names, <c>ip</c> or <c>ip:port</c>; empty means the system's resolver.</summary>
+    public List<string> DnsServers { get; set; } = [];
 
     /// <summary>An endpoint that has failed every attempt for this long is disabled.</summary>
     public TimeSpan DisableAfter { get; set; } = TimeSpan.FromHours(24);

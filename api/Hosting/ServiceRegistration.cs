@@ -43,6 +43,7 @@ public static class ServiceRegistration
         services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
         services.Configure<RetentionOptions>(configuration.GetSection(RetentionOptions.Section));
         services.AddSingleton<IWebhookStore, SqliteWebhookStore>();
+        services.AddSingleton<WebhookAddressGuard>();
         services.AddSingleton<IRetentionStore, SqliteRetentionStore>();
         services.AddSingleton<RetentionWorker>();
         if (roles.Sender)

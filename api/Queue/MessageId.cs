@@ -1,9 +1,9 @@
 namespace EmailApi.Queue;
 
-/// <summary>A message's id: a version 7 GUID, so ids sort by creation time.</summary>
+/// <summary>A message's id: a version 7 UUID that sorts in the order messages were accepted (<see cref="MonotonicUuid"/>).</summary>
 public readonly record struct MessageId(Guid Value)
 {
-    public static MessageId New(TimeProvider clock) => new(Guid.CreateVersion7(clock.GetUtcNow()));
+    public static MessageId New(TimeProvider clock) => new(MonotonicUuid.Next(clock));
 
     public static bool TryParse(string? text, out MessageId id)
     {

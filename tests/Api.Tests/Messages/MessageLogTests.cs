@@ -6,6 +6,7 @@ using EmailApi.Storage;
 using EmailApi.Tests.Accounts;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EmailApi.Tests.Messages;
 
@@ -83,6 +84,29 @@ public sealed class MessageLogTests : IDisposable
         while (cursor is not null);
 
         Assert.Equal(Enumerable.Reverse(original), seen);
+    }
+
+    [Fact]
+    public async Task List_MessagesAcceptedInOneMillisecond_InAcceptanceOrder()
+    {
+        // The clock stands still: every message is accepted in the same millisecond, the case that
+        // made this log's order (and the pagination test above) depend on random bits of the id.
+        using var app = new TestApp(clock: new FakeTimeProvider(DateTimeOffset.UtcNow));
+        var account = await new AdminApi(app).CreateAccountAsync("shop");
+        var accepted = new List<string>();
+        for (var i = 0; i < 40; i++) accepted.Add(await IdOf(await account.SendAsync(TestAccount.Message())));
+
+        var seen = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var (ids, next) = await PageAsync(account.Client, cursor is null ? "?limit=9" : $"?limit=9&cursor={cursor}");
+            seen.AddRange(ids);
+            cursor = next;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(Enumerable.Reverse(accepted), seen);
     }
 
     [Theory]

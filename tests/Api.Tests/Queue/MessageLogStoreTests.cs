@@ -56,6 +56,32 @@ public abstract class MessageLogStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_MessagesAcceptedInOneMillisecond_NewestFirstInAcceptanceOrder_EvenAfterTheClockStepsBack()
+    {
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var ids = new SteppingClock(_clock.GetUtcNow());   // the store's clock stands still; the ids' clock also steps back
+        var accepted = new List<MessageId>();
+        for (var batch = 0; batch < 4; batch++)
+        {
+            if (batch == 2) ids.Now -= TimeSpan.FromMinutes(10);   // an NTP step back mid-stream
+            var messages = Enumerable.Range(0, 50).Select(i => new NewMessage(MessageId.New(ids), _account, MessageSource.Api, "s@example.com",
+                [$"r{batch}.{i}@one.test"], "Subject: x\r\n\r\nbody\r\n"u8.ToArray(), "s@example.com", "x", [], null, _clock.GetUtcNow())).ToArray();
+            await Engine.Queue.EnqueueAsync(messages, CancellationToken.None);
+            accepted.AddRange(messages.Select(m => m.Id));
+        }
+
+        var listed = new List<MessageId>();
+        MessageId? before = null;
+        while (await ListAsync(All, before, 30) is { Count: > 0 } page)
+        {
+            listed.AddRange(page.Select(s => s.Id));
+            before = page[^1].Id;
+        }
+
+        Assert.Equal(accepted.AsEnumerable().Reverse(), listed);
+    }
+
+    [Fact]
     public async Task List_ByRecipientInAnyCase_TagSourceAndStatus()
     {
         var tagged = await SendAsync(["Ana@One.test", "bo@one.test"], ["orders"]);
