@@ -166,13 +166,36 @@ public sealed class DeliveryWorker(
         }
         catch (Exception ex)
         {
-            // A bug or a database failure: the lease runs out and the recipients are tried again.
-            log.LogError(ex, "Delivery to {Domain} failed unexpectedly", domain);
-            _interruptedLeases.TryAdd(lease.Token, 0);
+            // A bug, a message that cannot be read, a database failure: every recipient still gets
+            // an attempt recorded (temporary, so the queue lifetime bounds the retries) and an event,
+            // instead of sitting in 'sending' with nothing to show until the lease runs out.
+            log.LogError(ex, "Delivery to {Domain} failed unexpectedly; deferring its recipients", domain);
+            await DeferAfterFailureAsync(lease, envelopes, ex);
         }
         finally
         {
             _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
+        }
+    }
+
+    private async Task DeferAfterFailureAsync(Lease lease, IReadOnlyList<Envelope> envelopes, Exception failure)
+    {
+        var reply = $"451 4.3.0 Delivery failed unexpectedly ({failure.GetType().Name}); will retry";
+        try
+        {
+            var results = envelopes.SelectMany(e => e.Recipients)
+                .Select(r => ToResult(new RecipientOutcome(r, new DeliveryOutcome.Deferred(reply, null)), lease.Messages[r.MessageId].CreatedAt))
+                .ToArray();
+            var outcomes = envelopes.SelectMany(e => e.Recipients).Select(r => new RecipientOutcome(r, new DeliveryOutcome.Deferred(reply, null))).ToArray();
+            // Must be written although we may be stopping, like any other result.
+            await store.RecordAsync(lease.Token, results, Notifications(lease, outcomes, results), CancellationToken.None);
+            foreach (var result in results) metrics.Outcome(result.Status);
+        }
+        catch (Exception ex)
+        {
+            // The queue itself is failing: the lease runs out and the recipients are tried again.
+            log.LogError(ex, "Could not record the failed delivery to {Count} recipients", envelopes.Sum(e => e.Recipients.Count));
+            _interruptedLeases.TryAdd(lease.Token, 0);
         }
     }
 

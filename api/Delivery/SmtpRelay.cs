@@ -108,7 +108,7 @@ public sealed class SmtpRelay(
         {
             connection = await ConnectAsync(host, address, domain, ct);
         }
-        catch (Exception ex) when (IsTransportFailure(ex, ct))
+        catch (Exception ex) when (!IsOurCancellation(ex, ct))
         {
             var failure = Describe(ex, host.Name);
             log.LogInformation("Could not connect to {Host} [{Address}]: {Reason}", host.Name, address, failure);
@@ -161,9 +161,21 @@ public sealed class SmtpRelay(
             // A temporary refusal of the whole transaction: MailKit has sent RSET, the connection stays usable.
             return TransactionAttempt.TryNext(Format((int)ex.StatusCode, ex.Message), connectionUsable: client.IsConnected);
         }
-        catch (Exception ex) when (IsTransportFailure(ex, ct))
+        catch (ServiceNotAuthenticatedException ex)
         {
-            log.LogInformation("Transaction with {Host} broke off: {Reason}", mx, ex.Message);
+            // MailKit throws a 530 ("authentication required", RFC 4954 §6) to MAIL, RCPT or DATA as
+            // this exception without the code: a 5xx refusal of the transaction, so a bounce like any other.
+            var reply = Format(530, $"5.7.0 {mx} said: {ex.Message}");
+            return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, client.Refused.TryGetValue(Sent(r), out var refused)
+                ? ForRecipientReply(refused, mx)
+                : new Bounced(reply, mx))).ToArray());
+        }
+        catch (Exception ex) when (!IsOurCancellation(ex, ct))
+        {
+            // Transport trouble, or an answer MailKit could not make sense of: unknown means temporary
+            // (maddy's IsTemporaryOrUnspec), and the connection's state is unknown, so it is not reused.
+            if (IsTransportFailure(ex, ct)) log.LogInformation("Transaction with {Host} broke off: {Reason}", mx, ex.Message);
+            else log.LogWarning(ex, "Transaction with {Host} failed in a way not classified; deferring", mx);
             return TransactionAttempt.TryNext(Describe(ex, mx), connectionUsable: false);
         }
     }
@@ -300,6 +312,9 @@ public sealed class SmtpRelay(
         _ => false,
     };
 
+    /// <summary>Our own stop (shutdown), as opposed to a timeout: the only exception the relay lets through.</summary>
+    private static bool IsOurCancellation(Exception ex, CancellationToken ct) => ex is OperationCanceledException && ct.IsCancellationRequested;
+
     private static string Describe(Exception ex, string host) => ex switch
     {
         SmtpCommandException command => Format((int)command.StatusCode, $"{host} said: {command.Message}"),
@@ -308,7 +323,8 @@ public sealed class SmtpRelay(
         SslHandshakeException => $"4.7.5 TLS handshake with {host} failed",
         NotSupportedException => $"4.7.4 TLS is required but {host} does not offer STARTTLS",
         MailKit.Security.AuthenticationException => $"4.7.0 Authentication with {host} failed: {ex.Message}",
-        _ => $"4.4.2 Connection to {host} lost: {ex.Message}",
+        _ when IsTransportFailure(ex, CancellationToken.None) => $"4.4.2 Connection to {host} lost: {ex.Message}",
+        _ => $"4.4.0 Delivery to {host} failed: {ex.GetType().Name}: {ex.Message}",
     };
 
     private static string Format(int code, string text) => $"{code} {text.ReplaceLineEndings(" ").Trim()}";
