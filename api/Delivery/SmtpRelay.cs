@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -22,7 +23,9 @@ namespace EmailApi.Delivery;
 public sealed class SmtpRelay(
     MxResolver resolver,
     SmtpConnectionCache cache,
+    LoopGuard loopGuard,
     IOptions<DeliveryOptions> options,
+    IOptions<Queue.HopLimitOptions> hopLimit,
     TimeProvider clock,
     Hosting.RelayMetrics metrics,
     ILogger<SmtpRelay> log)
@@ -32,13 +35,31 @@ public sealed class SmtpRelay(
 
     public async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(string domain, IReadOnlyList<Envelope> envelopes, CancellationToken ct)
     {
-        var route = options.Value.SmartHost.Enabled ? await SmartHostRouteAsync(ct) : await resolver.ResolveAsync(domain, ct);
-        if (route is MxRoute.NoMail noMail) return AllOf(envelopes, new Failed(noMail.Reason));
-        if (route is MxRoute.TryLater later) return AllOf(envelopes, new Deferred(later.Reason, null));
+        // A message past the hop limit is looping (RFC 5321 §6.3): it bounces and is never dialled,
+        // even if it got in before the doors counted, or the limit was lowered since.
+        var (looping, sendable) = SplitLooping(envelopes);
+        var outcomes = new List<RecipientOutcome>(looping);
+        if (sendable.Count == 0) return outcomes;
+        envelopes = sendable;
 
-        var hosts = ((MxRoute.Hosts)route).List;
+        var route = options.Value.SmartHost.Enabled ? await SmartHostRouteAsync(ct) : await resolver.ResolveAsync(domain, ct);
+        if (route is MxRoute.NoMail noMail) return [.. outcomes, .. AllOf(envelopes, new Failed(noMail.Reason))];
+        if (route is MxRoute.TryLater later) return [.. outcomes, .. AllOf(envelopes, new Deferred(later.Reason, null))];
+
+        var port = options.Value.SmartHost.Enabled ? options.Value.SmartHost.Port : options.Value.Port;
+        IReadOnlyList<MxHost> hosts;
+        switch (loopGuard.Check(domain, ((MxRoute.Hosts)route).List, port))
+        {
+            case LoopCheck.Refuse refuse:
+                log.LogWarning("Not delivering to {Domain}: {Reason}", domain, refuse.Reply);
+                return [.. outcomes, .. AllOf(envelopes, new Bounced(refuse.Reply, null))];
+            case LoopCheck.Dial dial:
+                hosts = dial.Hosts;
+                break;
+            default:
+                throw new UnreachableException();
+        }
         var destination = options.Value.SmartHost.Enabled ? SmartHostDestination : domain;
-        var outcomes = new List<RecipientOutcome>();
         var connection = cache.Take(destination, hosts);
         try
         {
@@ -60,6 +81,25 @@ public sealed class SmtpRelay(
             if (connection is not null) await cache.ReturnAsync(destination, connection, ConnectionLimit(domain));
         }
         return outcomes;
+    }
+
+    private (IReadOnlyList<RecipientOutcome> Looping, IReadOnlyList<Envelope> Sendable) SplitLooping(IReadOnlyList<Envelope> envelopes)
+    {
+        var limit = hopLimit.Value.MaxHops;
+        var looping = new List<RecipientOutcome>();
+        var sendable = new List<Envelope>(envelopes.Count);
+        foreach (var envelope in envelopes)
+        {
+            var hops = Queue.HopCount.Of(envelope.Message.Raw);
+            if (hops < limit)
+            {
+                sendable.Add(envelope);
+                continue;
+            }
+            var reply = $"554 5.4.6 {Queue.HopLimitOptions.Describe(hops, limit)}";
+            looping.AddRange(envelope.Recipients.Select(r => new RecipientOutcome(r, new Bounced(reply, null))));
+        }
+        return (looping, sendable);
     }
 
     private int ConnectionLimit(string domain) => options.Value.For(domain).Concurrency ?? options.Value.PerDomainConcurrency;
