@@ -63,11 +63,18 @@ public sealed class SmtpRelay(
         var connection = cache.Take(destination, hosts);
         try
         {
-            foreach (var envelope in envelopes)
+            for (var i = 0; i < envelopes.Count; i++)
             {
-                var result = await DeliverOneAsync(domain, envelope, hosts, connection, ct);
+                var result = await DeliverOneAsync(domain, envelopes[i], hosts, connection, ct);
                 connection = result.Connection;
                 outcomes.AddRange(result.Outcomes);
+                if (result.Unreachable is not { } failure) continue;
+                // No MX host could even be connected to: like Postfix's "delivery temporarily
+                // suspended", the rest of this job is deferred with that reason instead of each
+                // message waiting out the same connect timeouts (a stalled host would hold the
+                // destination's connection for minutes per message).
+                outcomes.AddRange(AllOf(envelopes.Skip(i + 1).ToArray(), failure));
+                break;
             }
         }
         catch
@@ -104,11 +111,13 @@ public sealed class SmtpRelay(
 
     private int ConnectionLimit(string domain) => options.Value.For(domain).Concurrency ?? options.Value.PerDomainConcurrency;
 
-    private async Task<(SmtpConnection? Connection, IReadOnlyList<RecipientOutcome> Outcomes)> DeliverOneAsync(
+    /// <summary>The envelope over the first host that concludes it; <c>Unreachable</c> when no host could be connected to at all.</summary>
+    private async Task<(SmtpConnection? Connection, IReadOnlyList<RecipientOutcome> Outcomes, Deferred? Unreachable)> DeliverOneAsync(
         string domain, Envelope envelope, IReadOnlyList<MxHost> hosts, SmtpConnection? connection, CancellationToken ct)
     {
         var lastFailure = "4.4.1 No MX host could be reached";
         string? lastMx = null;
+        var reached = false;
         foreach (var (host, address) in Candidates(hosts, connection))
         {
             ct.ThrowIfCancellationRequested();
@@ -118,7 +127,8 @@ public sealed class SmtpRelay(
                 connection = null;
             }
             (connection, var attempt) = await AttemptAsync(domain, host, address, connection, envelope, ct);
-            if (attempt.Outcomes is { } outcomes) return (connection, outcomes);
+            reached |= connection is not null;
+            if (attempt.Outcomes is { } outcomes) return (connection, outcomes, null);
 
             lastFailure = attempt.Failure!;
             lastMx = host.Name;
@@ -128,7 +138,8 @@ public sealed class SmtpRelay(
                 connection = null;
             }
         }
-        return (connection, envelope.Recipients.Select(r => new RecipientOutcome(r, new Deferred(lastFailure, lastMx))).ToArray());
+        var deferred = new Deferred(lastFailure, lastMx);
+        return (connection, envelope.Recipients.Select(r => new RecipientOutcome(r, deferred)).ToArray(), reached ? null : deferred);
     }
 
     /// <summary>The envelope to one address, over the connection given or a new one (null when none could be opened).</summary>

@@ -63,6 +63,38 @@ public sealed class StalledDestinationTests(ITestOutputHelper output)
         Assert.InRange(stalled.Connections, 1, 20);
     }
 
+    [Fact]
+    public async Task Deliver_MxThatNeverGreets_DefersTheWholeJobAfterOneConnectTimeout()
+    {
+        await using var h = new DeliveryHarness(new() { ["Delivery:ConnectTimeout"] = "00:00:02", ["Delivery:RetryDelays:0"] = "01:00:00" });
+        h.Dns.Mx("stalled.test", 10, "mx.stalled.test").A("mx.stalled.test", "127.0.0.3");
+        using var stalled = new SilentListener(IPAddress.Parse("127.0.0.3"), h.Port);
+        var account = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!;
+        var clock = h.App.Services.GetRequiredService<TimeProvider>();
+        var raw = "From: sender@example.com\r\nSubject: stalled\r\n\r\nbody\r\n"u8.ToArray();
+        // One job's worth (20 messages over one connection), all due at once.
+        await h.App.Services.GetRequiredService<IQueueStore>().EnqueueAsync(Enumerable.Range(0, 20)
+            .Select(i => new NewMessage(MessageId.New(clock), account, MessageSource.Api, "sender@example.com", [$"user{i}@stalled.test"], raw,
+                "sender@example.com", "stalled", [], null, clock.GetUtcNow()))
+            .ToArray(), CancellationToken.None);
+
+        var started = Stopwatch.StartNew();
+        while (true)
+        {
+            var page = await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/messages?status=deferred&limit=50"));
+            if (page.GetProperty("items").GetArrayLength() == 20) break;
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"only {page.GetProperty("items").GetArrayLength()} of 20 deferred after {started.Elapsed}");
+            await Task.Delay(100);
+        }
+        output.WriteLine($"20 messages deferred {started.ElapsedMilliseconds} ms after queueing, over {stalled.Accepted} connections");
+
+        // Postfix's "delivery temporarily suspended": one connect timeout, not one per message (20 x 2 s).
+        Assert.Equal(1, stalled.Accepted);
+        var one = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/messages?status=deferred&limit=1"))).GetProperty("items")[0].GetProperty("id").GetString()!;
+        var view = await h.GetAsync(one);
+        Assert.Contains("4.4.2", view.GetProperty("recipients")[0].GetProperty("lastResponse").GetString());
+    }
+
     /// <summary>Accepts TCP connections and never sends a byte, like an MX host that hangs before its greeting.</summary>
     private sealed class SilentListener : IDisposable
     {
@@ -79,6 +111,8 @@ public sealed class StalledDestinationTests(ITestOutputHelper output)
         }
 
         public int Connections { get { lock (_held) return _held.Count(s => s.Connected); } }
+
+        public int Accepted { get { lock (_held) return _held.Count; } }
 
         public async Task WaitForConnectionsAsync(int count, TimeSpan timeout)
         {
