@@ -160,6 +160,7 @@ public sealed class DeliveryWorker(
 
     private async Task RunAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, SemaphoreSlim slots, TimeSpan safetyMargin, CancellationToken ct)
     {
+        var answered = false;
         try
         {
             await Task.Yield();
@@ -180,8 +181,10 @@ public sealed class DeliveryWorker(
                 if (clock.GetUtcNow() > lease.Until - safetyMargin) return;
                 var outcomes = await relay.DeliverAsync(domain, envelopes, ct);
                 var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
+                var notifications = Notifications(lease, outcomes, results);
+                answered = true;
                 // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
-                await store.RecordAsync(lease.Token, results, Notifications(lease, outcomes, results), CancellationToken.None);
+                await store.RecordAsync(lease.Token, results, notifications, CancellationToken.None);
                 foreach (var result in results) metrics.Outcome(result.Status);
             }
             finally
@@ -192,6 +195,13 @@ public sealed class DeliveryWorker(
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+            _interruptedLeases.TryAdd(lease.Token, 0);
+        }
+        catch (Exception ex) when (answered)
+        {
+            // The results are known but the queue could not record them: the lease runs out and the
+            // recipients are tried again (recording a deferral instead would fail the same way).
+            log.LogError(ex, "Could not record the delivery results for {Domain}", domain);
             _interruptedLeases.TryAdd(lease.Token, 0);
         }
         catch (Exception ex)
