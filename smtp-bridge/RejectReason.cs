@@ -7,5 +7,8 @@ public enum RejectReason
     TooManyRecipients,
     NoRecipients,
     Content,
+
+    /// <summary>Too many Received fields: the message is going round in a loop (RFC 5321 §6.3; 554 5.4.6 like Postfix).</summary>
+    MailLoop,
     Policy,
 }

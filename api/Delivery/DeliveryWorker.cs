@@ -28,14 +28,20 @@ public sealed class DeliveryWorker(
     // A job does not start sending this close to its lease's end (at most a quarter of the lease).
     private static readonly TimeSpan LeaseSafetyMargin = TimeSpan.FromSeconds(30);
     // A destination may have as many jobs waiting for a connection slot as it has slots, so a slot
-    // that frees is used at once; recipients beyond that wait this long in the queue, so a slow
-    // domain holds a bounded share of the sender and never the other domains' connections.
+    // that frees is used at once. A destination with that many jobs is full: the lease leaves its
+    // recipients in the queue and takes other destinations' (Postfix's qmgr, KumoMTA's ready
+    // queues), so a stalled domain holds its own connection limit of the sender and nothing more.
+    // Recipients leased just before their destination filled up wait this long in the queue.
     private const int WaitingJobsPerSlot = 1;
     private static readonly TimeSpan BusyDestinationDelay = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, int> _domainJobs = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _domainSlots = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<long, byte> _interruptedLeases = new();
+    // SMTP transactions under way over all destinations (Delivery:MaxConcurrency). Only a job that
+    // holds its destination's slot takes one, so jobs waiting behind a stalled destination's limit
+    // never keep another destination from sending.
+    private SemaphoreSlim? _transactions;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -43,6 +49,9 @@ public sealed class DeliveryWorker(
         using var work = new CancellationTokenSource();
         await using var stopping = stoppingToken.Register(() => work.CancelAfter(ShutdownGrace));
         var jobs = new List<Task>();
+        using var transactions = _transactions = new SemaphoreSlim(settings.MaxConcurrency);
+        // Jobs waiting for a slot cost only memory; this bounds it (per destination it is bounded anyway).
+        var maxJobs = settings.MaxConcurrency * (2 + WaitingJobsPerSlot);
         var safetyMargin = TimeSpan.FromTicks(Math.Min(LeaseSafetyMargin.Ticks, settings.LeaseDuration.Ticks / 4));
         try
         {
@@ -58,13 +67,13 @@ public sealed class DeliveryWorker(
             jobs.RemoveAll(j => j.IsCompleted);
             try
             {
-                if (jobs.Count >= settings.MaxConcurrency)
+                if (jobs.Count >= maxJobs || transactions.CurrentCount == 0)
                 {
-                    await Task.WhenAny(jobs).WaitAsync(stoppingToken);
+                    await IdleAsync(jobs, settings.PollInterval, stoppingToken);
                     continue;
                 }
 
-                var lease = await store.LeaseAsync(settings.BatchSize, settings.LeaseDuration, stoppingToken);
+                var lease = await store.LeaseAsync(settings.BatchSize, settings.LeaseDuration, FullDestinations(), stoppingToken);
                 if (lease.Recipients.Count == 0)
                 {
                     await signal.WaitAsync(settings.PollInterval, stoppingToken);
@@ -92,6 +101,16 @@ public sealed class DeliveryWorker(
         await Task.WhenAll(jobs);
         foreach (var token in _interruptedLeases.Keys)
             await store.ReleaseAsync(token, CancellationToken.None);   // must run although we are stopping
+    }
+
+    /// <summary>Destinations with as many jobs as they may have: the next lease leaves them out.</summary>
+    private IReadOnlyCollection<string> FullDestinations()
+    {
+        var settings = options.Value;
+        return _domainJobs
+            .Where(p => p.Value >= (settings.For(p.Key).Concurrency ?? settings.PerDomainConcurrency) * (1 + WaitingJobsPerSlot))
+            .Select(p => p.Key)
+            .ToArray();
     }
 
     private static async Task IdleAsync(List<Task> jobs, TimeSpan atMost, CancellationToken ct)
@@ -141,22 +160,36 @@ public sealed class DeliveryWorker(
 
     private async Task RunAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, SemaphoreSlim slots, TimeSpan safetyMargin, CancellationToken ct)
     {
+        var answered = false;
         try
         {
             await Task.Yield();
             await slots.WaitAsync(ct);
+            var transactions = _transactions!;
+            try
+            {
+                await transactions.WaitAsync(ct);
+            }
+            catch
+            {
+                slots.Release();
+                throw;
+            }
             try
             {
                 // A job that waited past its lease must not send: the recipients may already be someone else's.
                 if (clock.GetUtcNow() > lease.Until - safetyMargin) return;
                 var outcomes = await relay.DeliverAsync(domain, envelopes, ct);
                 var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
+                var notifications = Notifications(lease, outcomes, results);
+                answered = true;
                 // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
-                await store.RecordAsync(lease.Token, results, Notifications(lease, outcomes, results), CancellationToken.None);
+                await store.RecordAsync(lease.Token, results, notifications, CancellationToken.None);
                 foreach (var result in results) metrics.Outcome(result.Status);
             }
             finally
             {
+                transactions.Release();
                 slots.Release();
             }
         }
@@ -164,15 +197,45 @@ public sealed class DeliveryWorker(
         {
             _interruptedLeases.TryAdd(lease.Token, 0);
         }
+        catch (Exception ex) when (answered)
+        {
+            // The results are known but the queue could not record them: the lease runs out and the
+            // recipients are tried again (recording a deferral instead would fail the same way).
+            log.LogError(ex, "Could not record the delivery results for {Domain}", domain);
+            _interruptedLeases.TryAdd(lease.Token, 0);
+        }
         catch (Exception ex)
         {
-            // A bug or a database failure: the lease runs out and the recipients are tried again.
-            log.LogError(ex, "Delivery to {Domain} failed unexpectedly", domain);
-            _interruptedLeases.TryAdd(lease.Token, 0);
+            // A bug, a message that cannot be read, a database failure: every recipient still gets
+            // an attempt recorded (temporary, so the queue lifetime bounds the retries) and an event,
+            // instead of sitting in 'sending' with nothing to show until the lease runs out.
+            log.LogError(ex, "Delivery to {Domain} failed unexpectedly; deferring its recipients", domain);
+            await DeferAfterFailureAsync(lease, envelopes, ex);
         }
         finally
         {
             _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
+        }
+    }
+
+    private async Task DeferAfterFailureAsync(Lease lease, IReadOnlyList<Envelope> envelopes, Exception failure)
+    {
+        var reply = $"451 4.3.0 Delivery failed unexpectedly ({failure.GetType().Name}); will retry";
+        try
+        {
+            var results = envelopes.SelectMany(e => e.Recipients)
+                .Select(r => ToResult(new RecipientOutcome(r, new DeliveryOutcome.Deferred(reply, null)), lease.Messages[r.MessageId].CreatedAt))
+                .ToArray();
+            var outcomes = envelopes.SelectMany(e => e.Recipients).Select(r => new RecipientOutcome(r, new DeliveryOutcome.Deferred(reply, null))).ToArray();
+            // Must be written although we may be stopping, like any other result.
+            await store.RecordAsync(lease.Token, results, Notifications(lease, outcomes, results), CancellationToken.None);
+            foreach (var result in results) metrics.Outcome(result.Status);
+        }
+        catch (Exception ex)
+        {
+            // The queue itself is failing: the lease runs out and the recipients are tried again.
+            log.LogError(ex, "Could not record the failed delivery to {Count} recipients", envelopes.Sum(e => e.Recipients.Count));
+            _interruptedLeases.TryAdd(lease.Token, 0);
         }
     }
 

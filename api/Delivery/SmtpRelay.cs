@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -22,7 +23,9 @@ namespace EmailApi.Delivery;
 public sealed class SmtpRelay(
     MxResolver resolver,
     SmtpConnectionCache cache,
+    LoopGuard loopGuard,
     IOptions<DeliveryOptions> options,
+    IOptions<Queue.HopLimitOptions> hopLimit,
     TimeProvider clock,
     Hosting.RelayMetrics metrics,
     ILogger<SmtpRelay> log)
@@ -32,21 +35,46 @@ public sealed class SmtpRelay(
 
     public async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(string domain, IReadOnlyList<Envelope> envelopes, CancellationToken ct)
     {
-        var route = options.Value.SmartHost.Enabled ? await SmartHostRouteAsync(ct) : await resolver.ResolveAsync(domain, ct);
-        if (route is MxRoute.NoMail noMail) return AllOf(envelopes, new Failed(noMail.Reason));
-        if (route is MxRoute.TryLater later) return AllOf(envelopes, new Deferred(later.Reason, null));
+        // A message past the hop limit is looping (RFC 5321 §6.3): it bounces and is never dialled,
+        // even if it got in before the doors counted, or the limit was lowered since.
+        var (looping, sendable) = SplitLooping(envelopes);
+        var outcomes = new List<RecipientOutcome>(looping);
+        if (sendable.Count == 0) return outcomes;
+        envelopes = sendable;
 
-        var hosts = ((MxRoute.Hosts)route).List;
+        var route = options.Value.SmartHost.Enabled ? await SmartHostRouteAsync(ct) : await resolver.ResolveAsync(domain, ct);
+        if (route is MxRoute.NoMail noMail) return [.. outcomes, .. AllOf(envelopes, new Failed(noMail.Reason))];
+        if (route is MxRoute.TryLater later) return [.. outcomes, .. AllOf(envelopes, new Deferred(later.Reason, null))];
+
+        var port = options.Value.SmartHost.Enabled ? options.Value.SmartHost.Port : options.Value.Port;
+        IReadOnlyList<MxHost> hosts;
+        switch (loopGuard.Check(domain, ((MxRoute.Hosts)route).List, port))
+        {
+            case LoopCheck.Refuse refuse:
+                log.LogWarning("Not delivering to {Domain}: {Reason}", domain, refuse.Reply);
+                return [.. outcomes, .. AllOf(envelopes, new Bounced(refuse.Reply, null))];
+            case LoopCheck.Dial dial:
+                hosts = dial.Hosts;
+                break;
+            default:
+                throw new UnreachableException();
+        }
         var destination = options.Value.SmartHost.Enabled ? SmartHostDestination : domain;
-        var outcomes = new List<RecipientOutcome>();
         var connection = cache.Take(destination, hosts);
         try
         {
-            foreach (var envelope in envelopes)
+            for (var i = 0; i < envelopes.Count; i++)
             {
-                var result = await DeliverOneAsync(domain, envelope, hosts, connection, ct);
+                var result = await DeliverOneAsync(domain, envelopes[i], hosts, connection, ct);
                 connection = result.Connection;
                 outcomes.AddRange(result.Outcomes);
+                if (result.Unreachable is not { } failure) continue;
+                // No MX host could even be connected to: like Postfix's "delivery temporarily
+                // suspended", the rest of this job is deferred with that reason instead of each
+                // message waiting out the same connect timeouts (a stalled host would hold the
+                // destination's connection for minutes per message).
+                outcomes.AddRange(AllOf(envelopes.Skip(i + 1).ToArray(), failure));
+                break;
             }
         }
         catch
@@ -62,13 +90,34 @@ public sealed class SmtpRelay(
         return outcomes;
     }
 
+    private (IReadOnlyList<RecipientOutcome> Looping, IReadOnlyList<Envelope> Sendable) SplitLooping(IReadOnlyList<Envelope> envelopes)
+    {
+        var limit = hopLimit.Value.MaxHops;
+        var looping = new List<RecipientOutcome>();
+        var sendable = new List<Envelope>(envelopes.Count);
+        foreach (var envelope in envelopes)
+        {
+            var hops = Queue.HopCount.Of(envelope.Message.Raw);
+            if (hops < limit)
+            {
+                sendable.Add(envelope);
+                continue;
+            }
+            var reply = $"554 5.4.6 {Queue.HopLimitOptions.Describe(hops, limit)}";
+            looping.AddRange(envelope.Recipients.Select(r => new RecipientOutcome(r, new Bounced(reply, null))));
+        }
+        return (looping, sendable);
+    }
+
     private int ConnectionLimit(string domain) => options.Value.For(domain).Concurrency ?? options.Value.PerDomainConcurrency;
 
-    private async Task<(SmtpConnection? Connection, IReadOnlyList<RecipientOutcome> Outcomes)> DeliverOneAsync(
+    /// <summary>The envelope over the first host that concludes it; <c>Unreachable</c> when no host could be connected to at all.</summary>
+    private async Task<(SmtpConnection? Connection, IReadOnlyList<RecipientOutcome> Outcomes, Deferred? Unreachable)> DeliverOneAsync(
         string domain, Envelope envelope, IReadOnlyList<MxHost> hosts, SmtpConnection? connection, CancellationToken ct)
     {
         var lastFailure = "4.4.1 No MX host could be reached";
         string? lastMx = null;
+        var reached = false;
         foreach (var (host, address) in Candidates(hosts, connection))
         {
             ct.ThrowIfCancellationRequested();
@@ -78,7 +127,8 @@ public sealed class SmtpRelay(
                 connection = null;
             }
             (connection, var attempt) = await AttemptAsync(domain, host, address, connection, envelope, ct);
-            if (attempt.Outcomes is { } outcomes) return (connection, outcomes);
+            reached |= connection is not null;
+            if (attempt.Outcomes is { } outcomes) return (connection, outcomes, null);
 
             lastFailure = attempt.Failure!;
             lastMx = host.Name;
@@ -88,7 +138,8 @@ public sealed class SmtpRelay(
                 connection = null;
             }
         }
-        return (connection, envelope.Recipients.Select(r => new RecipientOutcome(r, new Deferred(lastFailure, lastMx))).ToArray());
+        var deferred = new Deferred(lastFailure, lastMx);
+        return (connection, envelope.Recipients.Select(r => new RecipientOutcome(r, deferred)).ToArray(), reached ? null : deferred);
     }
 
     /// <summary>The envelope to one address, over the connection given or a new one (null when none could be opened).</summary>
@@ -108,7 +159,7 @@ public sealed class SmtpRelay(
         {
             connection = await ConnectAsync(host, address, domain, ct);
         }
-        catch (Exception ex) when (IsTransportFailure(ex, ct))
+        catch (Exception ex) when (!IsOurCancellation(ex, ct))
         {
             var failure = Describe(ex, host.Name);
             log.LogInformation("Could not connect to {Host} [{Address}]: {Reason}", host.Name, address, failure);
@@ -161,9 +212,21 @@ public sealed class SmtpRelay(
             // A temporary refusal of the whole transaction: MailKit has sent RSET, the connection stays usable.
             return TransactionAttempt.TryNext(Format((int)ex.StatusCode, ex.Message), connectionUsable: client.IsConnected);
         }
-        catch (Exception ex) when (IsTransportFailure(ex, ct))
+        catch (ServiceNotAuthenticatedException ex)
         {
-            log.LogInformation("Transaction with {Host} broke off: {Reason}", mx, ex.Message);
+            // MailKit throws a 530 ("authentication required", RFC 4954 §6) to MAIL, RCPT or DATA as
+            // this exception without the code: a 5xx refusal of the transaction, so a bounce like any other.
+            var reply = Format(530, $"5.7.0 {mx} said: {ex.Message}");
+            return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, client.Refused.TryGetValue(Sent(r), out var refused)
+                ? ForRecipientReply(refused, mx)
+                : new Bounced(reply, mx))).ToArray());
+        }
+        catch (Exception ex) when (!IsOurCancellation(ex, ct))
+        {
+            // Transport trouble, or an answer MailKit could not make sense of: unknown means temporary
+            // (maddy's IsTemporaryOrUnspec), and the connection's state is unknown, so it is not reused.
+            if (IsTransportFailure(ex, ct)) log.LogInformation("Transaction with {Host} broke off: {Reason}", mx, ex.Message);
+            else log.LogWarning(ex, "Transaction with {Host} failed in a way not classified; deferring", mx);
             return TransactionAttempt.TryNext(Describe(ex, mx), connectionUsable: false);
         }
     }
@@ -300,6 +363,9 @@ public sealed class SmtpRelay(
         _ => false,
     };
 
+    /// <summary>Our own stop (shutdown), as opposed to a timeout: the only exception the relay lets through.</summary>
+    private static bool IsOurCancellation(Exception ex, CancellationToken ct) => ex is OperationCanceledException && ct.IsCancellationRequested;
+
     private static string Describe(Exception ex, string host) => ex switch
     {
         SmtpCommandException command => Format((int)command.StatusCode, $"{host} said: {command.Message}"),
@@ -308,7 +374,8 @@ public sealed class SmtpRelay(
         SslHandshakeException => $"4.7.5 TLS handshake with {host} failed",
         NotSupportedException => $"4.7.4 TLS is required but {host} does not offer STARTTLS",
         MailKit.Security.AuthenticationException => $"4.7.0 Authentication with {host} failed: {ex.Message}",
-        _ => $"4.4.2 Connection to {host} lost: {ex.Message}",
+        _ when IsTransportFailure(ex, CancellationToken.None) => $"4.4.2 Connection to {host} lost: {ex.Message}",
+        _ => $"4.4.0 Delivery to {host} failed: {ex.GetType().Name}: {ex.Message}",
     };
 
     private static string Format(int code, string text) => $"{code} {text.ReplaceLineEndings(" ").Trim()}";

@@ -29,6 +29,7 @@ public static class ServiceRegistration
 
         services.Configure<StorageOptions>(configuration.GetSection(StorageOptions.Section));
         services.Configure<DeliveryOptions>(configuration.GetSection(DeliveryOptions.Section));
+        services.Configure<HopLimitOptions>(configuration.GetSection(DeliveryOptions.Section));
         services.Configure<SendingOptions>(configuration.GetSection(SendingOptions.Section));
         services.Configure<BootstrapOptions>(configuration.GetSection(BootstrapOptions.Section));
         services.Configure<AccountsOptions>(configuration.GetSection(AccountsOptions.Section));
@@ -71,6 +72,8 @@ public static class ServiceRegistration
             services.AddSingleton<MxResolver>();
             services.AddSingleton<SmtpConnectionCache>();
             services.AddSingleton<SmtpRelay>();
+            services.AddSingleton<LoopGuard>();
+            services.AddOwnListeners();
             services.AddSingleton<RetrySchedule>();
             services.AddSingleton<DestinationThrottle>();
             services.AddHostedService<DeliveryWorker>();

@@ -24,8 +24,13 @@ public interface IQueueStore
     /// </summary>
     Task FlushAsync(CancellationToken ct);
 
-    /// <summary>Hands up to <paramref name="limit"/> due recipients (due retry, or an expired lease) to the caller.</summary>
-    Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct);
+    /// <summary>
+    /// Hands up to <paramref name="limit"/> due recipients (due retry, or an expired lease) to the
+    /// caller, oldest first, leaving out those of <paramref name="skipDomains"/>: destinations the
+    /// sender has no room for now stay in the queue, untouched, and do not crowd out the others
+    /// (Postfix's qmgr takes from a destination's queue only while it is under its concurrency).
+    /// </summary>
+    Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, IReadOnlyCollection<string> skipDomains, CancellationToken ct);
 
     /// <summary>
     /// Records attempt results, each with its event, adds hard-bounced addresses to the account's

@@ -54,10 +54,10 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
     // clauses are not allowed inside UNION, hence one locked CTE per kind.
     private const string Lease = """
         WITH due AS (
-            SELECT id FROM recipients WHERE status IN ('queued', 'deferred') AND next_attempt_at <= @Now
+            SELECT id FROM recipients WHERE status IN ('queued', 'deferred') AND next_attempt_at <= @Now AND NOT (domain = ANY(@Skip))
             ORDER BY next_attempt_at LIMIT @Limit FOR UPDATE SKIP LOCKED),
         expired AS (
-            SELECT id FROM recipients WHERE status = 'sending' AND lease_until <= @Now
+            SELECT id FROM recipients WHERE status = 'sending' AND lease_until <= @Now AND NOT (domain = ANY(@Skip))
             ORDER BY lease_until LIMIT @Limit FOR UPDATE SKIP LOCKED),
         picked AS (SELECT id FROM due UNION ALL SELECT id FROM expired LIMIT @Limit)
         UPDATE recipients r SET status = 'sending', lease_until = @Until, lease_token = @Token, updated_at = @Now
@@ -229,7 +229,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
     /// <summary>Nothing to do: a PostgreSQL commit is durable when it returns (<c>synchronous_commit</c> on).</summary>
     public Task FlushAsync(CancellationToken ct) => Task.CompletedTask;
 
-    public async Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct)
+    public async Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, IReadOnlyCollection<string> skipDomains, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var until = now + leaseFor;
@@ -237,7 +237,8 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         await using var connection = await db.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
-            new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = (long)limit }, tx, cancellationToken: ct))).AsList();
+            new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = (long)limit, Skip = skipDomains.ToArray() },
+            tx, cancellationToken: ct))).AsList();
         if (rows.Count == 0)
         {
             await tx.CommitAsync(ct);

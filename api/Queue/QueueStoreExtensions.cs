@@ -2,6 +2,10 @@ namespace EmailApi.Queue;
 
 public static class QueueStoreExtensions
 {
+    /// <summary>A lease over every destination.</summary>
+    public static Task<Lease> LeaseAsync(this IQueueStore store, int limit, TimeSpan leaseFor, CancellationToken ct) =>
+        store.LeaseAsync(limit, leaseFor, [], ct);
+
     /// <summary>Stores messages that carry no idempotency key, as one request, and makes them durable; one result per message.</summary>
     public static async Task<IReadOnlyList<EnqueueResult>> EnqueueAsync(this IQueueStore store, IReadOnlyList<NewMessage> messages, CancellationToken ct)
     {

@@ -50,9 +50,10 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
     private const string Lease = """
         UPDATE recipients SET status = 'sending', lease_until = @Until, lease_token = @Token, updated_at = @Now
         WHERE id IN (
-            SELECT id FROM (SELECT id FROM recipients WHERE status IN ('queued', 'deferred') AND next_attempt_at <= @Now ORDER BY next_attempt_at LIMIT @Limit)
+            SELECT id FROM (SELECT id FROM recipients WHERE status IN ('queued', 'deferred') AND next_attempt_at <= @Now AND domain NOT IN @Skip
+                            ORDER BY next_attempt_at LIMIT @Limit)
             UNION ALL
-            SELECT id FROM (SELECT id FROM recipients WHERE status = 'sending' AND lease_until <= @Now ORDER BY lease_until LIMIT @Limit)
+            SELECT id FROM (SELECT id FROM recipients WHERE status = 'sending' AND lease_until <= @Now AND domain NOT IN @Skip ORDER BY lease_until LIMIT @Limit)
             LIMIT @Limit)
         RETURNING id AS Id, message_id AS MessageId, address AS Address, domain AS Domain, attempts AS Attempts
         """;
@@ -197,7 +198,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         }
     }
 
-    public async Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct)
+    public async Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, IReadOnlyCollection<string> skipDomains, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var until = now + leaseFor;
@@ -205,7 +206,8 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         return await WriteAsync(Sync.Later, async (connection, tx) =>
         {
             var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
-                new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = limit }, tx, cancellationToken: ct))).AsList();
+                new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = limit, Skip = skipDomains.ToArray() },
+                tx, cancellationToken: ct))).AsList();
             if (rows.Count == 0) return Queue.Lease.Empty;
 
             var messageIds = rows.Select(r => r.MessageId).Distinct().ToArray();

@@ -75,6 +75,7 @@ internal sealed class SmtpSubmissionPort(
             Submitted.Rejected { Kind: RejectionKind.TooLarge } r => new SubmitOutcome.Rejected(RejectReason.TooLarge, r.PublicReason),
             Submitted.Rejected { Kind: RejectionKind.TooManyRecipients } r => new SubmitOutcome.Rejected(RejectReason.TooManyRecipients, r.PublicReason),
             Submitted.Rejected { Kind: RejectionKind.NoRecipients } r => new SubmitOutcome.Rejected(RejectReason.NoRecipients, r.PublicReason),
+            Submitted.Rejected { Kind: RejectionKind.MailLoop } r => new SubmitOutcome.Rejected(RejectReason.MailLoop, r.PublicReason),
             Submitted.Rejected r => new SubmitOutcome.Rejected(RejectReason.Policy, r.PublicReason),
             Submitted.Unavailable unavailable => new SubmitOutcome.Unavailable(unavailable.PublicReason),
             var other => throw new UnreachableException(other.ToString()),

@@ -55,4 +55,10 @@ public enum RejectionKind
 
     /// <summary>The account is disabled (HTTP 403, SMTP 550 5.7.1 / AUTH refused).</summary>
     AccountDisabled,
+
+    /// <summary>
+    /// The message carries <c>Delivery:MaxHops</c> Received fields or more: it is looping (HTTP 422,
+    /// SMTP 554 5.4.6). Refused for good, like Postfix's "too many hops": sending it again cannot help.
+    /// </summary>
+    MailLoop,
 }

@@ -6,7 +6,7 @@ namespace EmailApi.Sending;
 
 /// <summary>
 /// How the HTTP door words a refused submission (RFC 9457 problem details): 400 for what the client
-/// must fix, 403 for senders or accounts that may not send, 413 for size, 429 for a quota or rate
+/// must fix, 403 for senders or accounts that may not send, 413 for size, 422 for a mail loop, 429 for a quota or rate
 /// with the limit, its usage and its reset, plus <c>Retry-After</c> and <c>RateLimit-*</c> headers.
 /// </summary>
 internal static class SubmissionProblems
@@ -18,6 +18,8 @@ internal static class SubmissionProblems
         RejectionKind.RateLimited => Limited("Rate limit exceeded", rejected),
         RejectionKind.SenderDomainNotAllowed => Problem(StatusCodes.Status403Forbidden, "Sender domain not allowed", rejected.PublicReason),
         RejectionKind.AccountDisabled => Problem(StatusCodes.Status403Forbidden, "Account disabled", rejected.PublicReason),
+        // Well-formed but refused for what it says about itself, for good: not a 4xx the client may retry as is.
+        RejectionKind.MailLoop => Problem(StatusCodes.Status422UnprocessableEntity, "Mail loop detected", rejected.PublicReason),
         _ => new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["to"] = [rejected.PublicReason] })
         {
             Status = StatusCodes.Status400BadRequest,

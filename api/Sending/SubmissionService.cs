@@ -8,12 +8,13 @@ namespace EmailApi.Sending;
 
 /// <summary>
 /// The one room behind both doors: the checks every submission passes, whichever protocol it
-/// came by (size, recipients, the account being enabled, its sender domains), then the durable
+/// came by (size, hop count, recipients, the account being enabled, its sender domains), then the durable
 /// enqueue, where the account's quota and rates are counted in the same transaction as the message
 /// (so two doors racing for the last unit cannot both win). <see cref="Submitted.Accepted"/> is
 /// returned only after the transaction holding the message has committed.
 /// </summary>
-public sealed class SubmissionService(QueueWriter writer, AccountDirectory accounts, DkimSigning dkim, IOptions<SendingOptions> options, TimeProvider clock)
+public sealed class SubmissionService(
+    QueueWriter writer, AccountDirectory accounts, DkimSigning dkim, IOptions<SendingOptions> options, IOptions<HopLimitOptions> hopLimit, TimeProvider clock)
 {
     public async Task<Submitted> SubmitAsync(Submission submission, CancellationToken ct) =>
         await SubmitManyAsync([submission], null, ct) switch
@@ -78,6 +79,9 @@ public sealed class SubmissionService(QueueWriter writer, AccountDirectory accou
             return new Submitted.Rejected(RejectionKind.AccountDisabled, "The account is disabled.");
         if (submission.Raw.LongLength > settings.MaxMessageBytes)
             return new Submitted.Rejected(RejectionKind.TooLarge, $"The message is {submission.Raw.LongLength} bytes; the limit is {settings.MaxMessageBytes}.");
+        // RFC 5321 §6.3: a relay counts Received fields to stop loops (Postfix refuses at hopcount_limit).
+        if (HopCount.Of(submission.Raw) is var hops && hops >= hopLimit.Value.MaxHops)
+            return new Submitted.Rejected(RejectionKind.MailLoop, HopLimitOptions.Describe(hops, hopLimit.Value.MaxHops) + ".");
 
         if (recipients.Length == 0)
             return new Submitted.Rejected(RejectionKind.NoRecipients, "The message has no recipients.");

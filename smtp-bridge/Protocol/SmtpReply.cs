@@ -32,6 +32,7 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
         SubmitOutcome.Rejected { Reason: RejectReason.TooManyRecipients } r => new(554, "5.5.3", Clean(r.PublicReason)),
         SubmitOutcome.Rejected { Reason: RejectReason.NoRecipients } r => new(554, "5.5.1", Clean(r.PublicReason)),
         SubmitOutcome.Rejected { Reason: RejectReason.Content } r => new(554, "5.6.0", Clean(r.PublicReason)),
+        SubmitOutcome.Rejected { Reason: RejectReason.MailLoop } r => new(554, "5.4.6", Clean(r.PublicReason)),
         SubmitOutcome.Rejected r => new(550, "5.7.1", Clean(r.PublicReason)),
         SubmitOutcome.QuotaExceeded quota => new(451, "4.7.1", Clean(quota.PublicReason)),
         SubmitOutcome.RateLimited rate => new(451, "4.7.0", Clean(rate.PublicReason)),

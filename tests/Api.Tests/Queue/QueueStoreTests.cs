@@ -53,6 +53,20 @@ public abstract class QueueStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lease_SkippingFullDestinations_LeavesTheirRecipientsQueuedAndTakesTheOthers()
+    {
+        await Store.EnqueueAsync([Message("a@busy.test", "b@busy.test"), Message("c@busy.test")], CancellationToken.None);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await Store.EnqueueAsync([Message("d@other.test")], CancellationToken.None);
+
+        var lease = await Store.LeaseAsync(2, TimeSpan.FromMinutes(5), ["busy.test"], CancellationToken.None);
+        var rest = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+
+        Assert.Equal(["d@other.test"], lease.Recipients.Select(r => r.Address));
+        Assert.Equal(["a@busy.test", "b@busy.test", "c@busy.test"], rest.Recipients.Select(r => r.Address).Order());
+    }
+
+    [Fact]
     public async Task Lease_AfterLeaseExpires_HandsRecipientOutAgain()
     {
         await Store.EnqueueAsync([Message("a@one.test")], CancellationToken.None);

@@ -137,7 +137,7 @@ public sealed class QueueWriterTests : IAsyncLifetime
             Batches.Enqueue(requests.Sum(r => r.Messages.Count));
             return outcomes;
         }
-        public Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct) => inner.LeaseAsync(limit, leaseFor, ct);
+        public Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, IReadOnlyCollection<string> skipDomains, CancellationToken ct) => inner.LeaseAsync(limit, leaseFor, skipDomains, ct);
         public Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct) =>
             inner.RecordAsync(leaseToken, results, notifications, ct);
         public Task RecoverAsync(CancellationToken ct) => inner.RecoverAsync(ct);
