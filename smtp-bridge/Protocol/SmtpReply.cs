@@ -17,6 +17,11 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
     public static readonly SmtpReply ShuttingDown = new(421, "4.3.2", "Service shutting down or session time limit reached; try again later");
     public static readonly SmtpReply LineTooLong = new(500, "5.5.2", "Line too long");
     public static readonly SmtpReply InvalidBase64 = new(501, "5.5.2", "Cannot decode the AUTH argument (base64)");
+    public static readonly SmtpReply AuthCancelled = new(501, "5.7.0", "Authentication cancelled");
+    public static readonly SmtpReply DuplicateParameter = new(501, "5.5.4", "Duplicate MAIL parameter");
+    public static readonly SmtpReply BadSender = new(501, "5.1.7", "Bad sender address syntax");
+    public static readonly SmtpReply BadArguments = new(501, "5.5.4", "Syntax error in parameters or arguments");
+    public static readonly SmtpReply UnknownMechanism = new(504, "5.5.4", "Unrecognized authentication type");
     public static readonly SmtpReply Unrecognized = new(500, "5.5.2", "Command unrecognized");
     public static readonly SmtpReply MessageTooLarge = new(552, "5.3.4", "Message size exceeds fixed maximum message size");
     public static readonly SmtpReply EmptyMessage = new(554, "5.6.0", "Message is empty");

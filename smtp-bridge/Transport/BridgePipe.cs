@@ -36,7 +36,7 @@ internal sealed class BridgePipe : ISecurableDuplexPipe
         _certificate = certificate;
         _slots = slots;
         _writer = new ReplyWriter(PipeWriter.Create(_network, WriterOptions), session, settings, () => _reader!.EnterDataPhase());
-        _reader = new GuardedReader(PipeReader.Create(_network, ReaderOptions), session, settings, _writer.CloseWithAsync);
+        _reader = new GuardedReader(PipeReader.Create(_network, ReaderOptions), session, settings, _writer.CloseWithAsync, _writer.ReplyAsync);
     }
 
     public PipeReader Input => _reader;

@@ -51,6 +51,48 @@ public sealed partial class TranscriptTests
         AssertGolden("unauthenticated", raw.Transcript);
     }
 
+    [Fact]
+    public async Task MalformedArguments_AnsweredWithSyntaxErrors_MatchesGolden()
+    {
+        await using var server = await BridgeServer.StartAsync();
+        await using (var raw = await server.LoggedInAsync())
+        {
+            await raw.CommandAsync("MAIL FROM:<a@example.com>");
+            await raw.CommandAsync("RCPT TO:<bad@@x>");
+            await raw.CommandAsync("RCPT TO:<x@example.org>");
+            await raw.CommandAsync("RCPT TO:x@example.org");
+            await raw.CommandAsync("RSET");
+            await raw.CommandAsync("MAIL FROM:<a@@example.com>");
+            await raw.CommandAsync("VRFY a@example.com");
+            await raw.CommandAsync("MAIL FROM:<a@example.com> SMTPUTF8 SMTPUTF8");
+            await raw.CommandAsync("MAIL FROM:<a@example.com> BODY=8BITMIME body=7BIT");
+            await raw.CommandAsync("NOOP");
+            await raw.CommandAsync("QUIT");
+            AssertGolden("malformed-arguments", raw.Transcript);
+        }
+
+        await using (var raw = await server.ConnectRawAsync())
+        {
+            await raw.ReadReplyAsync();
+            await raw.CommandAsync("EHLO client.test");
+            await raw.CommandAsync("AUTH FOO");
+            await raw.CommandAsync("AUTH LOGIN");
+            await raw.CommandAsync("!!not base64!!");
+            await raw.CommandAsync("AUTH LOGIN");
+            await raw.CommandAsync("YXBpa2V5");
+            await raw.CommandAsync("%%%");
+            await raw.CommandAsync("AUTH PLAIN");
+            await raw.CommandAsync("***");
+            await raw.CommandAsync("NOOP");
+            await raw.CommandAsync("AUTH LOGIN");
+            await raw.CommandAsync("*");
+            await raw.CommandAsync("NOOP");
+            await raw.CommandAsync("QUIT");
+            AssertGolden("malformed-auth", raw.Transcript);
+        }
+        Assert.Empty(server.Port.Submitted);
+    }
+
     private static void AssertGolden(string name, IEnumerable<string> transcript, [CallerFilePath] string here = "")
     {
         var actual = string.Join("\n", transcript.Select(Normalise)) + "\n";
