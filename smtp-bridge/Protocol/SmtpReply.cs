@@ -6,6 +6,7 @@ namespace EmailApi.SmtpBridge.Protocol;
 internal sealed record SmtpReply(int Code, string Enhanced, string Text)
 {
     public static readonly SmtpReply AuthenticationRequired = new(530, "5.7.0", "Authentication required");
+    public static readonly SmtpReply CredentialsNoLongerValid = new(530, "5.7.0", "Authentication required: the credentials of this session are no longer valid; reconnect and authenticate");
     public static readonly SmtpReply EncryptionRequired = new(538, "5.7.11", "Encryption required for requested authentication mechanism; use STARTTLS first");
     public static readonly SmtpReply TemporaryAuthFailure = new(454, "4.7.0", "Temporary authentication failure; try again later");
     public static readonly SmtpReply AuthLockedOut = new(421, "4.7.0", "Too many failed authentication attempts from your address; try again later");
