@@ -13,6 +13,8 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
     public static readonly SmtpReply TooManyRecipients = new(452, "4.5.3", "Too many recipients; send the rest in another transaction");
     public static readonly SmtpReply BadRecipient = new(501, "5.1.3", "Bad recipient address syntax");
     public static readonly SmtpReply TooManySessions = new(421, "4.7.0", "Too many connections; try again later");
+    public static readonly SmtpReply TooManySessionsFromAddress = new(421, "4.7.0", "Too many connections from your address; try again later");
+    public static readonly SmtpReply TooManyConnectionsPerMinute = new(421, "4.7.0", "Too many connections from your address in the last minute; try again later");
     public static readonly SmtpReply TooManyErrors = new(421, "4.7.0", "Too many errors; closing connection");
     public static readonly SmtpReply IdleTimeout = new(421, "4.4.2", "Idle timeout; closing connection");
     public static readonly SmtpReply ShuttingDown = new(421, "4.3.2", "Service shutting down or session time limit reached; try again later");
