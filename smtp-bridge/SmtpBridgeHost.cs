@@ -45,7 +45,9 @@ public sealed class SmtpBridgeHost(ISubmissionPort port, IOptions<SmtpOptions> o
     {
         var settings = BridgeSettings.From(options.Value);
         var certificate = CertificateSource.Load(options.Value, settings.ServerName, clock, _log);
-        var certificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true);
+        // With the intermediates the context sends the whole chain (SslStream otherwise sends only
+        // the leaf unless the machine's store happens to hold them).
+        var certificateContext = SslStreamCertificateContext.Create(certificate, CertificateSource.LoadIntermediates(options.Value, certificate), offline: true);
         var throttle = new AuthThrottle(settings, clock);
         var guard = new SessionGuard(throttle, settings);
         _slots = new SessionSlots(settings.MaxSessions);
