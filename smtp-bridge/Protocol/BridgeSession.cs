@@ -38,6 +38,9 @@ internal sealed class BridgeSession(IPEndPoint remote, bool fromTrustedNetwork, 
     /// </summary>
     public string? LineVerb { get; set; }
 
+    /// <summary>The current transaction's MAIL carried SMTPUTF8 (RFC 6531), so RCPT may name UTF-8 addresses.</summary>
+    public bool Utf8Transaction { get; set; }
+
     /// <summary>A 334 was sent: the next line is an AUTH response (RFC 4954 §4), not a command.</summary>
     public bool AuthChallenged { get; set; }
 

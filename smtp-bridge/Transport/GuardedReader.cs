@@ -108,7 +108,10 @@ internal sealed class GuardedReader : PipeReader
             var authResponse = _session.AuthChallenged;
             _session.AuthChallenged = false;
             if (!authResponse) _session.LineVerb = CommandLineCheck.VerbOf(line);
-            if (CommandLineCheck.Refusal(line, authResponse) is not { } refusal)
+            var utf8Transaction = _session.Utf8Transaction;
+            var refusal = CommandLineCheck.Refusal(line, authResponse, ref utf8Transaction);
+            _session.Utf8Transaction = utf8Transaction;
+            if (refusal is null)
             {
                 _handed = Handed.Inner;
                 return result;

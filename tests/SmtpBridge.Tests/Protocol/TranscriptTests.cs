@@ -66,6 +66,13 @@ public sealed partial class TranscriptTests
             await raw.CommandAsync("VRFY a@example.com");
             await raw.CommandAsync("MAIL FROM:<a@example.com> SMTPUTF8 SMTPUTF8");
             await raw.CommandAsync("MAIL FROM:<a@example.com> BODY=8BITMIME body=7BIT");
+            await raw.CommandAsync("MAIL FROM:<josé@example.com>");
+            await raw.CommandAsync("MAIL FROM:<josé@example.com> SMTPUTF8");
+            await raw.CommandAsync("RCPT TO:<ünal@example.org>");
+            await raw.CommandAsync("RSET");
+            await raw.CommandAsync("MAIL FROM:<a@example.com>");
+            await raw.CommandAsync("RCPT TO:<ünal@example.org>");
+            await raw.CommandAsync("EHLO hé.test");
             await raw.CommandAsync("NOOP");
             await raw.CommandAsync("QUIT");
             AssertGolden("malformed-arguments", raw.Transcript);
@@ -91,6 +98,31 @@ public sealed partial class TranscriptTests
             AssertGolden("malformed-auth", raw.Transcript);
         }
         Assert.Empty(server.Port.Submitted);
+    }
+
+    [Theory]
+    [InlineData("EHLO ev\0il.test", "500 5.5.2 NUL character in command")]
+    [InlineData("NO\0OP", "500 5.5.2 NUL character in command")]
+    [InlineData("MAIL FROM:<a\0b@example.com>", "500 5.5.2 NUL character in command")]
+    public async Task CommandWithNul_Answers500AndSessionGoesOn(string line, string expected)
+    {
+        await using var server = await BridgeServer.StartAsync();
+        await using var raw = await server.LoggedInAsync();
+
+        Assert.Equal(expected, await raw.CommandAsync(line));
+        Assert.StartsWith("250", await raw.CommandAsync("NOOP"));
+    }
+
+    [Fact]
+    public async Task CommandNotUtf8_Answers500AndSessionGoesOn()
+    {
+        await using var server = await BridgeServer.StartAsync();
+        await using var raw = await server.LoggedInAsync();
+
+        await raw.SendBytesAsync([.. "MAIL FROM:<"u8, 0xff, 0xfe, .. "@example.com> SMTPUTF8\r\n"u8]);
+
+        Assert.Equal("500 5.5.2 Command is neither ASCII nor UTF-8", await raw.ReadReplyAsync());
+        Assert.StartsWith("250", await raw.CommandAsync("NOOP"));
     }
 
     private static void AssertGolden(string name, IEnumerable<string> transcript, [CallerFilePath] string here = "")
