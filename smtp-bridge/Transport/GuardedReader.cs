@@ -33,11 +33,11 @@ internal sealed class GuardedReader : PipeReader
 
     public GuardedReader(PipeReader inner, BridgeSession session, BridgeSettings settings, Func<SmtpReply, Task> close, Func<SmtpReply, Task> reply)
     {
-        _reply = reply;
         _inner = inner;
         _session = session;
         _settings = settings;
         _close = close;
+        _reply = reply;
     }
 
     /// <summary>After STARTTLS. Plaintext the client pipelined behind STARTTLS stays in the old reader and is dropped (RFC 3207 §4.2, CVE-2011-0411).</summary>

@@ -114,6 +114,19 @@ public sealed partial class TranscriptTests
     }
 
     [Fact]
+    public async Task PipelinedMalformedCommands_EachGetsItsOwnReply()
+    {
+        await using var server = await BridgeServer.StartAsync();
+        await using var raw = await server.LoggedInAsync();
+
+        await raw.SendAsync("MAIL FROM:<a@example.com>\r\nVRFY x\r\nRCPT TO:<bad@@x>\r\nRCPT TO:<x@example.org>\r\nMAIL FROM:<b@@y>\r\nRSET\r\n"
+            + "MAIL FROM:<a@example.com> SIZE=1 SIZE=2\r\nNOOP\r\n");
+
+        string[] expected = ["250 2.1.0", "502 5.5.1", "501 5.1.3", "250 2.1.5", "501 5.1.7", "250 2.0.0", "501 5.5.4", "250 2.0.0"];
+        foreach (var prefix in expected) Assert.StartsWith(prefix, await raw.ReadReplyAsync());
+    }
+
+    [Fact]
     public async Task CommandNotUtf8_Answers500AndSessionGoesOn()
     {
         await using var server = await BridgeServer.StartAsync();
