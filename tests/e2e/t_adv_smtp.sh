@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Adversarial SMTP: malformed input over a raw socket (python3), each piece of which must get a
 # 5xx reply (never silence or a dropped connection without a reply), with the service still
-# answering afterwards; and the per-client-address session limit seen from outside (one address
-# holding Smtp:MaxSessionsPerAddress sessions gets 421 4.7.0 while another address gets 220).
+# answering afterwards; the per-client-address session limit seen from outside (one address
+# holding Smtp:MaxSessionsPerAddress sessions gets 421 4.7.0 while another address gets 220);
+# and a key revoked while a session that logged in with it is open (530 5.7.0 on its next MAIL).
 
 # _adv_smtp_corpus: run the corpus; prints one line per failed case, nothing when all pass.
 _adv_smtp_corpus() {
@@ -163,4 +164,56 @@ print(s.makefile('rb').readline().decode('latin-1').strip())" 2>&1)
         ((SECONDS >= deadline)) && { fail "127.0.0.1 still refused 20 s after closing its sessions: $greeting"; return 1; }
         sleep 0.5
     done
+}
+
+# A key revoked through the admin API stops an SMTP session that logged in with it before: the
+# next MAIL FROM on the same connection is refused with 530 5.7.0 and nothing more is queued.
+test_adv_smtp_revoked_key_stops_open_session() {
+    local account key_id key out
+    auth_http GET /v1/account
+    [[ $HTTP_CODE == 200 ]] || { fail "GET /v1/account answered $HTTP_CODE"; return 1; }
+    account=$(json "$HTTP_BODY" 'j["id"]')
+    auth_http POST "/v1/accounts/$account/keys" -H 'Content-Type: application/json' --data '{"name":"adv-smtp","scopes":["send"]}'
+    [[ $HTTP_CODE == 201 ]] || { fail "creating a key answered $HTTP_CODE: $(body_excerpt)"; return 1; }
+    key_id=$(json "$HTTP_BODY" 'j["id"]')
+    key=$(json "$HTTP_BODY" 'j["key"]')
+    local fifo d; d=$(test_tmp); fifo="$d/revoke"
+    mkfifo "$fifo"
+    # The client logs in and sends one message, then waits (on the fifo) while the key is revoked.
+    "$PY" - "$SMTP_PORT" "$key" "$fifo" >"$d/client.out" 2>&1 <<'PY' &
+import smtplib, sys
+port, key, fifo = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+msg = "From: sender@app.test\r\nTo: alice@ok.test\r\nSubject: adv revoke {}\r\n\r\nbody\r\n"
+s = smtplib.SMTP("127.0.0.1", port, timeout=15)
+s.login("apikey", key)
+print("first:", s.sendmail("sender@app.test", ["alice@ok.test"], msg.format(1)) or "ok")
+print("ready", flush=True)
+open(fifo).read()
+try:
+    s.sendmail("sender@app.test", ["alice@ok.test"], msg.format(2))
+    print("second: accepted")
+except smtplib.SMTPSenderRefused as e:
+    print(f"second: refused {e.smtp_code} {e.smtp_error.decode()}")
+except Exception as e:
+    print(f"second: {type(e).__name__}: {e}")
+PY
+    local client=$! deadline=$((SECONDS + 30))
+    until grep -q '^ready' "$d/client.out" 2>/dev/null; do
+        ((SECONDS >= deadline)) && { fail "the SMTP client did not get its first message through: $(cat "$d/client.out")"; kill "$client" 2>/dev/null; return 1; }
+        kill -0 "$client" 2>/dev/null || { fail "the SMTP client ended early: $(cat "$d/client.out")"; return 1; }
+        sleep 0.2
+    done
+    auth_http DELETE "/v1/accounts/$account/keys/$key_id"
+    echo go >"$fifo"
+    wait "$client"
+    [[ $HTTP_CODE == 204 ]] || { fail "revoking the key answered $HTTP_CODE"; return 1; }
+    out=$(cat "$d/client.out")
+    [[ $out == *"first: ok"* ]] || { fail "the first message was not accepted: $out"; return 1; }
+    [[ $out == *"second: refused 530 5.7.0"* ]] || { fail "after the revocation the same session got: $out (expected 530 5.7.0)"; return 1; }
+    auth_http GET "/v1/messages"
+    local n
+    n=$(json "$HTTP_BODY" 'sum(1 for m in j["items"] if m.get("subject") == "adv revoke 1")')
+    expect_eq "$n" 1 "messages queued before the revocation" || return 1
+    n=$(json "$HTTP_BODY" 'sum(1 for m in j["items"] if m.get("subject") == "adv revoke 2")')
+    expect_eq "$n" 0 "messages queued after the revocation" || return 1
 }
