@@ -17,6 +17,8 @@ public sealed class CredentialRecheckTests
         server.Port.RecheckOverride = null;
         // The session lost its login: even a recheck that would pass is not asked for.
         Assert.Equal("530 5.7.0 Authentication required", await raw.CommandAsync("MAIL FROM:<a@example.com>"));
+        // The package allows one AUTH per session (RFC 4954 §4), so logging in again needs a new connection.
+        Assert.StartsWith("503 5.5.1", await raw.CommandAsync(Sessions.AuthPlain()));
         Assert.StartsWith("250", await raw.CommandAsync("NOOP"));
         Assert.Empty(server.Port.Submitted);
     }
