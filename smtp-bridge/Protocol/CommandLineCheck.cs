@@ -35,13 +35,14 @@ internal static class CommandLineCheck
         if (!ascii && !Utf8.IsValid(bytes)) return SmtpReply.NotUtf8;
         switch (VerbOf(text))
         {
-            // RFC 6531 §3.7.1: the EHLO argument is ASCII (A-labels), SMTPUTF8 or not.
+            // RFC 5321 §4.1.1.1: the HELO/EHLO argument is a domain or address literal in ASCII; an
+            // internationalized name goes as A-labels, SMTPUTF8 or not (RFC 6531 §3.7.1).
             case "EHLO" or "HELO" when !ascii:
                 return SmtpReply.NonAsciiHelo;
             case "MAIL":
                 if (HasRepeatedParameter(text)) return SmtpReply.DuplicateParameter;
                 var utf8 = HasParameter(text, "SMTPUTF8");
-                // RFC 6531 §3.4: a UTF-8 address needs the SMTPUTF8 parameter; RFC 6531 §3.6 names 553 5.6.7.
+                // RFC 6531 §3.4: a UTF-8 address needs the SMTPUTF8 parameter; RFC 6531 §3.5 gives 553 5.6.7.
                 if (!ascii && !utf8) return SmtpReply.NonAsciiAddress;
                 utf8Transaction = utf8;
                 return null;
@@ -72,7 +73,7 @@ internal static class CommandLineCheck
         return false;
     }
 
-    /// <summary>RFC 5321 §4.1.2 esmtp-param: each keyword once (RFC 1869 §6: a repeated one is a syntax error, 501).</summary>
+    /// <summary>RFC 5321 §4.1.2 esmtp-param: a keyword given twice has no single meaning, so the line is a syntax error (501 5.5.4).</summary>
     private static bool HasRepeatedParameter(string text)
     {
         var close = text.IndexOf('>');

@@ -27,7 +27,7 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
     public static readonly SmtpReply UnknownMechanism = new(504, "5.5.4", "Unrecognized authentication type");
     public static readonly SmtpReply NulInCommand = new(500, "5.5.2", "NUL character in command");
     public static readonly SmtpReply NotUtf8 = new(500, "5.5.2", "Command is neither ASCII nor UTF-8");
-    public static readonly SmtpReply NonAsciiHelo = new(501, "5.5.4", "The HELO/EHLO name must be ASCII (RFC 6531 section 3.7.1)");
+    public static readonly SmtpReply NonAsciiHelo = new(501, "5.5.4", "The HELO/EHLO name must be ASCII (A-labels for an internationalized name)");
     public static readonly SmtpReply NonAsciiAddress = new(553, "5.6.7", "Non-ASCII address requires the SMTPUTF8 parameter on MAIL");
     public static readonly SmtpReply Unrecognized = new(500, "5.5.2", "Command unrecognized");
     public static readonly SmtpReply MessageTooLarge = new(552, "5.3.4", "Message size exceeds fixed maximum message size");
