@@ -15,6 +15,9 @@ internal sealed partial record BridgeSettings(
     string? TrustedAccount,
     NetworkList PlaintextAuthNetworks,
     int MaxSessions,
+    int MaxSessionsPerAddress,
+    int MaxConnectionsPerAddressPerMinute,
+    NetworkList LimitExemptNetworks,
     int MaxErrors,
     int MaxLineLength,
     TimeSpan CommandTimeout,
@@ -35,6 +38,8 @@ internal sealed partial record BridgeSettings(
         if (o.MaxMessageBytes < 1024) throw Invalid("MaxMessageBytes", "at least 1024");
         if (o.MaxRecipients < 1) throw Invalid("MaxRecipients", "at least 1");
         if (o.MaxSessions < 1) throw Invalid("MaxSessions", "at least 1");
+        if (o.MaxSessionsPerAddress < 0) throw Invalid("MaxSessionsPerAddress", "0 (no limit) or more");
+        if (o.MaxConnectionsPerAddressPerMinute < 0) throw Invalid("MaxConnectionsPerAddressPerMinute", "0 (no limit) or more");
         if (o.MaxErrors < 1) throw Invalid("MaxErrors", "at least 1");
         if (o.MaxLineLength < 512) throw Invalid("MaxLineLength", "at least 512 (RFC 5321 §4.5.3.1.4)");
         if (o.MaxAuthAttempts < 1) throw Invalid("MaxAuthAttempts", "at least 1");
@@ -46,13 +51,15 @@ internal sealed partial record BridgeSettings(
         var trusted = NetworkList.Parse(o.TrustedNetworks, "Smtp:TrustedNetworks");
         if (!trusted.IsEmpty && string.IsNullOrWhiteSpace(o.TrustedAccount))
             throw new InvalidOperationException("Smtp:TrustedNetworks is set, so Smtp:TrustedAccount must name the account those clients submit as.");
+        var exempt = o.ConnectionLimitExemptNetworks is null ? trusted : NetworkList.Parse(o.ConnectionLimitExemptNetworks, "Smtp:ConnectionLimitExemptNetworks");
         var plaintextAuth = o.PlaintextAuthNetworks is null ? NetworkList.Loopback : NetworkList.Parse(o.PlaintextAuthNetworks, "Smtp:PlaintextAuthNetworks");
         var serverName = string.IsNullOrWhiteSpace(o.ServerName) ? Dns.GetHostName() : o.ServerName.Trim();
         if (!HostName().IsMatch(serverName))
             throw new InvalidOperationException($"Smtp:ServerName (or Delivery:HeloName): '{serverName}' is not a host name.");
 
         return new BridgeSettings(address, o.Port, o.ImplicitTlsPort, serverName, o.MaxMessageBytes, o.MaxRecipients,
-            trusted, o.TrustedAccount?.Trim(), plaintextAuth, o.MaxSessions, o.MaxErrors, o.MaxLineLength,
+            trusted, o.TrustedAccount?.Trim(), plaintextAuth, o.MaxSessions, o.MaxSessionsPerAddress,
+            o.MaxConnectionsPerAddressPerMinute, exempt, o.MaxErrors, o.MaxLineLength,
             o.CommandTimeout, o.IdleTimeout, o.SessionTimeout, o.MaxAuthAttempts, o.MaxAuthFailures,
             o.AuthFailureWindow, o.AuthLockout, o.AuthFailureDelay);
 

@@ -16,6 +16,14 @@ public interface ISubmissionPort
     /// <summary>AUTH PLAIN or LOGIN: <paramref name="password"/> is an API key with the <c>send</c> scope; the user name is not checked.</summary>
     Task<AuthOutcome> AuthenticateAsync(string user, string password, IPEndPoint remote, CancellationToken ct);
 
+    /// <summary>
+    /// Before each transaction (MAIL, and again at the end of DATA) of a session that authenticated
+    /// earlier: <see cref="AuthOutcome.Refused"/> once its key was revoked or lost the <c>send</c>
+    /// scope, or its account was disabled. Meant to be cheap (a cache the host invalidates when a
+    /// key changes), since it runs for every message.
+    /// </summary>
+    Task<AuthOutcome> RecheckAsync(SmtpPrincipal principal, CancellationToken ct);
+
     /// <summary>A client in <c>Smtp:TrustedNetworks</c> submits without AUTH as the account named <paramref name="accountName"/>.</summary>
     Task<AuthOutcome> AuthorizeTrustedAsync(string accountName, IPEndPoint remote, CancellationToken ct);
 

@@ -45,10 +45,13 @@ public sealed class SmtpBridgeHost(ISubmissionPort port, IOptions<SmtpOptions> o
     {
         var settings = BridgeSettings.From(options.Value);
         var certificate = CertificateSource.Load(options.Value, settings.ServerName, clock, _log);
-        var certificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true);
+        // With the intermediates the context sends the whole chain (SslStream otherwise sends only
+        // the leaf unless the machine's store happens to hold them).
+        var certificateContext = SslStreamCertificateContext.Create(certificate, CertificateSource.LoadIntermediates(options.Value, certificate), offline: true);
         var throttle = new AuthThrottle(settings, clock);
         var guard = new SessionGuard(throttle, settings);
         _slots = new SessionSlots(settings.MaxSessions);
+        var limits = new AddressLimits(settings, clock);
 
         var listeners = new Dictionary<IEndpointDefinition, BridgeListener>();
         var builder = new SmtpServerOptionsBuilder()
@@ -105,7 +108,7 @@ public sealed class SmtpBridgeHost(ISubmissionPort port, IOptions<SmtpOptions> o
             var tcp = new TcpListener(definition.Endpoint);
             if (settings.Address.Equals(IPAddress.IPv6Any)) tcp.Server.DualMode = true;   // "::" should take IPv4 clients too
             tcp.Start(backlog: 512);
-            var listener = new BridgeListener(tcp, settings, certificateContext, _slots, guard, _log);
+            var listener = new BridgeListener(tcp, settings, certificateContext, _slots, limits, guard, _log);
             listeners[definition] = listener;
             builder.Endpoint(definition);
             return listener.LocalEndPoint;

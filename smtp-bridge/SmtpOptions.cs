@@ -40,6 +40,24 @@ public sealed class SmtpOptions
     /// <summary>Simultaneous sessions over both listeners; one more is answered 421 4.7.0 and closed.</summary>
     public int MaxSessions { get; set; } = 100;
 
+    /// <summary>
+    /// Simultaneous sessions from one client address (Postfix's smtpd_client_connection_count_limit);
+    /// one more is answered 421 4.7.0 and closed. 0 turns the limit off.
+    /// </summary>
+    public int MaxSessionsPerAddress { get; set; } = 20;
+
+    /// <summary>
+    /// Connections one client address may open per minute (Postfix's smtpd_client_connection_rate_limit);
+    /// more are answered 421 4.7.0 and closed. 0 turns the limit off.
+    /// </summary>
+    public int MaxConnectionsPerAddressPerMinute { get; set; } = 300;
+
+    /// <summary>
+    /// CIDRs exempt from the per-address limits (Postfix's smtpd_client_event_limit_exceptions);
+    /// unset means <see cref="TrustedNetworks"/>.
+    /// </summary>
+    public List<string>? ConnectionLimitExemptNetworks { get; set; }
+
     /// <summary>Error replies (4xx/5xx) in one session before it is closed with 421 4.7.0 (Postfix's smtpd_hard_error_limit).</summary>
     public int MaxErrors { get; set; } = 20;
 

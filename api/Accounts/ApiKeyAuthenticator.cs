@@ -18,20 +18,22 @@ public sealed class ApiKeyAuthenticator(IAccountStore accounts, TimeProvider clo
     {
         if (string.IsNullOrEmpty(presented) || presented.Length > 512) return null;
         var hash = ApiKey.Hash(presented);
-        var id = ApiKey.IdOf(hash);
-        var now = clock.GetUtcNow();
-        var refreshed = false;
-        if (!_cache.TryGetValue(id, out var cached) || cached.Until <= now)
-        {
-            cached = (await accounts.FindKeyAsync(id, ct), now + CacheFor);
-            if (_cache.Count > 10_000) _cache.Clear();
-            _cache[id] = cached;
-            refreshed = true;
-        }
-        if (cached.Key is not { Revoked: false, AccountDisabled: false } key || !ApiKey.Matches(hash, key.Hash)) return null;
+        var (stored, refreshed) = await FindAsync(ApiKey.IdOf(hash), ct);
+        if (stored is not { Revoked: false, AccountDisabled: false } key || !ApiKey.Matches(hash, key.Hash)) return null;
         // "Last used" is kept to the minute, written at most once per cache period, never per request.
         if (refreshed) await accounts.TouchKeyAsync(key.Id, ct);
         return key;
+    }
+
+    /// <summary>
+    /// The record of a key that authenticated earlier (an SMTP session checks it again on every
+    /// transaction) when it is still live and its account enabled; otherwise null. Same cache:
+    /// a revocation on this node is seen at once, one on another node within <see cref="CacheFor"/>.
+    /// </summary>
+    public async Task<StoredKey?> StillValidAsync(string keyId, CancellationToken ct)
+    {
+        var (stored, _) = await FindAsync(keyId, ct);
+        return stored is { Revoked: false, AccountDisabled: false } ? stored : null;
     }
 
     public void Forget(string keyId) => _cache.TryRemove(keyId, out _);
@@ -41,5 +43,15 @@ public sealed class ApiKeyAuthenticator(IAccountStore accounts, TimeProvider clo
     {
         foreach (var (id, entry) in _cache)
             if (entry.Key?.AccountId == accountId) _cache.TryRemove(id, out _);
+    }
+
+    private async Task<(StoredKey? Key, bool Refreshed)> FindAsync(string id, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (_cache.TryGetValue(id, out var cached) && cached.Until > now) return (cached.Key, false);
+        cached = (await accounts.FindKeyAsync(id, ct), now + CacheFor);
+        if (_cache.Count > 10_000) _cache.Clear();
+        _cache[id] = cached;
+        return (cached.Key, true);
     }
 }

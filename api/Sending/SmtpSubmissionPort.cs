@@ -26,11 +26,27 @@ internal sealed class SmtpSubmissionPort(
         {
             var key = await keys.AuthenticateAsync(password, ct);
             if (key is null || !key.Scopes.Contains(Scopes.Send)) return new AuthOutcome.Refused();
-            return new AuthOutcome.Authenticated(new SmtpPrincipal(key.AccountId, $"key {key.Id}"));
+            return new AuthOutcome.Authenticated(new SmtpPrincipal(key.AccountId, $"key {key.Id}", key.Id));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             log.LogError(ex, "Could not check an SMTP AUTH key from {Remote}", remote);
+            return new AuthOutcome.Unavailable("The key store is unavailable.");
+        }
+    }
+
+    public async Task<AuthOutcome> RecheckAsync(SmtpPrincipal principal, CancellationToken ct)
+    {
+        // A trusted network has no key; its account's disabled flag is checked by the submission itself.
+        if (principal.KeyId is not { } keyId) return new AuthOutcome.Authenticated(principal);
+        try
+        {
+            var key = await keys.StillValidAsync(keyId, ct);
+            return key is not null && key.Scopes.Contains(Scopes.Send) ? new AuthOutcome.Authenticated(principal) : new AuthOutcome.Refused();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogError(ex, "Could not check SMTP key {KeyId} again", keyId);
             return new AuthOutcome.Unavailable("The key store is unavailable.");
         }
     }

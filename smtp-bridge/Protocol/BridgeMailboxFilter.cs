@@ -7,7 +7,8 @@ namespace EmailApi.SmtpBridge.Protocol;
 
 /// <summary>
 /// MAIL and RCPT. No open relay: MAIL needs AUTH (530 5.7.0) unless the client is in a trusted
-/// network, which then submits as the trusted account. RCPT beyond the per-message limit gets
+/// network, which then submits as the trusted account; credentials from AUTH are checked again
+/// on every MAIL (<see cref="CredentialRecheck"/>). RCPT beyond the per-message limit gets
 /// 452 4.5.3 (RFC 5321 §4.5.3.1.10), so the client sends the rest in another transaction.
 /// </summary>
 internal sealed class BridgeMailboxFilter(ISubmissionPort port, BridgeSettings settings, ILogger log) : IMailboxFilter
@@ -16,6 +17,11 @@ internal sealed class BridgeMailboxFilter(ISubmissionPort port, BridgeSettings s
     {
         var session = BridgeSession.Of(context);
         session.Recipients = 0;   // MAIL starts a new transaction
+        if (await CredentialRecheck.RefusalAsync(port, session, log, cancellationToken) is { } refusal)
+        {
+            session.PendingReply = refusal;
+            return false;
+        }
         if (session.Principal is not null) return true;
         if (!session.FromTrustedNetwork)
         {

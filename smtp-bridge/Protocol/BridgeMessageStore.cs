@@ -45,6 +45,8 @@ internal sealed class BridgeMessageStore(ISubmissionPort port, BridgeSettings se
         body[^2] = (byte)'\r';
         body[^1] = (byte)'\n';
         if (HeaderSummary.Parse(body) is not { } headers) return SmtpReply.BadHeaders;
+        // The key may have been revoked while the body arrived.
+        if (await CredentialRecheck.RefusalAsync(port, session, log, stopping) is { } refusal) return refusal;
         if (session.Principal is not { } principal)
         {
             log.LogError("DATA from {Remote} reached the store without a principal", session.Remote);

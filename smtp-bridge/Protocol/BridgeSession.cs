@@ -32,6 +32,18 @@ internal sealed class BridgeSession(IPEndPoint remote, bool fromTrustedNetwork, 
     /// <summary>Protocol and cipher once TLS is up, for the Received header.</summary>
     public string? Tls { get; set; }
 
+    /// <summary>
+    /// The verb of the last command line handed to the package (upper case). A reply to a line
+    /// the package could not turn into a command says nothing of which command it was; this does.
+    /// </summary>
+    public string? LineVerb { get; set; }
+
+    /// <summary>The current transaction's MAIL carried SMTPUTF8 (RFC 6531), so RCPT may name UTF-8 addresses.</summary>
+    public bool Utf8Transaction { get; set; }
+
+    /// <summary>A 334 was sent: the next line is an AUTH response (RFC 4954 §4), not a command.</summary>
+    public bool AuthChallenged { get; set; }
+
     /// <summary>The command being executed, so the reply to it gets the right enhanced code.</summary>
     public string? CurrentCommand { get; set; }
 

@@ -13,18 +13,17 @@ namespace EmailApi.SmtpBridge.Transport;
 /// <summary>
 /// Accepts connections on one bound port for the SmtpServer package. Unlike the package's own
 /// listener it sets TCP_NODELAY (without it every pipelined reply waits ~40 ms for a delayed ACK),
-/// enforces the session limit with 421 4.7.0, and creates this bridge's session state.
+/// enforces the session limits (overall and per client address) with 421 4.7.0, and creates this bridge's session state.
 /// </summary>
 internal sealed class BridgeListener(
     TcpListener listener,
     BridgeSettings settings,
     SslStreamCertificateContext certificate,
     SessionSlots slots,
+    AddressLimits limits,
     SessionGuard guard,
     ILogger log) : IEndpointListener
 {
-    private static readonly byte[] TooManySessions = Encoding.ASCII.GetBytes(SmtpReply.TooManySessions.ToLine() + "\r\n");
-
     public IPEndPoint LocalEndPoint => (IPEndPoint)listener.LocalEndpoint;
 
     public async Task<ISecurableDuplexPipe> GetPipeAsync(ISessionContext context, CancellationToken cancellationToken)
@@ -33,25 +32,38 @@ internal sealed class BridgeListener(
         {
             var socket = await listener.AcceptSocketAsync(cancellationToken);
             socket.NoDelay = true;
+            var remote = (IPEndPoint)socket.RemoteEndPoint!;
+            var address = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
+            if (limits.TryAdmit(address, out var counted) is { } refusal)
+            {
+                log.LogWarning("Refused a connection from {Remote}: {Reply}", remote, refusal.ToLine());
+                Refuse(socket, refusal);
+                continue;
+            }
             if (!slots.TryTake())
             {
-                Refuse(socket);
+                if (counted) limits.Release(address);
+                log.LogWarning("Refused a connection from {Remote}: {Max} sessions already open", remote, settings.MaxSessions);
+                Refuse(socket, SmtpReply.TooManySessions);
                 continue;
+            }
+            void Release()
+            {
+                slots.Release();
+                if (counted) limits.Release(address);
             }
             try
             {
-                var remote = (IPEndPoint)socket.RemoteEndPoint!;
-                var address = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
                 var session = new BridgeSession(remote, settings.TrustedNetworks.Contains(address), settings.PlaintextAuthNetworks.Contains(address));
                 session.AttachTo(context);
                 context.Properties[EndpointListener.LocalEndPointKey] = listener.LocalEndpoint;
                 context.Properties[EndpointListener.RemoteEndPointKey] = remote;
                 guard.Watch(context);
-                return new BridgePipe(socket, session, settings, certificate, slots);
+                return new BridgePipe(socket, session, settings, certificate, Release);
             }
             catch
             {
-                slots.Release();
+                Release();
                 socket.Dispose();
                 throw;
             }
@@ -60,13 +72,12 @@ internal sealed class BridgeListener(
 
     public void Dispose() => listener.Stop();
 
-    private void Refuse(Socket socket)
+    private static void Refuse(Socket socket, SmtpReply reply)
     {
-        log.LogWarning("Refused a connection from {Remote}: {Max} sessions already open", socket.RemoteEndPoint, settings.MaxSessions);
         try
         {
             // A fresh socket's send buffer is empty, so this short write does not block the accept loop.
-            socket.Send(TooManySessions, SocketFlags.None);
+            socket.Send(Encoding.ASCII.GetBytes(reply.ToLine() + "\r\n"), SocketFlags.None);
             socket.Shutdown(SocketShutdown.Both);
         }
         catch (SocketException)

@@ -11,7 +11,7 @@ namespace EmailApi.SmtpBridge.Transport;
 /// <summary>
 /// One client connection as the SmtpServer package sees it: a duplex pipe over the socket that can
 /// be upgraded to TLS (STARTTLS, or at once on the implicit-TLS port), with this bridge's reader and
-/// writer in the middle. Disposing it frees the session slot.
+/// writer in the middle. Disposing it frees the session's slots.
 /// </summary>
 internal sealed class BridgePipe : ISecurableDuplexPipe
 {
@@ -22,21 +22,21 @@ internal sealed class BridgePipe : ISecurableDuplexPipe
     private readonly BridgeSession _session;
     private readonly BridgeSettings _settings;
     private readonly SslStreamCertificateContext _certificate;
-    private readonly SessionSlots _slots;
+    private readonly Action _release;
     private readonly GuardedReader _reader;
     private readonly ReplyWriter _writer;
     private SslStream? _tls;
     private int _disposed;
 
-    public BridgePipe(Socket socket, BridgeSession session, BridgeSettings settings, SslStreamCertificateContext certificate, SessionSlots slots)
+    public BridgePipe(Socket socket, BridgeSession session, BridgeSettings settings, SslStreamCertificateContext certificate, Action release)
     {
         _network = new NetworkStream(socket, ownsSocket: true);
         _session = session;
         _settings = settings;
         _certificate = certificate;
-        _slots = slots;
+        _release = release;
         _writer = new ReplyWriter(PipeWriter.Create(_network, WriterOptions), session, settings, () => _reader!.EnterDataPhase());
-        _reader = new GuardedReader(PipeReader.Create(_network, ReaderOptions), session, settings, _writer.CloseWithAsync);
+        _reader = new GuardedReader(PipeReader.Create(_network, ReaderOptions), session, settings, _writer.CloseWithAsync, _writer.ReplyAsync);
     }
 
     public PipeReader Input => _reader;
@@ -78,7 +78,7 @@ internal sealed class BridgePipe : ISecurableDuplexPipe
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _tls?.Dispose();
         _network.Dispose();
-        _slots.Release();
+        _release();
     }
 
     private static string Describe(SslProtocols protocol) => protocol switch

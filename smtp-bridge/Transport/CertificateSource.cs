@@ -22,6 +22,28 @@ internal static class CertificateSource
         return LoadOrCreateSelfSigned(Path.Combine(directory, SelfSignedFileName), serverName, clock, log);
     }
 
+    /// <summary>
+    /// The certificates to send after the leaf: every other certificate in the configured PEM file
+    /// (the usual fullchain.pem) or PFX. Without them a client that verifies the chain and knows
+    /// only the root fails ("unable to get local issuer certificate"; RFC 8446 §4.4.2: the sender's
+    /// certificate comes first, then the ones that certify it). None for a self-signed certificate.
+    /// </summary>
+    public static X509Certificate2Collection LoadIntermediates(SmtpOptions options, X509Certificate2 leaf)
+    {
+        var path = options.Certificate.Path;
+        if (string.IsNullOrWhiteSpace(path)) return [];
+        var all = new X509Certificate2Collection();
+        if (File.ReadAllBytes(path).AsSpan().IndexOf("-----BEGIN"u8) >= 0) all.ImportFromPemFile(path);
+        else all = X509CertificateLoader.LoadPkcs12CollectionFromFile(path, options.Certificate.Password);
+        var others = new X509Certificate2Collection();
+        foreach (var certificate in all)
+        {
+            if (certificate.Thumbprint == leaf.Thumbprint) certificate.Dispose();
+            else others.Add(certificate);
+        }
+        return others;
+    }
+
     private static X509Certificate2 LoadConfigured(string path, string? keyPath, string? password)
     {
         if (!File.Exists(path)) throw new InvalidOperationException($"Smtp:Certificate:Path: '{path}' does not exist.");

@@ -26,16 +26,18 @@ internal sealed class GuardedReader : PipeReader
     private readonly BridgeSession _session;
     private readonly BridgeSettings _settings;
     private readonly Func<SmtpReply, Task> _close;
+    private readonly Func<SmtpReply, Task> _reply;
     private PipeReader _inner;
     private bool _dataPhase;
     private Handed _handed;
 
-    public GuardedReader(PipeReader inner, BridgeSession session, BridgeSettings settings, Func<SmtpReply, Task> close)
+    public GuardedReader(PipeReader inner, BridgeSession session, BridgeSettings settings, Func<SmtpReply, Task> close, Func<SmtpReply, Task> reply)
     {
         _inner = inner;
         _session = session;
         _settings = settings;
         _close = close;
+        _reply = reply;
     }
 
     /// <summary>After STARTTLS. Plaintext the client pipelined behind STARTTLS stays in the old reader and is dropped (RFC 3207 §4.2, CVE-2011-0411).</summary>
@@ -86,15 +88,43 @@ internal sealed class GuardedReader : PipeReader
 
     private async ValueTask<ReadResult> ReadCommandAsync(CancellationToken ct)
     {
-        if (await ReadInnerAsync(ct) is not { } result) return EndOfInput;
-        if (FirstLineTooLong(result.Buffer, _settings.MaxLineLength))
+        while (true)
         {
-            _inner.AdvanceTo(result.Buffer.End);
-            await _close(SmtpReply.LineTooLong);
-            return EndOfInput;
+            if (await ReadInnerAsync(ct) is not { } result) return EndOfInput;
+            if (FirstLineTooLong(result.Buffer, _settings.MaxLineLength))
+            {
+                _inner.AdvanceTo(result.Buffer.End);
+                await _close(SmtpReply.LineTooLong);
+                return EndOfInput;
+            }
+            if (result.Buffer.PositionOf((byte)'\n') is not { } lf)
+            {
+                // Not a whole line yet: the package asks again once more has arrived.
+                _handed = Handed.Inner;
+                return result;
+            }
+
+            var line = result.Buffer.Slice(0, lf);
+            var authResponse = _session.AuthChallenged;
+            _session.AuthChallenged = false;
+            if (!authResponse) _session.LineVerb = CommandLineCheck.VerbOf(line);
+            var utf8Transaction = _session.Utf8Transaction;
+            var refusal = CommandLineCheck.Refusal(line, authResponse, ref utf8Transaction);
+            _session.Utf8Transaction = utf8Transaction;
+            if (refusal is null)
+            {
+                _handed = Handed.Inner;
+                return result;
+            }
+
+            // The package never sees this line.
+            _inner.AdvanceTo(result.Buffer.GetPosition(1, lf));
+            // Within AUTH the package is executing the command: a response exception ends it with
+            // this reply, and the session goes on (the package would drop the connection instead).
+            if (authResponse) throw refusal.Refusal();
+            await _reply(refusal);
+            if (_session.Closed) return EndOfInput;
         }
-        _handed = Handed.Inner;
-        return result;
     }
 
     private async ValueTask<ReadResult> ReadBodyAsync(CancellationToken ct)

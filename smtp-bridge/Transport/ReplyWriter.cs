@@ -79,6 +79,22 @@ internal sealed class ReplyWriter : PipeWriter
         return result;
     }
 
+    /// <summary>Answers a line the package never saw (the reader refused it), counting it as an error.</summary>
+    public async Task ReplyAsync(SmtpReply reply)
+    {
+        if (_session.Closed) return;
+        Write(reply.ToLine());
+        var closeAfter = false;
+        if (reply.Code >= 400 && ++_session.Errors >= _settings.MaxErrors)
+        {
+            Write(SmtpReply.TooManyErrors.ToLine());
+            closeAfter = true;
+        }
+        using var timeout = new CancellationTokenSource(_settings.IdleTimeout);
+        await _inner.FlushAsync(timeout.Token);
+        if (closeAfter) _session.Closed = true;
+    }
+
     /// <summary>Sends a last reply and ends the session: from here on input reads as closed and output is dropped.</summary>
     public async Task CloseWithAsync(SmtpReply reply)
     {
@@ -105,7 +121,11 @@ internal sealed class ReplyWriter : PipeWriter
             return (line, false, false);
         }
         if (line.Length < 3 || !int.TryParse(line.AsSpan(0, 3), out var code)) return (line, false, false);
-        if (code is 334 or 354) return (line, false, code == 354);
+        if (code is 334 or 354)
+        {
+            _session.AuthChallenged = code == 334;
+            return (line, false, code == 354);
+        }
         // RFC 2034 §3: neither does the answer to HELO/EHLO (the EHLO keywords must stay bare).
         if (_session.CurrentCommand is "EHLO" or "HELO") return (line, false, false);
 
@@ -115,6 +135,13 @@ internal sealed class ReplyWriter : PipeWriter
             _session.PendingReply = null;
             output = pending.ToLine();
             code = pending.Code;
+        }
+        else if (code is 500 or 502 && _session.CurrentCommand is null && ArgumentError(_session.LineVerb) is { } argumentError)
+        {
+            // The package answers a known verb whose arguments it cannot parse as if the verb were
+            // unknown; RFC 5321 §4.2.2 says 501, with the RFC 3463 code of what was wrong.
+            output = argumentError.ToLine();
+            code = argumentError.Code;
         }
         else
         {
@@ -126,6 +153,15 @@ internal sealed class ReplyWriter : PipeWriter
         var isError = code >= 400 && code != 421 && !output.StartsWith("452 4.5.3", StringComparison.Ordinal);
         return (output, isError, false);
     }
+
+    private static SmtpReply? ArgumentError(string? verb) => verb switch
+    {
+        "RCPT" => SmtpReply.BadRecipient,
+        "MAIL" => SmtpReply.BadSender,
+        "AUTH" => SmtpReply.UnknownMechanism,
+        "HELO" or "EHLO" or "DATA" or "RSET" or "NOOP" or "QUIT" or "STARTTLS" => SmtpReply.BadArguments,
+        _ => null,
+    };
 
     private void Write(string line)
     {

@@ -67,7 +67,7 @@ internal sealed class BridgeServer : IAsyncDisposable
         return client;
     }
 
-    public Task<RawSmtpClient> ConnectRawAsync() => RawSmtpClient.ConnectAsync(SubmissionPort);
+    public Task<RawSmtpClient> ConnectRawAsync(System.Net.IPAddress? from = null) => RawSmtpClient.ConnectAsync(SubmissionPort, from);
 
     public async ValueTask DisposeAsync()
     {

@@ -28,6 +28,12 @@ internal sealed class FakeSubmissionPort : ISubmissionPort
         return Task.FromResult<AuthOutcome>(password == Key ? new AuthOutcome.Authenticated(KeyPrincipal) : new AuthOutcome.Refused());
     }
 
+    /// <summary>Replaces the default answer to <see cref="RecheckAsync"/> (still valid).</summary>
+    public Func<AuthOutcome>? RecheckOverride { get; set; }
+
+    public Task<AuthOutcome> RecheckAsync(SmtpPrincipal principal, CancellationToken ct) =>
+        Task.FromResult(RecheckOverride?.Invoke() ?? new AuthOutcome.Authenticated(principal));
+
     public Task<AuthOutcome> AuthorizeTrustedAsync(string accountName, IPEndPoint remote, CancellationToken ct) =>
         Task.FromResult<AuthOutcome>(accountName == TrustedAccountName ? new AuthOutcome.Authenticated(TrustedPrincipal) : new AuthOutcome.Refused());
 

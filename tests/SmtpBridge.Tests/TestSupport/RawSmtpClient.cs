@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
@@ -23,9 +24,10 @@ internal sealed class RawSmtpClient : IAsyncDisposable
         _stream = tcp.GetStream();
     }
 
-    public static async Task<RawSmtpClient> ConnectAsync(int port)
+    /// <param name="from">The client's own loopback address (127.0.0.2, ...) to appear as another client; default 127.0.0.1.</param>
+    public static async Task<RawSmtpClient> ConnectAsync(int port, IPAddress? from = null)
     {
-        var tcp = new TcpClient { NoDelay = true };
+        var tcp = from is null ? new TcpClient { NoDelay = true } : new TcpClient(new IPEndPoint(from, 0)) { NoDelay = true };
         await tcp.ConnectAsync("127.0.0.1", port);
         return new RawSmtpClient(tcp);
     }
