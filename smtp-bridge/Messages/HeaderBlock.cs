@@ -44,8 +44,6 @@ public static class HeaderBlock
                 }
                 else lf++;
             }
-            if (line.IndexOf((byte)'\r') >= 0) return new HeaderVerdict.BareCr(field);
-            if (line.IndexOf((byte)0) >= 0) return new HeaderVerdict.Nul(field);
             if (crlf > 0 && lf > 0) return new HeaderVerdict.MixedLineEndings();
             if (line.IsEmpty) return newline < 0 ? new HeaderVerdict.Passed(end) : new HeaderVerdict.Passed(end + 1);
 
@@ -64,6 +62,8 @@ public static class HeaderBlock
                 field = Encoding.ASCII.GetString(name.Length > MaxNameInReply ? name[..MaxNameInReply] : name);
                 fieldBytes = line.Length;
             }
+            if (line.IndexOf((byte)'\r') >= 0) return new HeaderVerdict.BareCr(field);
+            if (line.IndexOf((byte)0) >= 0) return new HeaderVerdict.Nul(field);
             if (fieldBytes > MaxFieldBytes) return new HeaderVerdict.FieldTooLong(field, fieldBytes);
             if (end > MaxBlockBytes) return new HeaderVerdict.BlockTooLarge(end);
             position = newline < 0 ? message.Length : end + 1;
