@@ -70,6 +70,61 @@ public static class HeaderBlock
         }
         return new HeaderVerdict.Passed(message.Length);   // a message of headers only (RFC 5322 §3.5: the body is optional)
     }
+
+    /// <summary>
+    /// The message without any <paramref name="name"/> field whose value is blank (continuation lines
+    /// included); the same array when there is none. For a checked message (<see cref="Check"/> passed).
+    /// </summary>
+    public static byte[] WithoutBlankField(byte[] message, string name)
+    {
+        var keep = new List<(int Start, int End)>();
+        int position = 0, fieldStart = 0;
+        var dropping = false;
+        var dropped = false;
+        while (position < message.Length)
+        {
+            var newline = message.AsSpan(position).IndexOf((byte)'\n');
+            var end = newline < 0 ? message.Length : position + newline + 1;
+            var line = message.AsSpan(position, end - position).TrimEnd("\r\n"u8);
+            var continuation = line.Length > 0 && line[0] is (byte)' ' or (byte)'\t';
+            if (!continuation)
+            {
+                if (!dropping) keep.Add((fieldStart, position));
+                fieldStart = position;
+                dropping = false;
+                if (line.IsEmpty) break;   // the body follows and is kept whole
+                var colon = line.IndexOf((byte)':');
+                dropping = colon > 0 && Ascii.EqualsIgnoreCase(line[..colon].TrimEnd(" \t"u8), Encoding.ASCII.GetBytes(name))
+                    && IsBlank(message.AsSpan(position + colon + 1), out _);
+                dropped |= dropping;
+            }
+            position = end;
+        }
+        if (!dropped) return message;
+        if (!dropping) keep.Add((fieldStart, message.Length));
+        var result = new byte[keep.Sum(r => r.End - r.Start)];
+        var at = 0;
+        foreach (var (start, stop) in keep)
+        {
+            message.AsSpan(start, stop - start).CopyTo(result.AsSpan(at));
+            at += stop - start;
+        }
+        return result;
+    }
+
+    // Blank up to the next line that starts a field (or the end of the block): only spaces, tabs and line breaks.
+    private static bool IsBlank(ReadOnlySpan<byte> value, out int length)
+    {
+        length = 0;
+        while (length < value.Length)
+        {
+            var b = value[length];
+            if (b == '\n' && (length + 1 == value.Length || value[length + 1] is not ((byte)' ' or (byte)'\t'))) return true;
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')) return false;
+            length++;
+        }
+        return true;
+    }
 }
 
 /// <summary>What <see cref="HeaderBlock.Check"/> found; each door words it its own way (HTTP 400, SMTP 5xx).</summary>

@@ -25,7 +25,7 @@ internal static partial class TraceHeaders
         text.Append(";\r\n\t").Append(date).Append("\r\n");
         if (!headers.HasMessageId) text.Append("Message-ID: <").Append(trace.MessageId).Append('@').Append(Clean(trace.ServerName)).Append(">\r\n");
         if (!headers.HasDate) text.Append("Date: ").Append(date).Append("\r\n");
-        if (headers.From is null && mailFrom.Length > 0) text.Append("From: <").Append(mailFrom).Append(">\r\n");
+        if (string.IsNullOrWhiteSpace(headers.From) && mailFrom.Length > 0) text.Append("From: <").Append(mailFrom).Append(">\r\n");
         return Encoding.ASCII.GetBytes(text.ToString());
     }
 

@@ -61,7 +61,10 @@ internal sealed class BridgeMessageStore(ISubmissionPort port, BridgeSettings se
         var mailFrom = transaction.From.AsAddress() ?? "";
         // RFC 6409 §8.6: a submission server may add a missing From from the sender it knows, as Postfix
         // does for its own clients; with a null sender there is nobody to name, so the message is refused.
-        if (headers.From is null && mailFrom.Length == 0) return SmtpReply.NoFromHeader;
+        // A blank From ("From:", as MimeKit writes a message nobody set a sender on) counts as missing.
+        var noFrom = string.IsNullOrWhiteSpace(headers.From);
+        if (noFrom && mailFrom.Length == 0) return SmtpReply.NoFromHeader;
+        if (noFrom && headers.From is not null) body = HeaderBlock.WithoutBlankField(body, "From");
         if (session.Principal is not { } principal)
         {
             log.LogError("DATA from {Remote} reached the store without a principal", session.Remote);
@@ -79,7 +82,7 @@ internal sealed class BridgeMessageStore(ISubmissionPort port, BridgeSettings se
             prefix.CopyTo(message, 0);
             body.CopyTo(message, prefix.Length);
             var recipients = transaction.To.Select(m => m.AsAddress()).ToArray();
-            var envelope = new SmtpEnvelope(id, principal, mailFrom, recipients, message, headers.From ?? mailFrom, headers.Subject, session.Remote);
+            var envelope = new SmtpEnvelope(id, principal, mailFrom, recipients, message, noFrom ? mailFrom : headers.From, headers.Subject, session.Remote);
 
             // Not the session's token: a commit under way when shutdown starts should still be
             // acknowledged. Only the host's hard stop gives up on it.

@@ -54,3 +54,23 @@ public sealed class HeaderBlockTests
         Assert.IsType<HeaderVerdict.BlockTooLarge>(Check(text + "\r\nbody"));
     }
 }
+
+public sealed class BlankFieldTests
+{
+    [Theory]
+    [InlineData("From:\r\nSubject: x\r\n\r\nFrom: body line\r\n", "Subject: x\r\n\r\nFrom: body line\r\n")]
+    [InlineData("Subject: x\r\nfrom:   \r\n \r\nDate: d\r\n\r\nbody\r\n", "Subject: x\r\nDate: d\r\n\r\nbody\r\n")]
+    [InlineData("Subject: x\r\nFrom:\r\n", "Subject: x\r\n")]
+    public void WithoutBlankField_RemovesOnlyTheBlankField(string message, string expected) =>
+        Assert.Equal(expected, Encoding.ASCII.GetString(HeaderBlock.WithoutBlankField(Encoding.ASCII.GetBytes(message), "From")));
+
+    [Theory]
+    [InlineData("From: a@example.com\r\nSubject: x\r\n\r\nbody\r\n")]
+    [InlineData("From:\r\n a@example.com\r\n\r\nbody\r\n")]
+    [InlineData("Subject: no from\r\n\r\nFrom:\r\n")]
+    public void WithoutBlankField_KeepsAMessageWithoutOne(string message)
+    {
+        var bytes = Encoding.ASCII.GetBytes(message);
+        Assert.Same(bytes, HeaderBlock.WithoutBlankField(bytes, "From"));
+    }
+}

@@ -99,6 +99,20 @@ public sealed class HeaderLimitTests
     }
 
     [Fact]
+    public async Task Data_WithBlankFrom_GetsFromTheEnvelopeSenderInItsPlace()
+    {
+        await using var server = await BridgeServer.StartAsync();
+        await using var raw = await server.LoggedInAsync();
+        await raw.StartMessageAsync();
+
+        Assert.StartsWith("250 2.0.0", await raw.CommandAsync("From:\r\nSubject: blank\r\n\r\nbody\r\n."));
+
+        var text = Encoding.ASCII.GetString(Assert.Single(server.Port.Submitted).Message);
+        Assert.Equal(["From: <a@example.com>"], text.Split("\r\n").Where(l => l.StartsWith("From:", StringComparison.OrdinalIgnoreCase)));
+        Assert.EndsWith("\r\nSubject: blank\r\n\r\nbody\r\n", text);
+    }
+
+    [Fact]
     public async Task Data_WithoutFromAndNullSender_Answers554_5_6_0()
     {
         await using var server = await BridgeServer.StartAsync();
