@@ -8,6 +8,7 @@ using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using EmailApi.SmtpBridge.Messages;
 using static EmailApi.Delivery.DeliveryOutcome;
 
 namespace EmailApi.Delivery;
@@ -115,6 +116,14 @@ public sealed class SmtpRelay(
     private async Task<(SmtpConnection? Connection, IReadOnlyList<RecipientOutcome> Outcomes, Deferred? Unreachable)> DeliverOneAsync(
         string domain, Envelope envelope, IReadOnlyList<MxHost> hosts, SmtpConnection? connection, CancellationToken ct)
     {
+        if (!LineEndings.IsWireSafe(envelope.Message.Raw))
+        {
+            // Every door refuses these; a message stored before they did is failed here, not relayed
+            // with bytes that a lenient next server could read as the end of data (SMTP smuggling).
+            log.LogWarning("Message {Id} has a bare CR or LF or a NUL; not relayed", envelope.Message.Id);
+            return (connection, envelope.Recipients.Select(r => new RecipientOutcome(r,
+                new Failed("554 5.6.0 The message contains a bare CR or LF or a NUL and was not relayed (RFC 5321 section 2.3.8)"))).ToArray(), null);
+        }
         var lastFailure = "4.4.1 No MX host could be reached";
         string? lastMx = null;
         var reached = false;

@@ -21,8 +21,9 @@ internal sealed class AddressListConverter : JsonConverter<AddressList>
         if (reader.TokenType != JsonTokenType.StartArray)
             return new AddressList([Item.Read(ref reader, typeof(AddressInput), options)]);
         var items = new List<AddressInput>();
+        // A null item is kept, so that validation names it ('to[0]') instead of the whole list.
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            items.Add(Item.Read(ref reader, typeof(AddressInput), options));
+            items.Add(reader.TokenType == JsonTokenType.Null ? null! : Item.Read(ref reader, typeof(AddressInput), options));
         return new AddressList(items);
     }
 

@@ -22,7 +22,8 @@ public sealed class MessageComposer(IOptions<DeliveryOptions> delivery, TimeProv
     private const int KeptBufferBytes = 1024 * 1024;
     [ThreadStatic] private static MemoryStream? t_output;
 
-    public byte[] Compose(MessageId id, SendMessageRequest request)
+    /// <param name="trace">Where the request came from, for a Received header in front of the message; null for none.</param>
+    internal byte[] Compose(MessageId id, SendMessageRequest request, HttpTrace? trace)
     {
         // Date and Message-ID are given to the constructor: MimeMessage() would otherwise first
         // generate a random Message-ID and format the local time, only for both to be replaced.
@@ -39,7 +40,7 @@ public sealed class MessageComposer(IOptions<DeliveryOptions> delivery, TimeProv
         foreach (var a in request.ReplyTo.OrEmpty()) message.ReplyTo.Add(Mailbox(a));
         foreach (var (name, value) in request.Headers ?? []) message.Headers.Add(name, value);
 
-        var body = new BodyBuilder { TextBody = request.Text, HtmlBody = request.Html };
+        var body = new BodyBuilder { TextBody = Lines(request.Text), HtmlBody = Lines(request.Html) };
         foreach (var attachment in request.Attachments ?? [])
         {
             var content = Convert.FromBase64String(attachment.Content!);
@@ -54,11 +55,19 @@ public sealed class MessageComposer(IOptions<DeliveryOptions> delivery, TimeProv
 
         var output = t_output ??= new MemoryStream();
         output.SetLength(0);
+        if (trace is not null) output.Write(Encoding.ASCII.GetBytes(trace.ReceivedHeader(id, delivery.Value.HeloName, clock.GetUtcNow())));
         message.WriteTo(Format, output);
         var raw = output.ToArray();
         if (output.Capacity > KeptBufferBytes) t_output = null;
         return raw;
     }
+
+    /// <summary>
+    /// Every line break as LF, which the writer turns into CRLF: a bare CR left in a body could end a
+    /// line, or the data ("\r.\r"), for a lenient next server (RFC 5321 §2.3.8 allows CRLF only).
+    /// </summary>
+    private static string? Lines(string? text) =>
+        text is null || !text.Contains('\r') ? text : text.Replace("\r\n", "\n").Replace('\r', '\n');
 
     private static MailboxAddress Mailbox(AddressInput address) => new(address.Name ?? "", address.Email);
 

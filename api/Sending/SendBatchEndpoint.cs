@@ -66,6 +66,7 @@ public static class SendBatchEndpoint
 
         // Items that fail validation are answered at once; the others go to the queue together.
         var account = user.AccountId();
+        var trace = HttpTrace.Of(http);
         var results = new BatchItemResult[count];
         var submissionsToSend = new List<Submission>(count);
         var positions = new List<int>(count);
@@ -83,7 +84,7 @@ public static class SendBatchEndpoint
             }
             else
             {
-                submissionsToSend.Add(SendRequests.ToSubmission(parsed.Request!, account, composer, clock));
+                submissionsToSend.Add(SendRequests.ToSubmission(parsed.Request!, account, trace, composer, clock));
                 positions.Add(index);
             }
             index++;

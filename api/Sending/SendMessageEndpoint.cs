@@ -67,7 +67,7 @@ public static class SendMessageEndpoint
         var validation = await validator.ValidateAsync(request, ct);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
-        var submission = SendRequests.ToSubmission(request, user.AccountId(), composer, clock);
+        var submission = SendRequests.ToSubmission(request, user.AccountId(), HttpTrace.Of(http), composer, clock);
         return await SubmitOneAsync(submission, key, http, body, submissions, json.Value.SerializerOptions, clock, ct);
     }
 

@@ -22,8 +22,9 @@ public static class SendRawEndpoint
         v1.MapPost("/send/raw", HandleAsync)
             .WithName("SendRawMessage")
             .WithSummary("Queue a message the client built itself (message/rfc822)")
-            .WithDescription("The body is the complete MIME message; it is relayed unchanged, except that line endings become CRLF, a Message-ID and " +
-                "Date are added when missing, and Bcc headers are removed. The envelope comes from the query: 'from' (default: the From header) " +
+            .WithDescription("The body is the complete MIME message; it is relayed unchanged, except that line endings become CRLF, a Received header " +
+                "is added, a Message-ID and Date when missing, and Bcc headers are removed. A bare CR or NUL anywhere, mixed line endings in the header, " +
+                "a header over 102400 bytes or a field over 8192, an unterminated multipart or nesting deeper than 100 is refused (400). The envelope comes from the query: 'from' (default: the From header) " +
                 "and 'to', repeated (default: the To, Cc and Bcc headers). Optional: 'tag' (repeated), 'sendAt'.")
             .WithTags("Sending")
             .Accepts<byte[]>(ContentType)
@@ -61,9 +62,12 @@ public static class SendRawEndpoint
             return TypedResults.Problem($"The message is {body.LongLength} bytes; the limit is {sending.Value.MaxMessageBytes}.",
                 statusCode: StatusCodes.Status413PayloadTooLarge, title: "Message too large");
 
+        // Before MimeKit: what the parser would pay for, or read differently from the next server.
+        if (RawMimeChecks.Bytes(body) is { } badBytes) return TypedResults.ValidationProblem(badBytes);
         using var message = await LoadAsync(body, ct);
         if (message is null)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["The body is not a MIME message."] });
+        if (RawMimeChecks.Structure(message, body) is { } badStructure) return TypedResults.ValidationProblem(badStructure);
 
         var errors = new Dictionary<string, string[]>();
         var envelopeFrom = from?.Trim() ?? message.From.Mailboxes.FirstOrDefault()?.Address;
@@ -84,7 +88,7 @@ public static class SendRawEndpoint
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var id = MessageId.New(clock);
-        var raw = Prepare(body, message, id, delivery.Value.HeloName, clock);
+        var raw = Prepare(body, message, id, delivery.Value.HeloName, HttpTrace.Of(http), clock);
         var submission = new Submission(id, user.AccountId(), MessageSource.Api, envelopeFrom!, recipients, raw,
             message.From.ToString(), message.Subject, tags, null, sendAt);
 
@@ -97,7 +101,7 @@ public static class SendRawEndpoint
         using var input = new MemoryStream(body, writable: false);
         try
         {
-            return await MimeMessage.LoadAsync(input, ct);
+            return await MimeMessage.LoadAsync(RawMimeChecks.Parsing, input, ct);
         }
         catch (FormatException)
         {
@@ -107,10 +111,10 @@ public static class SendRawEndpoint
 
     /// <summary>
     /// The client's bytes with CRLF line endings (RFC 5322 §2.1) and the headers a relay must add
-    /// (Message-ID, Date) prepended when missing. Bcc must not travel (RFC 5322 §3.6.3); only when
+    /// prepended: Received (RFC 5321 §4.4), and Message-ID and Date when missing. Bcc must not travel (RFC 5322 §3.6.3); only when
     /// it is present is the message rewritten by MimeKit.
     /// </summary>
-    internal static byte[] Prepare(byte[] body, MimeMessage message, MessageId id, string heloName, TimeProvider clock)
+    internal static byte[] Prepare(byte[] body, MimeMessage message, MessageId id, string heloName, HttpTrace trace, TimeProvider clock)
     {
         var format = FormatOptions.Default.Clone();
         format.NewLineFormat = NewLineFormat.Dos;
@@ -124,10 +128,10 @@ public static class SendRawEndpoint
         }
         else content = ToCrlf(body);
 
-        var prefix = new StringBuilder();
+        var prefix = new StringBuilder(trace.ReceivedHeader(id, heloName, clock.GetUtcNow()));
         if (string.IsNullOrEmpty(message.MessageId)) prefix.Append($"Message-ID: <{id}@{heloName}>\r\n");
         if (!message.Headers.Contains(HeaderId.Date)) prefix.Append($"Date: {MimeKit.Utils.DateUtils.FormatDate(clock.GetUtcNow())}\r\n");
-        return prefix.Length == 0 ? content : [.. Encoding.ASCII.GetBytes(prefix.ToString()), .. content];
+        return [.. Encoding.ASCII.GetBytes(prefix.ToString()), .. content];
     }
 
     private static byte[] ToCrlf(byte[] body)

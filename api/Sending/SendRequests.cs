@@ -45,10 +45,10 @@ internal static class SendRequests
         }
     }
 
-    public static Submission ToSubmission(SendMessageRequest request, string accountId, MessageComposer composer, TimeProvider clock)
+    public static Submission ToSubmission(SendMessageRequest request, string accountId, HttpTrace trace, MessageComposer composer, TimeProvider clock)
     {
         var id = MessageId.New(clock);
-        var raw = composer.Compose(id, request);
+        var raw = composer.Compose(id, request, trace);
         var recipients = request.To.OrEmpty().Concat(request.Cc.OrEmpty()).Concat(request.Bcc.OrEmpty()).Select(a => a.Email).ToArray();
         return new Submission(id, accountId, MessageSource.Api, request.From!.Email, recipients, raw,
             request.From.ToString(), request.Subject, request.Tags ?? [], request.Metadata, request.SendAt);

@@ -7,9 +7,26 @@ namespace EmailApi.SmtpBridge.Messages;
 /// a lone one is how SMTP smuggling hides a second message behind "\n.\r\n" or "\r\n.\n" for a
 /// lenient next hop, so such a message is refused rather than relayed.
 /// </summary>
-internal static class LineEndings
+public static class LineEndings
 {
-    public static bool HasBareCrOrLf(ReadOnlySequence<byte> data)
+    /// <summary>
+    /// True when the bytes can go into DATA as they are: every CR and LF paired as CRLF and no NUL
+    /// (RFC 5321 §2.3.8, §4.5.2). The relay's last guard: whatever door a message came through,
+    /// a lone CR ("\r.\r") or NUL is never written to the next server.
+    /// </summary>
+    public static bool IsWireSafe(ReadOnlySpan<byte> data)
+    {
+        if (data.IndexOf((byte)0) >= 0) return false;
+        for (var i = data.IndexOfAny((byte)'\r', (byte)'\n'); i >= 0; i = data.IndexOfAny((byte)'\r', (byte)'\n'))
+        {
+            // Each CRLF pair is stepped over whole, so an LF found first is a bare one.
+            if (data[i] == '\n' || i + 1 == data.Length || data[i + 1] != '\n') return false;
+            data = data[(i + 2)..];
+        }
+        return true;
+    }
+
+    internal static bool HasBareCrOrLf(ReadOnlySequence<byte> data)
     {
         var previous = (byte)0;
         foreach (var segment in data)

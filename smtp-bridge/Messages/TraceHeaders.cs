@@ -8,13 +8,14 @@ namespace EmailApi.SmtpBridge.Messages;
 
 /// <summary>
 /// The header lines the bridge puts in front of the client's bytes: a Received trace header
-/// (RFC 5321 §4.4), and Message-ID and Date when the message lacks them (RFC 5322 §3.6, as a
+/// (RFC 5321 §4.4), and Message-ID, Date and From when the message lacks them (RFC 5322 §3.6, as a
 /// submission server may add them, RFC 6409 §8). The client's own bytes stay untouched, so a
 /// signature it added still verifies.
 /// </summary>
 internal static partial class TraceHeaders
 {
-    public static byte[] Build(TraceInfo trace, HeaderSummary headers)
+    /// <param name="mailFrom">The envelope sender, written as the From header when the message has none (RFC 6409 §8.6).</param>
+    public static byte[] Build(TraceInfo trace, HeaderSummary headers, string mailFrom)
     {
         var date = DateUtils.FormatDate(trace.ReceivedAt);
         var text = new StringBuilder(320)
@@ -24,6 +25,7 @@ internal static partial class TraceHeaders
         text.Append(";\r\n\t").Append(date).Append("\r\n");
         if (!headers.HasMessageId) text.Append("Message-ID: <").Append(trace.MessageId).Append('@').Append(Clean(trace.ServerName)).Append(">\r\n");
         if (!headers.HasDate) text.Append("Date: ").Append(date).Append("\r\n");
+        if (string.IsNullOrWhiteSpace(headers.From) && mailFrom.Length > 0) text.Append("From: <").Append(mailFrom).Append(">\r\n");
         return Encoding.ASCII.GetBytes(text.ToString());
     }
 

@@ -34,6 +34,9 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
     public static readonly SmtpReply EmptyMessage = new(554, "5.6.0", "Message is empty");
     public static readonly SmtpReply BareLineEnding = new(550, "5.6.0", "Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 section 2.3.8)");
     public static readonly SmtpReply BadHeaders = new(554, "5.6.0", "Message headers cannot be parsed");
+    public static readonly SmtpReply HeaderTooLarge = new(552, "5.3.4", "Message header too long: at most 102400 bytes in all and 8192 per field");
+    public static readonly SmtpReply NulInMessage = new(554, "5.6.0", "Message contains NUL characters");
+    public static readonly SmtpReply NoFromHeader = new(554, "5.6.0", "Message has no From header and the sender is null (RFC 5322 section 3.6)");
     public static readonly SmtpReply TryLater = new(451, "4.3.0", "Local error in processing; try again later");
 
     /// <summary>The reply to the end of DATA for each submission outcome (RFC 3463 codes; STYLE §6: our own trouble is 451 4.3.0).</summary>

@@ -23,7 +23,7 @@ public sealed class MessageComposerTests
     private MimeMessage Compose(SendMessageRequest request, out MessageId id, out byte[] raw)
     {
         id = MessageId.New(_clock);
-        raw = _composer.Compose(id, request);
+        raw = _composer.Compose(id, request, null);
         return MimeMessage.Load(new MemoryStream(raw));
     }
 

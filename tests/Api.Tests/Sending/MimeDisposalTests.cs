@@ -38,7 +38,7 @@ public sealed class MimeDisposalTests
             [new AttachmentInput("a.bin", Convert.ToBase64String(new byte[] { 1, 2, 3 }), "application/octet-stream", null)], null, null);
         using var watch = new FinalizerWatch(MimeTypes);
 
-        for (var i = 0; i < 20; i++) composer.Compose(MessageId.New(TimeProvider.System), request);
+        for (var i = 0; i < 20; i++) composer.Compose(MessageId.New(TimeProvider.System), request, null);
 
         Assert.Equal(0, watch.Finalized());
     }

@@ -21,7 +21,7 @@ public sealed class TraceHeadersTests
     [Fact]
     public void Build_MessageWithIdAndDate_AddsOnlyReceived()
     {
-        var text = Encoding.ASCII.GetString(TraceHeaders.Build(Trace("client.test", IPAddress.Loopback), new HeaderSummary(null, null, true, true)));
+        var text = Encoding.ASCII.GetString(TraceHeaders.Build(Trace("client.test", IPAddress.Loopback), new HeaderSummary(null, null, true, true), ""));
 
         Assert.Equal("Received: from client.test ([127.0.0.1])\r\n\tby relay.test (EmailApi) with ESMTPA id 0197-id;\r\n\tSun, 01 Jun 2025 12:34:56 +0000\r\n", text);
     }
@@ -29,7 +29,7 @@ public sealed class TraceHeadersTests
     [Fact]
     public void Build_MessageWithoutIdAndDate_AddsBoth()
     {
-        var text = Encoding.ASCII.GetString(TraceHeaders.Build(Trace("client.test", IPAddress.Loopback), new HeaderSummary(null, null, false, false)));
+        var text = Encoding.ASCII.GetString(TraceHeaders.Build(Trace("client.test", IPAddress.Loopback), new HeaderSummary(null, null, false, false), ""));
 
         Assert.EndsWith("Message-ID: <0197-id@relay.test>\r\nDate: Sun, 01 Jun 2025 12:34:56 +0000\r\n", text);
     }
@@ -40,11 +40,11 @@ public sealed class TraceHeadersTests
     [InlineData("bad name (with) stuff", "from unknown ")]
     [InlineData(null, "from unknown ")]
     public void Build_HeloName_IsSanitised(string? helo, string expected) =>
-        Assert.Contains(expected, Encoding.ASCII.GetString(TraceHeaders.Build(Trace(helo, IPAddress.Loopback), new HeaderSummary(null, null, true, true))));
+        Assert.Contains(expected, Encoding.ASCII.GetString(TraceHeaders.Build(Trace(helo, IPAddress.Loopback), new HeaderSummary(null, null, true, true), "")));
 
     [Fact]
     public void Build_Ipv6Client_UsesIpv6Literal() =>
-        Assert.Contains("([IPv6:::1])", Encoding.ASCII.GetString(TraceHeaders.Build(Trace("h", IPAddress.IPv6Loopback), new HeaderSummary(null, null, true, true))));
+        Assert.Contains("([IPv6:::1])", Encoding.ASCII.GetString(TraceHeaders.Build(Trace("h", IPAddress.IPv6Loopback), new HeaderSummary(null, null, true, true), "")));
 
     private static TraceInfo Trace(string? helo, IPAddress client) =>
         new("0197-id", helo, client, "relay.test", Extended: true, Utf8: false, Authenticated: true, Tls: null, At);
