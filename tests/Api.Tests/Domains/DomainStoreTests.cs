@@ -122,15 +122,3 @@ public abstract class DomainStoreTests : IAsyncLifetime
     private DomainKey NewKey(string domainId, string selector) =>
         new($"dkey_{Guid.NewGuid():N}", domainId, selector, DkimAlgorithm.Rsa2048, "cHVibGlj", "sealed-private", KeyState.Pending, _clock.GetUtcNow(), null, null);
 }
-
-public sealed class SqliteDomainStoreTests : DomainStoreTests
-{
-    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
-}
-
-[Collection(PostgresCollection.Name)]
-public sealed class PostgresDomainStoreTests(EmailApi.TestKit.PostgresServer server) : DomainStoreTests
-{
-    protected override async Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) =>
-        await PostgresStoreEngine.CreateAsync(server, clock, CancellationToken.None);
-}
