@@ -113,10 +113,15 @@ public static class DomainEndpoints
     }
 
     internal static async Task<Results<Ok<DomainResponse>, ProblemHttpResult>> GetAsync(
-        string id, ClaimsPrincipal user, IDomainStore store, DomainRecords records, CancellationToken ct) =>
-        await store.FindAsync(id, Scope(user), ct) is { } domain
-            ? TypedResults.Ok(DomainResponse.From(domain, await store.KeysAsync(id, ct), records))
-            : NotFound(id);
+        string id, ClaimsPrincipal user, IDomainStore store, DomainRecords records, CancellationToken ct)
+    {
+        if (await store.FindAsync(id, Scope(user), ct) is not { } domain) return NotFound(id);
+        var events = await store.EventsAsync(domain.AccountId, id, 0, 100, ct);
+        return TypedResults.Ok(DomainResponse.From(domain, await store.KeysAsync(id, ct), records) with
+        {
+            Events = events.TakeLast(20).Select(e => new DomainEventResponse(e.Type, e.Detail, e.CreatedAt)).ToArray(),
+        });
+    }
 
     internal static async Task<Results<Ok<DomainResponse>, ProblemHttpResult>> VerifyAsync(
         string id, ClaimsPrincipal user, IDomainStore store, DomainVerifier verifier, DomainRecords records, IOptions<DomainsOptions> options,
@@ -190,6 +195,9 @@ public sealed record DomainResponse(
     IReadOnlyList<DnsRecordResponse> Records,
     IReadOnlyList<DomainKeyResponse> Keys)
 {
+    /// <summary>The latest <c>domain.verified</c> / <c>domain.failed</c> events (only in <c>GET /v1/domains/{id}</c>).</summary>
+    public IReadOnlyList<DomainEventResponse>? Events { get; init; }
+
     public static DomainResponse From(SendingDomain domain, IReadOnlyList<DomainKey> keys, DomainRecords records) => new(
         domain.Id, domain.AccountId, domain.Name, DomainName.Unicode(domain.Name), domain.Status, domain.CreatedAt, domain.VerifiedAt,
         domain.CheckedAt, domain.NextCheckAt, domain.LastError,
@@ -198,6 +206,8 @@ public sealed record DomainResponse(
             : new DnsRecordResponse(r.Purpose, r.Name, r.Type, r.Value, RecordStatus.NotChecked, null, null, r.DkimKey?.Selector)).ToArray(),
         keys.Select(k => new DomainKeyResponse(k.Selector, k.Algorithm, k.State, k.CreatedAt, k.ActivatedAt, k.RetireAfter)).ToArray());
 }
+
+public sealed record DomainEventResponse(string Type, string? Detail, DateTimeOffset At);
 
 /// <param name="Found">On a mismatch: the value DNS holds instead.</param>
 public sealed record DnsRecordResponse(RecordPurpose Purpose, string Name, string Type, string Value, RecordStatus Status, string? Found,

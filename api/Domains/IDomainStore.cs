@@ -41,7 +41,8 @@ public interface IDomainStore
     /// <summary>The verified domains of an account with their active keys (for signing and the From rule).</summary>
     Task<IReadOnlyList<VerifiedDomain>> VerifiedAsync(string accountId, CancellationToken ct);
 
-    Task<IReadOnlyList<DomainEvent>> EventsAsync(string accountId, long afterId, int limit, CancellationToken ct);
+    /// <summary>An account's domain events in order, optionally of one domain.</summary>
+    Task<IReadOnlyList<DomainEvent>> EventsAsync(string accountId, string? domainId, long afterId, int limit, CancellationToken ct);
 }
 
 public sealed record VerifiedDomain(string Name, IReadOnlyList<DomainKey> ActiveKeys);

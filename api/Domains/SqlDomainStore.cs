@@ -171,13 +171,14 @@ public abstract class SqlDomainStore : IDomainStore
         return names.Select(n => new VerifiedDomain(n.Name, keys[n.Id].ToArray())).ToArray();
     }
 
-    public async Task<IReadOnlyList<DomainEvent>> EventsAsync(string accountId, long afterId, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<DomainEvent>> EventsAsync(string accountId, string? domainId, long afterId, int limit, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
         var rows = await connection.QueryAsync<EventRow>(new CommandDefinition("""
             SELECT id AS Id, account_id AS AccountId, domain_id AS DomainId, domain AS Domain, type AS Type, detail AS Detail, created_at AS CreatedAt
-            FROM domain_events WHERE account_id = @accountId AND id > @afterId ORDER BY id LIMIT @limit
-            """, new { accountId, afterId, limit = (long)limit }, cancellationToken: ct));
+            FROM domain_events WHERE account_id = @accountId AND (CAST(@domainId AS TEXT) IS NULL OR domain_id = @domainId) AND id > @afterId
+            ORDER BY id LIMIT @limit
+            """, new { accountId, domainId, afterId, limit = (long)limit }, cancellationToken: ct));
         return rows.Select(r => new DomainEvent(r.Id, r.AccountId, r.DomainId, r.Domain, r.Type, r.Detail, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToArray();
     }
 

@@ -55,6 +55,6 @@ public sealed class DomainRecheckWorkerTests : IDisposable
         _clock.Advance(TimeSpan.FromHours(1));
         Assert.Equal(1, await worker.RunOnceAsync(CancellationToken.None));
         Assert.Equal(DomainStatus.Failed, (await store.FindAsync(id, null, CancellationToken.None))!.Status);
-        Assert.Equal(["domain.verified", "domain.failed"], (await store.EventsAsync(shop.Id, 0, 10, CancellationToken.None)).Select(e => e.Type));
+        Assert.Equal(["domain.verified", "domain.failed"], (await store.EventsAsync(shop.Id, null, 0, 10, CancellationToken.None)).Select(e => e.Type));
     }
 }

@@ -181,8 +181,29 @@ public sealed class DomainSigningTests : IAsyncDisposable
         Assert.Equal("failed", failed.GetProperty("status").GetString());
         Assert.Equal("missing", DomainsApi.Record(failed, "dkim").GetProperty("status").GetString());
         var store = _h.App.Services.GetRequiredService<EmailApi.Domains.IDomainStore>();
-        Assert.Equal(["domain.verified", "domain.failed"], (await store.EventsAsync(shop.Id, 0, 10, CancellationToken.None)).Select(e => e.Type));
+        Assert.Equal(["domain.verified", "domain.failed"], (await store.EventsAsync(shop.Id, null, 0, 10, CancellationToken.None)).Select(e => e.Type));
         Assert.Equal(HttpStatusCode.Forbidden, (await shop.SendAsync(new { from = "a@shop.test", to = "u@dest.test", subject = "x", text = "x" })).StatusCode);
+        var shown = await TestApp.ReadJsonAsync(await shop.Client.GetAsync($"/v1/domains/{id}"));
+        Assert.Equal(["domain.verified", "domain.failed"], shown.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("type").GetString()));
+    }
+
+    [Fact]
+    public async Task Send_WithoutTheRule_FromAnotherAccountsDomain_IsNeverSignedWithItsKey()
+    {
+        await using var h = new DeliveryHarness(new() { ["Domains:RequireVerified"] = "false", ["Domains:MinVerifyInterval"] = "00:00:00" });
+        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        var mx = h.Server("127.0.0.2");
+        var admin = new AdminApi(h.App);
+        var a = await admin.CreateAccountAsync("a");
+        var b = await admin.CreateAccountAsync("b");
+        var domain = await DomainsApi.CreateAsync(a.Client, "shop.test");
+        DomainsApi.Publish(h.Dns, domain);
+        await DomainsApi.VerifyAsync(a.Client, domain.GetProperty("id").GetString()!);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await b.SendAsync(new { from = "spoof@shop.test", to = "u@dest.test", subject = "b", text = "x" })).StatusCode);
+        Assert.DoesNotContain("DKIM-Signature", (await mx.WaitForMessageAsync(TimeSpan.FromSeconds(30))).Text);
+        Assert.Equal(HttpStatusCode.Accepted, (await a.SendAsync(new { from = "news@shop.test", to = "u@dest.test", subject = "a", text = "x" })).StatusCode);
+        Assert.Contains("d=shop.test", (await mx.WaitForMessageAsync(TimeSpan.FromSeconds(30))).Text);
     }
 
     private async Task<SmtpClient> ConnectSmtpAsync()

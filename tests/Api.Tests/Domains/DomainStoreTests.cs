@@ -87,8 +87,8 @@ public abstract class DomainStoreTests : IAsyncLifetime
         Assert.Equal("shop.test", verified.Name);
         Assert.Equal("new", Assert.Single(verified.ActiveKeys).Selector);
         Assert.Empty(await Store.VerifiedAsync(b, CancellationToken.None));
-        Assert.Equal("domain.verified", Assert.Single(await Store.EventsAsync(a, 0, 10, CancellationToken.None)).Type);
-        Assert.Empty(await Store.EventsAsync(b, 0, 10, CancellationToken.None));
+        Assert.Equal("domain.verified", Assert.Single(await Store.EventsAsync(a, null, 0, 10, CancellationToken.None)).Type);
+        Assert.Empty(await Store.EventsAsync(b, null, 0, 10, CancellationToken.None));
         Assert.Single(await Store.KeysAsync(domain.Id, CancellationToken.None));
     }
 
