@@ -52,6 +52,8 @@ install_missing() {
     command -v npm >/dev/null || missing+=(npm)
     command -v ss >/dev/null || missing+=(iproute2)
     command -v pgrep >/dev/null || missing+=(procps)
+    command -v node >/dev/null || missing+=(nodejs)
+    command -v npm >/dev/null || missing+=(npm)
     ((${#missing[@]} == 0)) && { echo "all tools present"; return 0; }
     echo "installing: ${missing[*]}"
     # Postfix is only wanted for smtp-sink/smtp-source: "No configuration" keeps it from
@@ -88,6 +90,10 @@ if [[ ${SKIP_INSTALL:-0} != 1 ]]; then
     install_missing || { echo "apt-get install failed"; record tools 0 1; finish; }
 fi
 stop_system_services
+# The e2e suite's independent DKIM/SPF/DMARC verifier (mailauth), pinned by tests/e2e/node/package-lock.json.
+if [[ ${SKIP_E2E:-0} != 1 ]]; then
+    (cd tests/e2e/node && npm ci --no-audit --no-fund --loglevel=error) || echo "warning: npm ci in tests/e2e/node failed; the domains e2e test will fail"
+fi
 
 # --- 2. build --------------------------------------------------------------------------
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

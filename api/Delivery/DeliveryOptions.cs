@@ -73,4 +73,7 @@ public sealed class DeliveryOptions
 
     /// <summary>At most this many MX hosts are tried per attempt, to bound attempt time against hostile zones.</summary>
     public int MaxMxHosts { get; set; } = 5;
+
+    /// <summary>The relay's public IP addresses: the SPF record sending domains are asked to publish, and the HELO name check.</summary>
+    public List<string> PublicAddresses { get; set; } = [];
 }

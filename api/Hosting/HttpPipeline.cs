@@ -1,4 +1,5 @@
 using EmailApi.Accounts;
+using EmailApi.Domains;
 using EmailApi.Events;
 using EmailApi.Messages;
 using EmailApi.Sending;
@@ -34,7 +35,9 @@ public static class HttpPipeline
                 .MapCancelMessage()
                 .MapAccounts()
                 .MapWebhooks()
-                .MapSuppressions();
+                .MapSuppressions()
+                .MapDomains()
+                .MapDeliverability();
         }
         return app;
     }

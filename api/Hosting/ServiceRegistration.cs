@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EmailApi.Accounts;
 using EmailApi.Delivery;
+using EmailApi.Domains;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -61,6 +62,8 @@ public static class ServiceRegistration
         services.AddSingleton<AccountBootstrapper>();
         services.AddSingleton<SubmissionService>();
         services.AddSingleton<DkimSigning>();
+        services.AddSingleton<SenderDomainRule>();
+        builder.AddDomains(roles);
         services.Configure<DkimOptions>(configuration.GetSection(DkimOptions.Section));
         services.AddSingleton<MessageComposer>();
         services.AddSingleton<SendMessageValidator>();

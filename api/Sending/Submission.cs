@@ -53,6 +53,9 @@ public enum RejectionKind
     /// <summary>The From or envelope sender is outside the account's sender domains (HTTP 403, SMTP 550 5.7.1).</summary>
     SenderDomainNotAllowed,
 
+    /// <summary>The From domain is not a verified domain of the account (<c>Domains:RequireVerified</c>; HTTP 403, SMTP 550 5.7.1).</summary>
+    DomainNotVerified,
+
     /// <summary>The account is disabled (HTTP 403, SMTP 550 5.7.1 / AUTH refused).</summary>
     AccountDisabled,
 

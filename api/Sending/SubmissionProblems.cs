@@ -17,6 +17,7 @@ internal static class SubmissionProblems
         RejectionKind.QuotaExceeded => Limited("Monthly quota exceeded", rejected),
         RejectionKind.RateLimited => Limited("Rate limit exceeded", rejected),
         RejectionKind.SenderDomainNotAllowed => Problem(StatusCodes.Status403Forbidden, "Sender domain not allowed", rejected.PublicReason),
+        RejectionKind.DomainNotVerified => Problem(StatusCodes.Status403Forbidden, "Sender domain not verified", rejected.PublicReason),
         RejectionKind.AccountDisabled => Problem(StatusCodes.Status403Forbidden, "Account disabled", rejected.PublicReason),
         // Well-formed but refused for what it says about itself, for good: not a 4xx the client may retry as is.
         RejectionKind.MailLoop => Problem(StatusCodes.Status422UnprocessableEntity, "Mail loop detected", rejected.PublicReason),

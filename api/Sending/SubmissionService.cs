@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EmailApi.Accounts;
+using EmailApi.Domains;
 using EmailApi.Queue;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -13,8 +14,8 @@ namespace EmailApi.Sending;
 /// (so two doors racing for the last unit cannot both win). <see cref="Submitted.Accepted"/> is
 /// returned only after the transaction holding the message has committed.
 /// </summary>
-public sealed class SubmissionService(
-    QueueWriter writer, AccountDirectory accounts, DkimSigning dkim, IOptions<SendingOptions> options, IOptions<HopLimitOptions> hopLimit, TimeProvider clock)
+public sealed class SubmissionService(QueueWriter writer, AccountDirectory accounts, DkimSigning dkim, SenderDomainRule domainRule,
+    IOptions<SendingOptions> options, IOptions<HopLimitOptions> hopLimit, TimeProvider clock)
 {
     public async Task<Submitted> SubmitAsync(Submission submission, CancellationToken ct) =>
         await SubmitManyAsync([submission], null, ct) switch
@@ -38,13 +39,14 @@ public sealed class SubmissionService(
         {
             var account = await accounts.FindAsync(submissions[i].AccountId, ct);
             var recipients = Distinct(submissions[i].Recipients);
-            switch (Check(submissions[i], recipients, account))
+            var domains = account is null ? AccountDomains.None : await domainRule.DomainsOfAsync(account.Id, ct);
+            switch (Check(submissions[i], recipients, account) ?? await domainRule.CheckAsync(submissions[i], account!, domains, ct))
             {
                 case Submitted.Rejected rejected:
                     answers[i] = rejected;
                     break;
                 default:
-                    messages.Add(ToMessage(submissions[i], recipients, account!, now));
+                    messages.Add(ToMessage(submissions[i], recipients, account!, domains, now));
                     positions.Add(i);
                     break;
             }
@@ -109,8 +111,8 @@ public sealed class SubmissionService(
     }
 
     // DKIM signing happens here, once, so every retry sends the same signed bytes.
-    private NewMessage ToMessage(Submission s, string[] recipients, Account account, DateTimeOffset now) =>
-        new(s.Id, s.AccountId, s.Source, s.EnvelopeFrom, recipients, dkim.Sign(s.Raw), s.HeaderFrom, s.Subject, s.Tags, s.Metadata, now,
+    private NewMessage ToMessage(Submission s, string[] recipients, Account account, AccountDomains domains, DateTimeOffset now) =>
+        new(s.Id, s.AccountId, s.Source, s.EnvelopeFrom, recipients, dkim.Sign(s.Raw, domains), s.HeaderFrom, s.Subject, s.Tags, s.Metadata, now,
             account.Limits.ToSendLimits(), s.SendAt);
 
     private static string[] Distinct(IReadOnlyList<string> recipients) => recipients.Distinct(StringComparer.OrdinalIgnoreCase).ToArray();

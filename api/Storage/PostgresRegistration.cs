@@ -1,4 +1,5 @@
 using EmailApi.Accounts;
+using EmailApi.Domains;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -25,6 +26,7 @@ public static class PostgresRegistration
         Replace<IMessageLog, PostgresMessageLog>(services);
         Replace<IWebhookStore, PostgresWebhookStore>(services);
         Replace<IRetentionStore, PostgresRetentionStore>(services);
+        Replace<IDomainStore, PostgresDomainStore>(services);
 
         var leftover = services
             .Where(d => d.ImplementationType is { } t && t.Name.StartsWith("Sqlite", StringComparison.Ordinal)

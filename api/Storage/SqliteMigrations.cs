@@ -166,6 +166,54 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
         """
         DROP INDEX IF EXISTS ix_messages_account_created;
         """,
+        // 5: sending domains of accounts (issue 16): their DKIM keys (private halves sealed with ASP.NET Core Data
+        //    Protection), the last DNS check, domain events, and the Data Protection key ring for nodes that share a database.
+        """
+        CREATE TABLE domains (
+            id              TEXT PRIMARY KEY,
+            account_id      TEXT NOT NULL REFERENCES accounts(id),
+            name            TEXT NOT NULL UNIQUE,
+            status          TEXT NOT NULL,
+            dmarc_rua       TEXT,
+            checks          TEXT,
+            last_error      TEXT,
+            created_at      INTEGER NOT NULL,
+            verified_at     INTEGER,
+            checked_at      INTEGER,
+            next_check_at   INTEGER NOT NULL,
+            check_failures  INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX ix_domains_account ON domains(account_id, name);
+        CREATE INDEX ix_domains_due ON domains(next_check_at);
+        CREATE TABLE domain_keys (
+            id            TEXT PRIMARY KEY,
+            domain_id     TEXT NOT NULL REFERENCES domains(id),
+            selector      TEXT NOT NULL,
+            algorithm     TEXT NOT NULL,
+            public_key    TEXT NOT NULL,
+            private_key   TEXT NOT NULL,
+            state         TEXT NOT NULL,
+            created_at    INTEGER NOT NULL,
+            activated_at  INTEGER,
+            retire_after  INTEGER,
+            UNIQUE (domain_id, selector)
+        );
+        CREATE TABLE domain_events (
+            id          INTEGER PRIMARY KEY,
+            account_id  TEXT NOT NULL,
+            domain_id   TEXT NOT NULL,
+            domain      TEXT NOT NULL,
+            type        TEXT NOT NULL,
+            detail      TEXT,
+            created_at  INTEGER NOT NULL
+        );
+        CREATE INDEX ix_domain_events_account ON domain_events(account_id, id);
+        CREATE TABLE data_protection_keys (
+            name        TEXT PRIMARY KEY,
+            xml         TEXT NOT NULL,
+            created_at  INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

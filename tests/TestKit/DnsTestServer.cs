@@ -15,6 +15,7 @@ public sealed class DnsTestServer : IDisposable
 {
     private readonly ConcurrentDictionary<string, List<DnsRecordBase>> _records = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, ReturnCode> _failures = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, bool> _silent = new(StringComparer.OrdinalIgnoreCase);
     private readonly DnsServer _server;
     private int _queries;
 
@@ -59,6 +60,26 @@ public sealed class DnsTestServer : IDisposable
         return this;
     }
 
+    public DnsTestServer Ptr(string address, string host)
+    {
+        var name = IPAddress.Parse(address).GetReverseLookupDomain();
+        Add(name.ToString(), new PtrRecord(name, 0, DomainName.Parse(host)));
+        return this;
+    }
+
+    public DnsTestServer Cname(string name, string target)
+    {
+        Add(name, new CNameRecord(DomainName.Parse(name), 0, DomainName.Parse(target)));
+        return this;
+    }
+
+    /// <summary>Questions about <paramref name="name"/> get no answer at all: the client times out.</summary>
+    public DnsTestServer Silent(string name)
+    {
+        _silent[name.TrimEnd('.')] = true;
+        return this;
+    }
+
     public DnsTestServer NxDomain(string name) => Fail(name, ReturnCode.NxDomain);
 
     public DnsTestServer ServFail(string name) => Fail(name, ReturnCode.ServerFailure);
@@ -73,6 +94,7 @@ public sealed class DnsTestServer : IDisposable
     {
         _records.TryRemove(name.TrimEnd('.'), out _);
         _failures.TryRemove(name.TrimEnd('.'), out _);
+        _silent.TryRemove(name.TrimEnd('.'), out _);
     }
 
     public void Dispose() => _server.Stop();
@@ -94,6 +116,7 @@ public sealed class DnsTestServer : IDisposable
         else
         {
             var name = question.Name.ToString().TrimEnd('.');
+            if (_silent.ContainsKey(name)) return Task.CompletedTask;   // no response: the client's timeout
             if (_failures.TryGetValue(name, out var failure))
             {
                 response.ReturnCode = failure;

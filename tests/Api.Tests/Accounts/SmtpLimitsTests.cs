@@ -17,7 +17,7 @@ public sealed class SmtpLimitsTests : IDisposable
 
     public SmtpLimitsTests()
     {
-        _app = new TestApp(new Dictionary<string, string?> { ["Roles"] = "api,smtp" }, _clock);
+        _app = new TestApp(new Dictionary<string, string?> { ["Roles"] = "api,smtp", ["Domains:RequireVerified"] = "false" }, _clock);
         _admin = new AdminApi(_app);
     }
 
@@ -71,7 +71,7 @@ public sealed class SmtpLimitsTests : IDisposable
     public async Task Smtp_DisabledAccount_CannotAuthenticate()
     {
         // Real time here: the bridge delays a failed AUTH on the clock.
-        using var app = new TestApp(new Dictionary<string, string?> { ["Roles"] = "api,smtp" });
+        using var app = new TestApp(new Dictionary<string, string?> { ["Roles"] = "api,smtp", ["Domains:RequireVerified"] = "false" });
         var admin = new AdminApi(app);
         var account = await admin.CreateAccountAsync("shop");
         await admin.PatchAsync(account.Id, new { disabled = true });

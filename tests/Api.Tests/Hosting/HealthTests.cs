@@ -23,7 +23,7 @@ public sealed class HealthTests
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         foreach (var file in Directory.GetFiles(app.Directory)) File.Delete(file);
-        Directory.Delete(app.Directory);
+        Directory.Delete(app.Directory, recursive: true);   // with the Data Protection key ring beside the file
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
     }

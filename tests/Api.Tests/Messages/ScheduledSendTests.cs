@@ -53,7 +53,7 @@ public sealed class ScheduledSendTests
     [Fact]
     public async Task Cancel_UnknownOrForeignMessage_Returns404()
     {
-        using var app = new TestApp();
+        using var app = new TestApp(new() { ["Domains:RequireVerified"] = "false" });
         var admin = new AdminApi(app);
         var owner = await admin.CreateAccountAsync("owner");
         var other = await admin.CreateAccountAsync("other");

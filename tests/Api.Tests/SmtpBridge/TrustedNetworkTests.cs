@@ -42,6 +42,7 @@ public sealed class TrustedNetworkTests : IDisposable
             ["Roles"] = "api,smtp",
             ["Smtp:TrustedNetworks:0"] = "127.0.0.0/8",
             ["Smtp:TrustedAccount"] = "scanner",
+            ["Domains:RequireVerified"] = "false",
         });
         var admin = new AdminApi(app);
         var account = await admin.CreateAccountAsync("scanner");

@@ -1,4 +1,5 @@
 using EmailApi.Accounts;
+using EmailApi.Domains;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -23,6 +24,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         Log = new PostgresMessageLog(db, clock);
         Webhooks = new PostgresWebhookStore(db, clock);
         Retention = new PostgresRetentionStore(db, clock);
+        Domains = new PostgresDomainStore(db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
 
@@ -33,6 +35,7 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IMessageLog Log { get; }
     public override IWebhookStore Webhooks { get; }
     public override IRetentionStore Retention { get; }
+    public override IDomainStore Domains { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public static async Task<PostgresStoreEngine> CreateAsync(PostgresServer server, FakeTimeProvider clock, CancellationToken ct)

@@ -1,4 +1,5 @@
 using EmailApi.Accounts;
+using EmailApi.Domains;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -26,6 +27,7 @@ public sealed class SqliteStoreEngine : StoreEngine
         Log = new SqliteMessageLog(_db, clock);
         Webhooks = new SqliteWebhookStore(_db, clock);
         Retention = new SqliteRetentionStore(_db, clock);
+        Domains = new SqliteDomainStore(_db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
     }
 
@@ -36,6 +38,7 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override IMessageLog Log { get; }
     public override IWebhookStore Webhooks { get; }
     public override IRetentionStore Retention { get; }
+    public override IDomainStore Domains { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public override IQueueStore OpenAnotherNode(FakeTimeProvider clock) => new SqliteQueueStore(_db, clock);

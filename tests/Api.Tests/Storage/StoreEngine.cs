@@ -1,4 +1,5 @@
 using EmailApi.Accounts;
+using EmailApi.Domains;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -18,6 +19,7 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract IMessageLog Log { get; }
     public abstract IWebhookStore Webhooks { get; }
     public abstract IRetentionStore Retention { get; }
+    public abstract IDomainStore Domains { get; }
 
     /// <summary>A second process on the same database (its own connections): only PostgreSQL can be shared.</summary>
     public abstract IQueueStore OpenAnotherNode(FakeTimeProvider clock);

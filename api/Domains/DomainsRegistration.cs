@@ -1,0 +1,78 @@
+using System.Net;
+using EmailApi.Delivery;
+using EmailApi.Hosting;
+using EmailApi.Storage;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
+
+namespace EmailApi.Domains;
+
+public static class DomainsRegistration
+{
+    public static WebApplicationBuilder AddDomains(this WebApplicationBuilder builder, Roles roles)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.AddOptions<DomainsOptions>()
+            .Bind(configuration.GetSection(DomainsOptions.Section))
+            .Configure(o => o.InboundHostName ??= configuration["Inbound:HostName"])
+            .Validate(o => o.RecheckInterval > TimeSpan.Zero && o.PendingRecheckMin > TimeSpan.Zero && o.PendingRecheckMax >= o.PendingRecheckMin
+                           && o.MinVerifyInterval >= TimeSpan.Zero && o.RetiringKeyGrace >= TimeSpan.Zero && o.WorkerPollInterval > TimeSpan.Zero
+                           && o.DnsTimeout > TimeSpan.Zero,
+                "Domains: RecheckInterval, PendingRecheckMin, WorkerPollInterval and DnsTimeout must be positive, PendingRecheckMax at least PendingRecheckMin.")
+            .Validate(o => o.SpfInclude is null || DomainName.Normalize(o.SpfInclude) is not null, "Domains:SpfInclude must be a domain name.")
+            .Validate(o => o.InboundHostName is null || DomainName.Normalize(o.InboundHostName) is not null, "Inbound:HostName must be a domain name.")
+            .Validate(o => o.ReturnPathLabel.Length is > 0 and <= 63 && o.ReturnPathLabel.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'),
+                "Domains:ReturnPathLabel must be one DNS label.")
+            .ValidateOnStart();
+        services.AddOptions<DeliveryOptions>()
+            .Validate(o => o.PublicAddresses.All(a => IPAddress.TryParse(a, out _)), "Delivery:PublicAddresses must list IP addresses.")
+            .ValidateOnStart();
+
+        // DKIM private keys are sealed with Data Protection. Its key ring sits beside the SQLite file,
+        // or in the shared database when nodes share PostgreSQL (so every node can sign).
+        var dataProtection = services.AddDataProtection().SetApplicationName("EmailApi");
+        if (StorageOptions.From(configuration).UsesPostgres)
+            services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
+                new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new DatabaseXmlRepository(sp.GetRequiredService<PostgresDb>(), sp.GetRequiredService<TimeProvider>())));
+        else
+        {
+            var path = configuration[$"{StorageOptions.Section}:Sqlite:Path"] ?? new StorageOptions().Sqlite.Path;
+            var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "data-protection-keys");
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(folder));
+        }
+
+        services.AddSingleton<IDomainStore, SqliteDomainStore>();
+        services.AddSingleton<DkimKeyFactory>();
+        services.AddSingleton<DomainRecords>();
+        services.AddSingleton<DnsLookup>();
+        services.AddSingleton<SpfEvaluator>();
+        services.AddSingleton<RecordChecker>();
+        services.AddSingleton<DomainSigningKeys>();
+        services.AddSingleton<DomainVerifier>();
+        services.AddSingleton<HeloCheck>();
+        services.AddHostedService<HeloNameWarning>();
+        if (roles.Sender)
+        {
+            services.AddSingleton<DomainRecheckWorker>();
+            services.AddHostedService(sp => sp.GetRequiredService<DomainRecheckWorker>());
+        }
+        return builder;
+    }
+}
+
+/// <summary>Says at start when the EHLO name is not fully qualified (RFC 5321 §4.1.1.1): receivers refuse or score such mail down.</summary>
+public sealed class HeloNameWarning(IOptions<DeliveryOptions> delivery, ILogger<HeloNameWarning> log) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var name = delivery.Value.HeloName;
+        if (!HeloCheck.IsFullyQualified(name))
+            log.LogWarning("Delivery:HeloName '{HeloName}' is not a fully qualified domain name; set it to the relay's public host name " +
+                           "(with forward and reverse DNS pointing to Delivery:PublicAddresses). GET /v1/deliverability checks it.", name);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

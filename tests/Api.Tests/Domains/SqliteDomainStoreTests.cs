@@ -1,0 +1,9 @@
+using EmailApi.Tests.Storage;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EmailApi.Tests.Domains;
+
+public sealed class SqliteDomainStoreTests : DomainStoreTests
+{
+    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
+}
