@@ -17,6 +17,7 @@ internal sealed record OperationDetails(
 {
     private const string MessageId = "The message id returned by POST /v1/send (or /v1/send/batch, /v1/send/raw).";
     private const string AccountId = "The account id.";
+    private const string DomainId = "The domain id returned by POST /v1/domains (or listed by GET /v1/domains).";
 
     public static readonly IReadOnlyDictionary<string, OperationDetails> ById = new Dictionary<string, OperationDetails>
     {
@@ -101,6 +102,19 @@ internal sealed record OperationDetails(
             new Dictionary<string, string> { ["id"] = AccountId }),
         ["RevokeKey"] = new("The key stops working at once on this node, within a few seconds on the others.",
             new Dictionary<string, string> { ["id"] = AccountId, ["keyId"] = "The key id (not the key)." }),
+
+        ["CreateDomain"] = new(null, new Dictionary<string, string>(),
+            Example: Json("""{ "name": "example.com", "keyType": "rsa2048", "dmarcRua": "mailto:dmarc-reports@example.com" }""")),
+        ["ListDomains"] = new("Each domain with its status, its keys (never a private key) and the DNS records to publish with the status of each " +
+            "as last checked.", new Dictionary<string, string>()),
+        ["GetDomain"] = new("The domain, its keys and the DNS records to publish (name, type, value) with each one's status as last checked: " +
+            "notChecked, missing, mismatch (with the value found) or ok. A domain of another account answers 404.",
+            new Dictionary<string, string> { ["id"] = DomainId }),
+        ["VerifyDomain"] = new(null, new Dictionary<string, string> { ["id"] = DomainId }),
+        ["RotateDomainKey"] = new("The new key is pending until its DKIM record is seen in DNS; signing then switches to it and the old key is listed " +
+            "as retiring, with the date after which its record can be removed.", new Dictionary<string, string> { ["id"] = DomainId }),
+        ["DeleteDomain"] = new("Mail from the domain is no longer signed, and with Domains:RequireVerified no longer accepted.",
+            new Dictionary<string, string> { ["id"] = DomainId }),
     };
 
     private static JsonNode Json(string text) => JsonNode.Parse(text)!;
