@@ -39,7 +39,8 @@ def must(status, want, what, text):
 # --- two tenants, made by the admin ---------------------------------------------------------
 run = uuid.uuid4().hex[:10]
 def tenant(name):
-    s, _, t = call("POST", "/v1/accounts", admin_key, {"name": f"{name}-{run}"})
+    # senderDomains lets the tenant send from app.test without a verified domain (Domains:RequireVerified).
+    s, _, t = call("POST", "/v1/accounts", admin_key, {"name": f"{name}-{run}", "senderDomains": ["app.test"]})
     acct = must(s, {201}, f"POST /v1/accounts {name}", t)
     s, _, t = call("POST", f"/v1/accounts/{acct['id']}/keys", admin_key, {"name": f"{name}-key", "scopes": ["send", "read"]})
     key = must(s, {201}, f"POST /v1/accounts/{acct['id']}/keys", t)
@@ -72,9 +73,17 @@ must(s, {201}, "A: POST /v1/suppressions", t)
 s, _, t = call("POST", "/v1/webhooks", A, {"url": f"https://93.184.216.34/{marker}", "events": ["bounced"]})
 a_hook_id = must(s, {201}, "A: POST /v1/webhooks", t)["id"]
 
+# A sending domain with its DKIM key (never verified here: nothing is published).
+a_domain_name = f"{marker}.example.com"
+s, _, t = call("POST", "/v1/domains", A, {"name": a_domain_name})
+a_domain = must(s, {201}, "A: POST /v1/domains", t)
+a_dkim = next((r["value"] for r in a_domain.get("records", []) if "_domainkey" in r.get("name", "")), None)
+
 # Everything of A that must never show up in an answer to B.
-secrets = [a["id"], a["name"], a_key["id"], A, a_msg_id, a_raw_id, *[i for i in a_batch_ids if i], marker, a_supp, a_hook_id]
-ids = {"account": a["id"], "key": a_key["id"], "message": a_msg_id, "suppression": a_supp, "webhook": a_hook_id}
+secrets = [a["id"], a["name"], a_key["id"], A, a_msg_id, a_raw_id, *[i for i in a_batch_ids if i], marker, a_supp, a_hook_id,
+           a_domain["id"], *([a_dkim] if a_dkim else [])]
+ids = {"account": a["id"], "key": a_key["id"], "message": a_msg_id, "suppression": a_supp, "webhook": a_hook_id,
+       "domain": a_domain["id"]}
 
 def check(route, what, status, ctype, text, want, asked):
     tag = f"{route}: {what}"
@@ -171,7 +180,36 @@ def list_webhooks(route):
 def delete_webhook(route):
     as_b(route, "delete A's webhook", "DELETE", f"/v1/webhooks/{ids['webhook']}", {404})
 
+def create_domain(route):
+    # A's domain name is taken: 409, without saying by whom.
+    as_b(route, "create A's domain", "POST", "/v1/domains", {409}, {"name": a_domain_name})
+
+def list_domains(route):
+    as_b(route, "list", "GET", "/v1/domains", {200})
+
+def get_domain(route):
+    as_b(route, "A's domain", "GET", f"/v1/domains/{ids['domain']}", {404})
+
+def delete_domain(route):
+    as_b(route, "delete A's domain", "DELETE", f"/v1/domains/{ids['domain']}", {404})
+
+def verify_domain(route):
+    as_b(route, "verify A's domain", "POST", f"/v1/domains/{ids['domain']}/verify", {404})
+
+def rotate_domain(route):
+    as_b(route, "rotate A's domain key", "POST", f"/v1/domains/{ids['domain']}/rotate", {404})
+
+def deliverability(route):
+    as_b(route, "the relay's deliverability report (admin)", "GET", "/v1/deliverability", {403})
+
 ROUTES = {
+    "POST /v1/domains": create_domain,
+    "GET /v1/domains": list_domains,
+    "GET /v1/domains/{id}": get_domain,
+    "DELETE /v1/domains/{id}": delete_domain,
+    "POST /v1/domains/{id}/verify": verify_domain,
+    "POST /v1/domains/{id}/rotate": rotate_domain,
+    "GET /v1/deliverability": deliverability,
     "GET /v1/account": own_account,
     "POST /v1/accounts": create_account,
     "GET /v1/accounts": list_accounts,
@@ -226,6 +264,9 @@ if a_supp not in t:
 s, _, t = call("GET", "/v1/webhooks", A)
 if a_hook_id not in t:
     failures.append(f"afterwards: A's webhook {a_hook_id} is gone: {t[:200]}")
+s, _, t = call("GET", f"/v1/domains/{a_domain['id']}", A)
+if s != 200 or a_domain_name not in t:
+    failures.append(f"afterwards: A's domain answered {s}: {t[:200]}")
 s, _, t = call("GET", "/v1/account", A)
 if s != 200 or a["name"] not in t:
     failures.append(f"afterwards: A's account answered {s}: {t[:200]}")
