@@ -39,6 +39,9 @@ public static class ServiceRegistration
         services.AddSingleton<IQueueStore, SqliteQueueStore>();
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
         services.AddSingleton<IMessageLog, SqliteMessageLog>();
+        services.AddSingleton<IStorageProbe, SqliteStorageProbe>();
+        services.AddSingleton<StorageMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageMonitor>());
         // Webhooks and retention are background work: they run where the sender runs.
         services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
         services.Configure<RetentionOptions>(configuration.GetSection(RetentionOptions.Section));
@@ -72,6 +75,7 @@ public static class ServiceRegistration
             services.AddSingleton<SmtpRelay>();
             services.AddSingleton<RetrySchedule>();
             services.AddSingleton<DestinationThrottle>();
+            services.AddSingleton<SenderHeartbeat>();
             services.AddHostedService<DeliveryWorker>();
         }
 
@@ -88,7 +92,9 @@ public static class ServiceRegistration
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
-        services.AddHealthChecks().AddCheck<QueueHealthCheck>("queue", tags: ["ready"]);
+        services.Configure<HealthOptions>(configuration.GetSection(HealthOptions.Section));
+        var health = services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+        if (roles.Sender) health.AddCheck<SenderHealthCheck>("sender", tags: ["ready"]);
         services.AddEmailApiSwagger();
 
         // Room for the largest message as base64 inside JSON (4/3 of its size) plus the other fields.

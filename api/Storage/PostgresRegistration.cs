@@ -25,6 +25,7 @@ public static class PostgresRegistration
         Replace<IMessageLog, PostgresMessageLog>(services);
         Replace<IWebhookStore, PostgresWebhookStore>(services);
         Replace<IRetentionStore, PostgresRetentionStore>(services);
+        Replace<IStorageProbe, PostgresStorageProbe>(services);
 
         var leftover = services
             .Where(d => d.ImplementationType is { } t && t.Name.StartsWith("Sqlite", StringComparison.Ordinal)
