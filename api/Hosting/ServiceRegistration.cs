@@ -32,6 +32,8 @@ public static class ServiceRegistration
         services.Configure<SendingOptions>(configuration.GetSection(SendingOptions.Section));
         services.Configure<BootstrapOptions>(configuration.GetSection(BootstrapOptions.Section));
         services.Configure<AccountsOptions>(configuration.GetSection(AccountsOptions.Section));
+        // Checked once more when the host starts, for anyone who builds it without SettingsCheck first.
+        services.AddSettingsValidation(configuration);
 
         // Storage and queue: one SQLite file for now; the PostgreSQL engine plugs in behind the same interfaces.
         services.AddSingleton<SqliteDb>();
