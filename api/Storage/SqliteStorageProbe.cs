@@ -11,6 +11,9 @@ namespace EmailApi.Storage;
 /// </summary>
 public sealed class SqliteStorageProbe(SqliteDb db, IOptions<StorageOptions> options, TimeProvider clock, ILogger<SqliteStorageProbe> log) : IStorageProbe
 {
+    private const long WriteEveryMs = 1000;
+    private long _lastWrite = long.MinValue / 2;
+
     public async Task<StorageState> CheckAsync(CancellationToken ct)
     {
         var state = await ProbeAsync(ct);
@@ -29,15 +32,26 @@ public sealed class SqliteStorageProbe(SqliteDb db, IOptions<StorageOptions> opt
         {
             await using var connection = new SqliteConnection(db.ProbeConnectionString);
             await connection.OpenAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition("PRAGMA busy_timeout=5000", cancellationToken: ct));
+            // The probe's row needs no fsync of its own: the write only shows that one commits.
+            await connection.ExecuteAsync(new CommandDefinition("PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL", cancellationToken: ct));
             var id = SqliteIdentity.Read(connection);
             if (db.Identity is { } expected && id != expected)
                 return Fail(new("The database file was replaced.", Permanent: true), $"{db.FilePath} is database {id ?? "(none)"}, this process opened {expected}");
-            await using (var tx = await connection.BeginTransactionAsync(ct))
+            // Readiness is open to anyone: a write at most once a second, so polling it cannot
+            // become a stream of writes (the path and identity are still read every time).
+            // Monotonic time, not the TimeProvider: this is rate limiting, not the service's now.
+            if (Environment.TickCount64 - Interlocked.Read(ref _lastWrite) >= WriteEveryMs)
             {
-                await connection.ExecuteAsync(new CommandDefinition("UPDATE storage_identity SET checked_at = @now",
-                    new { now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx, cancellationToken: ct));
-                await tx.CommitAsync(ct);
+                // In turn with the group commit and the sender, so they wait on the turn rather than
+                // sleep in SQLite's busy handler while the probe holds the write lock.
+                using (await db.WriteTurnAsync(ct))
+                await using (var tx = await connection.BeginTransactionAsync(ct))
+                {
+                    await connection.ExecuteAsync(new CommandDefinition("UPDATE storage_identity SET checked_at = @now",
+                        new { now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx, cancellationToken: ct));
+                    await tx.CommitAsync(ct);
+                }
+                Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
             }
         }
         catch (SqliteException ex)
