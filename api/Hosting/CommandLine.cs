@@ -126,5 +126,12 @@ public static class CommandLine
             await Console.Error.WriteLineAsync(ex.Message);
             return StorageRefused;
         }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
+        {
+            // A listener that cannot bind (address in use, not this machine's): the settings are
+            // fine but the place is taken; Kestrel and the SMTP bridge say which address.
+            await Console.Error.WriteLineAsync($"Could not start listening: {ex.Message}");
+            return StorageRefused;
+        }
     }
 }

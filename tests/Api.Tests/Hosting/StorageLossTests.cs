@@ -79,6 +79,26 @@ public sealed class StorageLossTests : IDisposable
     }
 
     [Fact]
+    public async Task Send_WhenTheDataFolderHasLessThanMinFreeBytes_IsRefused503_AndReadyNamesStorage()
+    {
+        // No test can fill the machine's disk; asking for more free space than any disk has is the same to the service.
+        using var app = new TestApp(new Dictionary<string, string?>
+        {
+            ["Storage:Sqlite:Path"] = DbPath,
+            ["Storage:MinFreeBytes"] = long.MaxValue.ToString(),
+        });
+
+        var ready = await app.CreateClient().GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        var storage = (await TestApp.ReadJsonAsync(ready)).GetProperty("checks").GetProperty("storage");
+        Assert.Equal("The data folder's disk is full.", storage.GetProperty("description").GetString());
+
+        var sent = await app.Authorized().PostAsJsonAsync("/v1/send", new { from = "s@example.com", to = "r@example.org", subject = "full", text = "x" });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, sent.StatusCode);
+        Assert.NotNull(sent.Headers.RetryAfter);
+    }
+
+    [Fact]
     public async Task Start_WhenIdentityFileSaysADatabaseExisted_Refuses_UnlessAllowCreate()
     {
         using (var first = App())
