@@ -89,6 +89,7 @@ public static class ServiceRegistration
             .AddPolicy(Scopes.Admin, p => p.RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Admin));
 
         services.AddProblemDetails();
+        services.AddExceptionHandler<StorageExceptionHandler>();
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;

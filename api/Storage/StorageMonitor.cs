@@ -14,8 +14,6 @@ public sealed class StorageMonitor(IStorageProbe probe, IOptions<StorageOptions>
     private Task<StorageState>? _running;
     private StorageState _last = new StorageState.Writable();
 
-    public StorageState Last => _last;
-
     public Task<StorageState> CheckAsync(CancellationToken ct)
     {
         Task<StorageState> running;
