@@ -16,6 +16,7 @@ public sealed class DeliveryWorker(
     RetrySchedule retry,
     DestinationThrottle throttle,
     QueueSignal signal,
+    SenderHeartbeat heartbeat,
     Hosting.RelayMetrics metrics,
     IOptions<DeliveryOptions> options,
     TimeProvider clock,
@@ -65,15 +66,18 @@ public sealed class DeliveryWorker(
         while (!stoppingToken.IsCancellationRequested)
         {
             jobs.RemoveAll(j => j.IsCompleted);
+            heartbeat.Beat();
             try
             {
                 if (jobs.Count >= maxJobs || transactions.CurrentCount == 0)
                 {
+                    // Bounded, so the heartbeat shows the loop alive while every slot is busy.
                     await IdleAsync(jobs, settings.PollInterval, stoppingToken);
                     continue;
                 }
 
                 var lease = await store.LeaseAsync(settings.BatchSize, settings.LeaseDuration, FullDestinations(), stoppingToken);
+                heartbeat.Leased();
                 if (lease.Recipients.Count == 0)
                 {
                     await signal.WaitAsync(settings.PollInterval, stoppingToken);

@@ -16,19 +16,7 @@ public static class DomainsRegistration
         var configuration = builder.Configuration;
         services.AddOptions<DomainsOptions>()
             .Bind(configuration.GetSection(DomainsOptions.Section))
-            .Configure(o => o.InboundHostName ??= configuration["Inbound:HostName"])
-            .Validate(o => o.RecheckInterval > TimeSpan.Zero && o.PendingRecheckMin > TimeSpan.Zero && o.PendingRecheckMax >= o.PendingRecheckMin
-                           && o.MinVerifyInterval >= TimeSpan.Zero && o.RetiringKeyGrace >= TimeSpan.Zero && o.WorkerPollInterval > TimeSpan.Zero
-                           && o.DnsTimeout > TimeSpan.Zero,
-                "Domains: RecheckInterval, PendingRecheckMin, WorkerPollInterval and DnsTimeout must be positive, PendingRecheckMax at least PendingRecheckMin.")
-            .Validate(o => o.SpfInclude is null || DomainName.Normalize(o.SpfInclude) is not null, "Domains:SpfInclude must be a domain name.")
-            .Validate(o => o.InboundHostName is null || DomainName.Normalize(o.InboundHostName) is not null, "Inbound:HostName must be a domain name.")
-            .Validate(o => o.ReturnPathLabel.Length is > 0 and <= 63 && o.ReturnPathLabel.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'),
-                "Domains:ReturnPathLabel must be one DNS label.")
-            .ValidateOnStart();
-        services.AddOptions<DeliveryOptions>()
-            .Validate(o => o.PublicAddresses.All(a => IPAddress.TryParse(a, out _)), "Delivery:PublicAddresses must list IP addresses.")
-            .ValidateOnStart();
+            .Configure(o => o.InboundHostName ??= configuration["Inbound:HostName"]);   // validated with the others: Hosting/SettingsValidators
 
         // DKIM private keys are sealed with Data Protection. Its key ring sits beside the SQLite file,
         // or in the shared database when nodes share PostgreSQL (so every node can sign).

@@ -13,13 +13,14 @@ public static class HttpPipeline
     public static WebApplication MapEmailApi(this WebApplication app)
     {
         // Unexpected failures become a bare 500 problem: details go to the log, never to the client.
+        app.Use(AddRetryAfter);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
 
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponse.WriteAsync });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthResponse.WriteAsync });
         app.MapMetrics();
 
         if (app.Services.GetRequiredService<Roles>().Api)
@@ -40,5 +41,20 @@ public static class HttpPipeline
                 .MapDeliverability();
         }
         return app;
+    }
+
+    // Every 503 (the database unavailable, shutting down) is temporary by definition: tell clients
+    // when to come back (RFC 9110 §10.2.3) unless the endpoint chose a time itself.
+    private const string RetryAfterSeconds = "30";
+
+    private static Task AddRetryAfter(HttpContext context, RequestDelegate next)
+    {
+        context.Response.OnStarting(() =>
+        {
+            if (context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable && !context.Response.Headers.ContainsKey("Retry-After"))
+                context.Response.Headers.RetryAfter = RetryAfterSeconds;
+            return Task.CompletedTask;
+        });
+        return next(context);
     }
 }

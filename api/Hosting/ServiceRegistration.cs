@@ -34,6 +34,8 @@ public static class ServiceRegistration
         services.Configure<SendingOptions>(configuration.GetSection(SendingOptions.Section));
         services.Configure<BootstrapOptions>(configuration.GetSection(BootstrapOptions.Section));
         services.Configure<AccountsOptions>(configuration.GetSection(AccountsOptions.Section));
+        // Checked once more when the host starts, for anyone who builds it without SettingsCheck first.
+        services.AddSettingsValidation(configuration);
 
         // Storage and queue: one SQLite file for now; the PostgreSQL engine plugs in behind the same interfaces.
         services.AddSingleton<SqliteDb>();
@@ -41,6 +43,9 @@ public static class ServiceRegistration
         services.AddSingleton<IQueueStore, SqliteQueueStore>();
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
         services.AddSingleton<IMessageLog, SqliteMessageLog>();
+        services.AddSingleton<IStorageProbe, SqliteStorageProbe>();
+        services.AddSingleton<StorageMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageMonitor>());
         // Webhooks and retention are background work: they run where the sender runs.
         services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
         services.Configure<RetentionOptions>(configuration.GetSection(RetentionOptions.Section));
@@ -79,6 +84,7 @@ public static class ServiceRegistration
             services.AddOwnListeners();
             services.AddSingleton<RetrySchedule>();
             services.AddSingleton<DestinationThrottle>();
+            services.AddSingleton<SenderHeartbeat>();
             services.AddHostedService<DeliveryWorker>();
         }
 
@@ -90,12 +96,15 @@ public static class ServiceRegistration
             .AddPolicy(Scopes.Admin, p => p.RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Admin));
 
         services.AddProblemDetails();
+        services.AddExceptionHandler<StorageExceptionHandler>();
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
-        services.AddHealthChecks().AddCheck<QueueHealthCheck>("queue", tags: ["ready"]);
+        services.Configure<HealthOptions>(configuration.GetSection(HealthOptions.Section));
+        var health = services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+        if (roles.Sender) health.AddCheck<SenderHealthCheck>("sender", tags: ["ready"]);
         services.AddEmailApiSwagger();
 
         // Room for the largest message as base64 inside JSON (4/3 of its size) plus the other fields.

@@ -56,6 +56,9 @@ public interface IQueueStore
 
     Task<bool> PingAsync(CancellationToken ct);
 
+    /// <summary>When the longest-waiting due work became due (retry time or lease end), or null when the queue is empty; may lie in the future.</summary>
+    Task<DateTimeOffset?> EarliestDueAsync(CancellationToken ct);
+
     /// <summary>How many recipients are queued, deferred and sending (for the metrics endpoint).</summary>
     Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(CancellationToken ct);
 

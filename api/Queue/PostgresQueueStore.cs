@@ -312,6 +312,12 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         return await MessageViewReader.ReadAsync(connection, accountId, id, ct);
     }
 
+    public async Task<DateTimeOffset?> EarliestDueAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await QueueQueries.EarliestDueAsync(connection, ct);
+    }
+
     public async Task<bool> PingAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);

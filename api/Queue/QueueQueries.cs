@@ -21,6 +21,18 @@ internal static class QueueQueries
         return rows.ToDictionary(r => RecipientStatusNames.FromDb(r.Status), r => r.Count);
     }
 
+    /// <summary>When the longest-waiting work became due: the earliest retry time, or the earliest lease end (a lease that runs out makes its recipients due again).</summary>
+    public static async Task<DateTimeOffset?> EarliestDueAsync(DbConnection connection, CancellationToken ct)
+    {
+        // Each MIN reads the first entry of a partial index.
+        var ms = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
+            SELECT MIN(t) FROM (
+                SELECT MIN(next_attempt_at) AS t FROM recipients WHERE status IN ('queued', 'deferred')
+                UNION ALL SELECT MIN(lease_until) FROM recipients WHERE status = 'sending') AS due
+            """, cancellationToken: ct));
+        return ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
+    }
+
     public static async Task<bool> PingAsync(DbConnection connection, CancellationToken ct) =>
         await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM schema_version", cancellationToken: ct)) > 0;
 

@@ -310,6 +310,12 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         return await QueueQueries.CountLiveAsync(connection, ct);
     }
 
+    public async Task<DateTimeOffset?> EarliestDueAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await QueueQueries.EarliestDueAsync(connection, ct);
+    }
+
     public async Task<bool> PingAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);

@@ -267,6 +267,9 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
     {
         await connection.ExecuteAsync(new CommandDefinition(
             "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)", cancellationToken: ct));
+        // Outside the numbered steps: the readiness probe's scratch row per node (PostgresStorageProbe).
+        await connection.ExecuteAsync(new CommandDefinition(
+            "CREATE TABLE IF NOT EXISTS storage_checks (node TEXT PRIMARY KEY, checked_at BIGINT NOT NULL)", cancellationToken: ct));
         var current = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT MAX(version) FROM schema_version", cancellationToken: ct)) ?? 0;
         if (current > Steps.Length)
             throw new InvalidOperationException($"The database {db.Database} has schema version {current}, newer than this build knows ({Steps.Length}).");

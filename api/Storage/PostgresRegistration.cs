@@ -27,6 +27,7 @@ public static class PostgresRegistration
         Replace<IWebhookStore, PostgresWebhookStore>(services);
         Replace<IRetentionStore, PostgresRetentionStore>(services);
         Replace<IDomainStore, PostgresDomainStore>(services);
+        Replace<IStorageProbe, PostgresStorageProbe>(services);
 
         var leftover = services
             .Where(d => d.ImplementationType is { } t && t.Name.StartsWith("Sqlite", StringComparison.Ordinal)

@@ -17,18 +17,41 @@ public sealed class SqliteDb
     public SqliteDb(IOptions<StorageOptions> options)
     {
         FilePath = System.IO.Path.GetFullPath(options.Value.Sqlite.Path);
+        AllowCreate = options.Value.Sqlite.AllowCreate;
         ConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = FilePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = SqliteOpenMode.ReadWrite,
             Pooling = true,
         }.ToString();
+        CreatingConnectionString = new SqliteConnectionStringBuilder(ConnectionString) { Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString();
+        ProbeConnectionString = new SqliteConnectionStringBuilder(ConnectionString) { Pooling = false }.ToString();
     }
 
     private readonly SemaphoreSlim _writeTurn = new(1, 1);
+    private volatile StorageState.Unavailable? _unavailable;
 
     public string FilePath { get; }
     public string ConnectionString { get; }
+
+    /// <summary><c>Storage:Sqlite:AllowCreate</c>: see <see cref="SqliteIdentity"/>.</summary>
+    public bool AllowCreate { get; }
+
+    /// <summary>For the migrations alone: may create the file.</summary>
+    internal string CreatingConnectionString { get; }
+
+    /// <summary>Unpooled: a pooled connection may still hold a file that was deleted from the path.</summary>
+    internal string ProbeConnectionString { get; }
+
+    /// <summary>The database's id (<see cref="SqliteIdentity"/>), known once the migrations ran.</summary>
+    public string? Identity { get; internal set; }
+
+    /// <summary>Set by the storage monitor: while set, no flush confirms a write, so nothing is acknowledged.</summary>
+    public StorageState.Unavailable? Unavailable
+    {
+        get => _unavailable;
+        internal set => _unavailable = value;
+    }
 
     public Task<SqliteConnection> OpenAsync(CancellationToken ct) => OpenAsync("FULL", ct);
 
@@ -72,8 +95,18 @@ public sealed class SqliteDb
         catch (FileNotFoundException)
         {
             // No log: the last connection closed, and closing checkpointed every frame into the
-            // database file and synced that.
+            // database file and synced that. Or the files were deleted, checked below.
         }
+        // Open connections keep writing to a deleted file as if nothing happened, and those
+        // commits would be lost at the next start: one stat per group commit keeps a deletion
+        // from being acknowledged; the monitor's checks catch the rest (replaced, disk full).
+        if (!File.Exists(FilePath))
+        {
+            var gone = new StorageState.Unavailable("The database file is missing.", Permanent: true);
+            _unavailable = gone;
+            throw new StorageUnavailableException(gone.Reason);
+        }
+        if (_unavailable is { } unavailable) throw new StorageUnavailableException(unavailable.Reason);
     }
 
     public SqliteConnection Open()

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Data.Sqlite;
 
 namespace EmailApi.Storage;
 
@@ -220,11 +221,16 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
 
     public void Apply()
     {
+        SqliteIdentity.CheckBeforeOpen(db.FilePath, db.AllowCreate);
         var directory = Path.GetDirectoryName(db.FilePath);
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
 
-        using var connection = db.Open();
+        using var connection = new SqliteConnection(db.CreatingConnectionString);
+        connection.Open();
+        connection.Execute("PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;");
         connection.Execute("PRAGMA journal_mode=WAL;");
+        // Outside the numbered steps: it is the file's, not the schema's.
+        db.Identity = SqliteIdentity.Establish(connection, db.FilePath, db.AllowCreate, clock.GetUtcNow());
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);");
         var current = connection.ExecuteScalar<long?>("SELECT MAX(version) FROM schema_version") ?? 0;
         if (current > Steps.Length)

@@ -8,6 +8,16 @@ public sealed class StorageOptions
     public SqliteStorageOptions Sqlite { get; set; } = new();
     public PostgresStorageOptions Postgres { get; set; } = new();
 
+    /// <summary>How often the database is checked for being there and writable (readiness and intake follow the last result).</summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Below this much free space (for unprivileged writers) in the data folder the service refuses
+    /// new mail and reports not ready, so that what it has accepted can still be delivered and
+    /// recorded; 0 turns the check off. SQLite only: PostgreSQL's disk is the server's.
+    /// </summary>
+    public long MinFreeBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>The section as configured, for decisions made before the service provider exists.</summary>
     public static StorageOptions From(IConfiguration configuration) => configuration.GetSection(Section).Get<StorageOptions>() ?? new StorageOptions();
 
@@ -23,4 +33,11 @@ public sealed class StorageOptions
 public sealed class SqliteStorageOptions
 {
     public string Path { get; set; } = "data/emailapi.db";
+
+    /// <summary>
+    /// Create an empty database although the identity file beside <see cref="Path"/> shows that one
+    /// existed there. Off: a start that finds the database missing (deleted, a disk not mounted)
+    /// refuses, instead of quietly starting empty and forgetting the mail it had acknowledged.
+    /// </summary>
+    public bool AllowCreate { get; set; }
 }

@@ -1,22 +1,26 @@
-using Microsoft.Extensions.Options;
+using EmailApi.Hosting;
+using Microsoft.Extensions.Configuration;
 
 namespace EmailApi.Tests.Domains;
 
-/// <summary>The new settings are checked at start: a wrong value stops the host with a message naming the key.</summary>
+/// <summary>The domain settings are checked at start with the others: a wrong value is one line naming the key.</summary>
 public sealed class DomainsOptionsTests
 {
     [Theory]
-    [InlineData("Delivery:PublicAddresses:0", "relay.example.com", "Delivery:PublicAddresses")]
-    [InlineData("Domains:SpfInclude", "not a domain", "Domains:SpfInclude")]
-    [InlineData("Inbound:HostName", "-bad-", "Inbound:HostName")]
-    [InlineData("Domains:RecheckInterval", "00:00:00", "RecheckInterval")]
-    [InlineData("Domains:ReturnPathLabel", "a.b", "Domains:ReturnPathLabel")]
-    public void Start_WithInvalidSetting_FailsNamingIt(string key, string value, string named)
+    [InlineData("Delivery:PublicAddresses:0", "relay.example.com", "Delivery:PublicAddresses:0 must be an IP address (was relay.example.com)")]
+    [InlineData("Domains:SpfInclude", "not a domain", "Domains:SpfInclude must be a domain name (was not a domain)")]
+    [InlineData("Inbound:HostName", "-bad-", "Inbound:HostName must be a domain name (was -bad-)")]
+    [InlineData("Domains:RecheckInterval", "00:00:00", "Domains:RecheckInterval must be a positive duration such as 00:00:30 (was 00:00:00)")]
+    [InlineData("Domains:ReturnPathLabel", "a.b", "Domains:ReturnPathLabel must be one DNS label of letters, digits and hyphens (was a.b)")]
+    [InlineData("Domains:PendingRecheckMax", "00:01:00", "Domains:PendingRecheckMax must be at least Domains:PendingRecheckMin (was 00:01:00)")]
+    public void Check_WithInvalidSetting_NamesIt(string key, string value, string line)
     {
-        using var app = new TestApp(new() { [key] = value });
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
 
-        var error = Assert.ThrowsAny<OptionsValidationException>(() => app.CreateClient());
-
-        Assert.Contains(named, error.Message);
+        Assert.Equal([line], SettingsCheck.Run(configuration));
     }
+
+    [Fact]
+    public void Check_WithDefaults_FindsNothing() =>
+        Assert.Empty(SettingsCheck.Run(new ConfigurationBuilder().Build()));
 }

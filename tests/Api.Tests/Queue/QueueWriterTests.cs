@@ -146,6 +146,7 @@ public sealed class QueueWriterTests : IAsyncLifetime
             inner.PostponeAsync(leaseToken, recipientIds, dueAt, ct);
         public Task<MessageView?> FindMessageAsync(string accountId, MessageId id, CancellationToken ct) => inner.FindMessageAsync(accountId, id, ct);
         public Task<bool> PingAsync(CancellationToken ct) => inner.PingAsync(ct);
+        public Task<DateTimeOffset?> EarliestDueAsync(CancellationToken ct) => inner.EarliestDueAsync(ct);
         public Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(CancellationToken ct) => inner.CountLiveAsync(ct);
         public Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(string accountId, string? after, int limit, CancellationToken ct) =>
             inner.ListSuppressionsAsync(accountId, after, limit, ct);

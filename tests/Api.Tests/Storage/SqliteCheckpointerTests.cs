@@ -15,6 +15,7 @@ public sealed class SqliteCheckpointerTests : IDisposable
     {
         Directory.CreateDirectory(_dir);
         _db = new SqliteDb(Options.Create(new StorageOptions { Sqlite = { Path = Path.Combine(_dir, "c.db") } }));
+        File.WriteAllBytes(_db.FilePath, []);   // connections never create the file; an empty file is an empty database
     }
 
     // Commits stay in the WAL (below the automatic threshold) until the checkpointer copies them

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+
+namespace EmailApi.Tests.Hosting;
+
+/// <summary>
+/// The built program as a process (issue #15, point 8): a configuration that cannot work stops
+/// the start with exactly one line per problem on stderr, no stack trace, exit code 2, and
+/// nothing written: no database file, no first account whose key would be printed and lost.
+/// </summary>
+public sealed class ProgramProcessTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "emailapi-tests", "proc-" + Guid.NewGuid().ToString("N"));
+
+    public ProgramProcessTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private string DbPath => Path.Combine(_dir, "data", "q.db");
+
+    public static TheoryData<string[], string> BadSettings => new()
+    {
+        { ["Delivery__MaxConcurrency=0"], "Delivery:MaxConcurrency must be between 1 and 10000 (was 0)" },
+        { ["Delivery__RetryDelays__0=00:01:00", "Delivery__RetryDelays__1=5m"], "Delivery:RetryDelays:1 must be a duration such as 00:05:00 (was 5m)" },
+        { ["Sending__MaxRecipients=0"], "Sending:MaxRecipients must be between 1 and 10000 (was 0)" },
+        { ["Dkim__Domains__example.com__Selector=s1", "Dkim__Domains__example.com__PrivateKeyPath={dir}/missing.pem"],
+            "Dkim:Domains:example.com:PrivateKeyPath names a file that does not exist (was {dir}/missing.pem)" },
+        { ["Delivery__Port=abc"], "Delivery:Port must be a whole number (was abc)" },
+        { ["Delivery__SmartHost__Host=relay.example", "Delivery__SmartHost__Tls=Starttls1"], "Delivery:SmartHost:Tls must be one of StartTls, Implicit, None (was Starttls1)" },
+        { ["Storage__Provider=Mongo"], "Storage:Provider must be Sqlite or Postgres (was Mongo)" },
+        { ["Storage__Provider=Postgres"], "Storage:Postgres:ConnectionString must be set" },
+        { ["Roles=api,mail"], "Roles must be a comma-separated list of api, smtp, sender (was api,mail)" },
+        { ["Smtp__TrustedNetworks__0=10.0.0.0/33", "Smtp__TrustedAccount=default"], "Smtp:TrustedNetworks:0 must be a CIDR range such as 192.168.0.0/16 (was 10.0.0.0/33)" },
+        { ["Webhooks__MaxConcurrency=0"], "Webhooks:MaxConcurrency must be between 1 and 10000 (was 0)" },
+        { ["Smtp__MaxSessionsPerAddress=-1"], "Smtp:MaxSessionsPerAddress must be between 0 and 100000 (was -1)" },
+        { ["Delivery__MaxHops=0"], "Delivery:MaxHops must be between 1 and 1000 (was 0)" },
+        { ["Delivery__PublicAddresses__0=abc"], "Delivery:PublicAddresses:0 must be an IP address (was abc)" },
+        { ["Webhooks__DnsServers__0=nonsense"], "Webhooks:DnsServers:0 must be an IP address with an optional port (was nonsense)" },
+        { ["Domains__RecheckInterval=-00:01:00"], "Domains:RecheckInterval must be a positive duration such as 00:00:30 (was -00:01:00)" },
+        { ["Inbound__HostName=-bad-"], "Inbound:HostName must be a domain name (was -bad-)" },
+        { ["Health__SenderStallAfter=00:00:00"], "Health:SenderStallAfter must be a positive duration such as 00:00:30 (was 00:00:00)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSettings))]
+    public async Task Start_WithBadSetting_PrintsOneLineAndExits2_WithoutCreatingTheDatabase(string[] settings, string expected)
+    {
+        var run = await RunAsync([], settings.Select(s => s.Replace("{dir}", _dir)).ToArray());
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal([expected.Replace("{dir}", _dir)], run.StderrLines);
+        Assert.DoesNotContain("Created account", run.Stdout);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(DbPath)), "the data folder was created");
+    }
+
+    [Fact]
+    public async Task Start_WithSeveralBadSettings_ListsEveryOne()
+    {
+        var run = await RunAsync(["--Delivery:Port=abc"], ["Delivery__MaxConcurrency=0", "Sending__MaxRecipients=0"]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(
+            ["Delivery:Port must be a whole number (was abc)", "Delivery:MaxConcurrency must be between 1 and 10000 (was 0)", "Sending:MaxRecipients must be between 1 and 10000 (was 0)"],
+            run.StderrLines);
+    }
+
+    [Fact]
+    public async Task Help_ListsCommandsAndOptions_AndStartsNothing()
+    {
+        var run = await RunAsync(["--help"], []);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("serve", run.Stdout);
+        Assert.Contains("keys", run.Stdout);
+        Assert.Contains("--urls", run.Stdout);
+        Assert.Contains("--Section:Key=value", run.Stdout);
+        Assert.DoesNotContain("Now listening", run.Stdout);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(DbPath)));
+    }
+
+    [Fact]
+    public async Task Start_WhenIdentityFileRemainsButDatabaseIsGone_PrintsWhyAndExits1()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(DbPath)!);
+        await File.WriteAllTextAsync(DbPath + ".id", "0123456789abcdef0123456789abcdef\n");
+
+        var run = await RunAsync([], []);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(
+            [$"The database {DbPath} is missing, but {DbPath}.id shows that database 0123456789abcdef0123456789abcdef was there: " +
+             "mail it had accepted would be lost. Restore the file (with its -wal file), or set Storage:Sqlite:AllowCreate=true to start with an empty database."],
+            run.StderrLines);
+        Assert.False(File.Exists(DbPath));
+    }
+
+    private sealed record Run(int ExitCode, string Stdout, IReadOnlyList<string> StderrLines);
+
+    private async Task<Run> RunAsync(string[] args, string[] environment)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(ProgramPath());
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        // Loopback only, no SMTP listeners: should a start succeed by mistake, it binds nothing outside.
+        start.Environment["Urls"] = "http://127.0.0.1:0";
+        start.Environment["Smtp__Port"] = "-1";
+        start.Environment["Smtp__ImplicitTlsPort"] = "-1";
+        start.Environment["Roles"] = "api";
+        start.Environment["Storage__Sqlite__Path"] = DbPath;
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var pair in environment)
+        {
+            var eq = pair.IndexOf('=');
+            start.Environment[pair[..eq]] = pair[(eq + 1)..];
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"EmailApi did not exit within 90 s; stdout: {await stdout}");
+        }
+        var errors = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return new Run(process.ExitCode, await stdout, errors);
+    }
+
+    /// <summary>The program as built (api/bin/&lt;configuration&gt;/net10.0/EmailApi.dll), found from this test's own output folder.</summary>
+    private static string ProgramPath()
+    {
+        var here = new DirectoryInfo(AppContext.BaseDirectory);
+        var framework = here.Name;
+        var configuration = here.Parent!.Name;
+        for (var dir = here; dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "api", "bin", configuration, framework, "EmailApi.dll");
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException("Build the solution first: api/bin/.../EmailApi.dll not found above " + here.FullName);
+    }
+}
