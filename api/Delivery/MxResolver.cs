@@ -114,7 +114,8 @@ public sealed class MxResolver
             .ToArray();
     }
 
-    private static NameServer ParseServer(string text)
+    /// <summary>A name server setting (<c>host</c> or <c>host:port</c>, port 53 by default), as every DNS client of the service reads it.</summary>
+    internal static NameServer ParseServer(string text)
     {
         if (IPEndPoint.TryParse(text, out var endpoint))
             return new NameServer(endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint);

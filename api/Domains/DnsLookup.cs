@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using DnsClient;
 using DnsClient.Protocol;
 using EmailApi.Delivery;
@@ -20,7 +18,7 @@ public sealed class DnsLookup
 
     public DnsLookup(IOptions<DeliveryOptions> delivery, IOptions<DomainsOptions> domains)
     {
-        var servers = delivery.Value.DnsServers.Select(ParseServer).ToArray();
+        var servers = delivery.Value.DnsServers.Select(MxResolver.ParseServer).ToArray();
         var lookup = servers.Length > 0 ? new LookupClientOptions(servers) : new LookupClientOptions();
         lookup.UseCache = false;
         lookup.Timeout = domains.Value.DnsTimeout;
@@ -70,15 +68,6 @@ public sealed class DnsLookup
     }
 
     private static string Host(string name) => name.TrimEnd('.').ToLowerInvariant();
-
-    private static NameServer ParseServer(string text)
-    {
-        if (IPEndPoint.TryParse(text, out var endpoint))
-            return new NameServer(endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint);
-        var parts = text.Split(':');
-        var address = Dns.GetHostAddresses(parts[0]).First(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6);
-        return new NameServer(address, parts.Length > 1 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : 53);
-    }
 }
 
 /// <summary>A DNS answer we could not get (timeout, SERVFAIL): the state of the record is unknown.</summary>

@@ -88,7 +88,7 @@ public static class SettingsValidators
             rules.Fail("PendingRecheckMax", $"must be at least Domains:PendingRecheckMin (was {o.PendingRecheckMax:c})");
         if (o.MinVerifyInterval < TimeSpan.Zero) rules.Fail("MinVerifyInterval", $"must not be negative (was {o.MinVerifyInterval:c})");
         if (o.RetiringKeyGrace < TimeSpan.Zero) rules.Fail("RetiringKeyGrace", $"must not be negative (was {o.RetiringKeyGrace:c})");
-        rules.Positive("WorkerPollInterval", o.WorkerPollInterval, TimeSpan.FromDays(1));
+        rules.Positive("WorkerPollInterval", o.WorkerPollInterval);
         rules.Positive("DnsTimeout", o.DnsTimeout, TimeSpan.FromMinutes(5));
         rules.Range("MaxDomainsPerAccount", o.MaxDomainsPerAccount, 1, 1_000_000);
         if (o.SpfInclude is { } include && DomainName.Normalize(include) is null)

@@ -1,3 +1,4 @@
+using EmailApi.Tests.Domains;
 using System.Security.Cryptography;
 using DnsClient;
 using MimeKit;
@@ -57,21 +58,5 @@ public sealed class DkimTests
         var received = await mx.WaitForMessageAsync(TimeSpan.FromSeconds(20));
 
         Assert.DoesNotContain("DKIM-Signature", received.Text);
-    }
-
-    /// <summary>Fetches DKIM keys from the test DNS server, independently of the product's resolver.</summary>
-    private sealed class DnsKeyLocator(string server) : DkimPublicKeyLocatorBase
-    {
-        private readonly LookupClient _dns = new(new LookupClientOptions(new NameServer(System.Net.IPEndPoint.Parse(server))) { UseCache = false });
-
-        public override AsymmetricKeyParameter LocatePublicKey(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
-            LocatePublicKeyAsync(methods, domain, selector, cancellationToken).GetAwaiter().GetResult();
-
-        public override async Task<AsymmetricKeyParameter> LocatePublicKeyAsync(string methods, string domain, string selector, CancellationToken cancellationToken = default)
-        {
-            var response = await _dns.QueryAsync($"{selector}._domainkey.{domain}", QueryType.TXT, cancellationToken: cancellationToken);
-            var txt = string.Concat(response.Answers.TxtRecords().SelectMany(r => r.Text));
-            return GetPublicKey(txt);
-        }
     }
 }
