@@ -1,4 +1,5 @@
-using System.Text.RegularExpressions;
+using System.ComponentModel;
+using System.Reflection;
 using EmailApi.Accounts;
 using EmailApi.Delivery;
 using EmailApi.Domains;
@@ -19,7 +20,7 @@ namespace EmailApi.Hosting;
 /// convert (<c>Delivery:MaxConcurrency=abc</c>) are reported the same way, not as a stack trace.
 /// The same rules run again as options validation on start (<see cref="AddSettingsValidation"/>).
 /// </summary>
-public static partial class SettingsCheck
+public static class SettingsCheck
 {
     private static readonly Section[] Sections =
     [
@@ -79,29 +80,17 @@ public static partial class SettingsCheck
     {
         public override IReadOnlyList<string> Check(IConfiguration configuration)
         {
-            // The binder stops at the first value it cannot convert; blank that key and bind again,
-            // so one typo does not hide the section's other problems.
+            // Values that do not convert to their property's type are found first, by the same
+            // converters the binder uses, and blanked; the rules then judge what did bind, so one
+            // typo neither hides the section's other problems nor is reported twice.
             var problems = new List<string>();
             var blanked = new Dictionary<string, string?>();
-            var view = configuration;
-            for (var attempt = 0; attempt < 100; attempt++)
-            {
-                var options = new T();
-                try
-                {
-                    view.GetSection(Name).Bind(options);
-                }
-                catch (InvalidOperationException ex) when (ConversionFailure().Match(ex.Message) is { Success: true } failure)
-                {
-                    problems.Add(Describe(ex));
-                    blanked[failure.Groups["key"].Value] = null;
-                    view = new ConfigurationBuilder().AddConfiguration(configuration).AddInMemoryCollection(blanked).Build();
-                    continue;
-                }
-                // A blanked key binds as its type's zero: its range check would only repeat the conversion failure.
-                problems.AddRange(Rules(options, configuration).Where(p => !blanked.Keys.Any(k => p.StartsWith(k + " ", StringComparison.OrdinalIgnoreCase))));
-                break;
-            }
+            Unconvertible(typeof(T), configuration.GetSection(Name), problems, blanked);
+            var view = blanked.Count == 0 ? configuration
+                : new ConfigurationBuilder().AddConfiguration(configuration).AddInMemoryCollection(blanked).Build();
+            var options = new T();
+            view.GetSection(Name).Bind(options);
+            problems.AddRange(Rules(options, configuration).Where(p => !blanked.Keys.Any(k => p.StartsWith(k + " ", StringComparison.OrdinalIgnoreCase))));
             return problems;
         }
 
@@ -112,26 +101,59 @@ public static partial class SettingsCheck
         }
     }
 
-    /// <summary>The binder's "Failed to convert configuration value 'x' at 'A:B' to type 'System.Int32'." as one plain line.</summary>
-    private static string Describe(InvalidOperationException ex)
+    /// <summary>Every value under <paramref name="section"/> that its target property's converter refuses, one line each.</summary>
+    private static void Unconvertible(Type type, IConfigurationSection section, List<string> problems, Dictionary<string, string?> blanked)
     {
-        var message = ex.Message;
-        var match = ConversionFailure().Match(message);
-        if (!match.Success) return message;
-        var (value, key, type) = (match.Groups["value"].Value, match.Groups["key"].Value, match.Groups["type"].Value);
-        var targetType = Type.GetType(type) ?? AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(type)).FirstOrDefault(t => t is not null);
-        if (targetType is not null && Nullable.GetUnderlyingType(targetType) is { } inner) targetType = inner;
-        var expected = targetType switch
+        foreach (var child in section.GetChildren())
         {
-            { IsEnum: true } e => "one of " + string.Join(", ", Enum.GetNames(e)),
-            var t when t == typeof(int) || t == typeof(long) => "a whole number",
-            var t when t == typeof(bool) => "true or false",
-            var t when t == typeof(TimeSpan) => "a duration such as 00:00:30",
-            _ => $"a value of type {targetType?.Name ?? type}",
-        };
-        return $"{key} must be {expected} (was {value})";
+            if (TargetOf(type, child.Key) is not { } target) continue;   // a key the options do not have: the binder ignores it too
+            if (child.Value is null)
+            {
+                Unconvertible(target, child, problems, blanked);
+                continue;
+            }
+            var leaf = Nullable.GetUnderlyingType(target) ?? target;
+            if (leaf == typeof(string) || leaf == typeof(object)) continue;
+            var converter = TypeDescriptor.GetConverter(leaf);
+            if (!converter.CanConvertFrom(typeof(string))) continue;
+            try
+            {
+                converter.ConvertFromInvariantString(child.Value);
+                continue;
+            }
+            catch (Exception ex) when (ex is FormatException or ArgumentException or NotSupportedException or OverflowException
+                                       || ex.InnerException is FormatException or OverflowException)
+            {
+                problems.Add($"{child.Path} must be {Expected(leaf)} (was {child.Value})");
+                blanked[child.Path] = null;
+            }
+        }
     }
 
-    [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']*)' to type '(?<type>[^']*)'", RegexOptions.Singleline)]
-    private static partial Regex ConversionFailure();
+    /// <summary>The type a configuration key binds to inside <paramref name="type"/>: a property, a dictionary's value or a list's item.</summary>
+    /// <remarks>
+    /// List items are left to the section's rules (<see cref="SettingRules.Durations"/>): the binder
+    /// drops an item it cannot convert without a word, so nothing of theirs reaches the options.
+    /// </remarks>
+    private static Type? TargetOf(Type type, string key)
+    {
+        if (type.IsArray) return null;
+        Type[] faces = type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces();
+        foreach (var face in faces.Where(f => f.IsGenericType))
+        {
+            var definition = face.GetGenericTypeDefinition();
+            if (definition == typeof(IDictionary<,>) || definition == typeof(IReadOnlyDictionary<,>)) return face.GetGenericArguments()[1];
+        }
+        if (faces.Any(f => f.IsGenericType && f.GetGenericTypeDefinition() == typeof(IEnumerable<>))) return null;
+        return type.GetProperty(key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)?.PropertyType;
+    }
+
+    private static string Expected(Type type) => type switch
+    {
+        { IsEnum: true } e => "one of " + string.Join(", ", Enum.GetNames(e)),
+        var t when t == typeof(int) || t == typeof(long) => "a whole number",
+        var t when t == typeof(bool) => "true or false",
+        var t when t == typeof(TimeSpan) => "a duration such as 00:00:30",
+        var t => $"a value of type {t.Name}",
+    };
 }
