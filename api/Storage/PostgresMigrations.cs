@@ -235,6 +235,14 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
             created_at  BIGINT NOT NULL
         );
         """,
+        // 6: secrets the service makes for itself, shared by every node (the unsubscribe token key, sealed with Data Protection).
+        """
+        CREATE TABLE service_secrets (
+            name        TEXT COLLATE "C" PRIMARY KEY,
+            value       TEXT NOT NULL,
+            created_at  BIGINT NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

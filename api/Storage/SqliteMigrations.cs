@@ -215,6 +215,14 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
             created_at  INTEGER NOT NULL
         );
         """,
+        // 6: secrets the service makes for itself, shared by every node (the unsubscribe token key, sealed with Data Protection).
+        """
+        CREATE TABLE service_secrets (
+            name        TEXT PRIMARY KEY,
+            value       TEXT NOT NULL,
+            created_at  INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;
