@@ -169,17 +169,3 @@ public sealed partial class UnsubscribeTests : IAsyncDisposable
     // Each character moved to another of the base32 alphabet.
     private static string Altered(string part) => new(part.Select(c => c == 'a' ? 'b' : 'a').ToArray());
 }
-
-/// <summary>Without Http:PublicBaseUrl no link can be made, and the request says so rather than sending without one.</summary>
-public sealed class UnsubscribeWithoutPublicUrlTests
-{
-    [Fact]
-    public async Task Send_WithUnsubscribe_WithoutPublicBaseUrl_400NamingTheSetting()
-    {
-        using var app = new TestApp();
-        var response = await app.Authorized().PostAsJsonAsync("/v1/send", new { from = "news@example.com", to = "a@dest.test", text = "x", unsubscribe = true });
-
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("Http:PublicBaseUrl", (await TestApp.ReadJsonAsync(response)).GetProperty("errors").GetProperty("unsubscribe")[0].GetString());
-    }
-}
