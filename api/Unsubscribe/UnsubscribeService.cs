@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using EmailApi.Queue;
+using EmailApi.Domains;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +15,7 @@ namespace EmailApi.Unsubscribe;
 /// whatever was wrong with it, so a caller learns nothing from guessing.
 /// </summary>
 public sealed class UnsubscribeService(IUnsubscribeStore store, IDataProtectionProvider protection, IOptions<PublicUrlOptions> http,
-    IConfiguration configuration, TimeProvider clock)
+    IOptions<DomainsOptions> domains, TimeProvider clock)
 {
     private const string SecretName = "unsubscribe-token-key";
     private readonly IDataProtector _protector = protection.CreateProtector("EmailApi.Unsubscribe.TokenKey.v1");
@@ -26,7 +26,8 @@ public sealed class UnsubscribeService(IUnsubscribeStore store, IDataProtectionP
     public async Task<UnsubscribeLinks?> LinksAsync(CancellationToken ct)
     {
         if (http.Value.Base is not { } publicBase) return null;
-        var host = configuration["Inbound:HostName"] is { Length: > 0 } inbound ? inbound.TrimEnd('.').ToLowerInvariant() : null;
+        // Only an inbound host named on purpose: without Inbound:HostName no listener is known to take the mail.
+        var host = domains.Value.InboundHostName is { Length: > 0 } inbound ? inbound.TrimEnd('.').ToLowerInvariant() : null;
         return new UnsubscribeLinks(await KeyAsync(ct), publicBase, host);
     }
 
