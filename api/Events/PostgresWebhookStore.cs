@@ -47,6 +47,24 @@ public sealed class PostgresWebhookStore(PostgresDb db, TimeProvider clock) : IW
                (SELECT id FROM batch ORDER BY tx DESC, id DESC LIMIT 1) AS LastId
         """;
 
+    // The same horizon rule for domain events (domain_events.tx), with a cursor of their own; ordered per domain.
+    private const string DomainFanOut = """
+        WITH batch AS (
+            SELECT e.id, e.tx, e.account_id, e.domain_id, e.type FROM domain_events e
+            WHERE e.tx < pg_snapshot_xmin(pg_current_snapshot()) AND (e.tx, e.id) > (@LastTx::text::xid8, @LastId)
+            ORDER BY e.tx, e.id LIMIT @Max),
+        delivered AS (
+            INSERT INTO webhook_deliveries (webhook_id, event_id, kind, message_id, status, attempts, next_attempt_at, created_at, updated_at)
+            SELECT w.id, b.id, 'domain', 'domain:' || b.domain_id, 'pending', 0, @Now, @Now, @Now
+            FROM batch b
+            JOIN webhooks w ON w.account_id = b.account_id AND w.disabled_at IS NULL AND w.deleted_at IS NULL
+            WHERE position(',' || b.type || ',' IN ',' || w.events || ',') > 0
+            ORDER BY b.tx, b.id)
+        SELECT (SELECT COUNT(*) FROM batch) AS Count,
+               (SELECT tx::text::bigint FROM batch ORDER BY tx DESC, id DESC LIMIT 1) AS LastTx,
+               (SELECT id FROM batch ORDER BY tx DESC, id DESC LIMIT 1) AS LastId
+        """;
+
     private const string Lease = """
         WITH due AS (
             SELECT d.id FROM webhook_deliveries d
@@ -59,14 +77,16 @@ public sealed class PostgresWebhookStore(PostgresDb db, TimeProvider clock) : IW
         """;
 
     private const string Load = """
-        SELECT d.id AS Id, w.id AS WebhookId, w.url AS Url, w.secret AS Secret, d.attempts AS Attempts, e.id AS EventId, e.type AS Type,
-               e.message_id AS MessageId, r.address AS Recipient, e.detail AS Detail, e.mx AS Mx, e.created_at AS At,
-               m.source AS Source, m.tags AS Tags, m.metadata AS Metadata
+        SELECT d.id AS Id, w.id AS WebhookId, w.url AS Url, w.secret AS Secret, d.attempts AS Attempts, d.event_id AS EventId,
+               COALESCE(e.type, de.type) AS Type, COALESCE(e.message_id, '') AS MessageId, r.address AS Recipient,
+               COALESCE(e.detail, de.detail) AS Detail, e.mx AS Mx, COALESCE(e.created_at, de.created_at) AS At,
+               m.source AS Source, m.tags AS Tags, m.metadata AS Metadata, de.domain_id AS DomainId, de.domain AS Domain
         FROM webhook_deliveries d
         JOIN webhooks w ON w.id = d.webhook_id
-        JOIN events e ON e.id = d.event_id
-        JOIN messages m ON m.id = e.message_id
+        LEFT JOIN events e ON d.kind = 'message' AND e.id = d.event_id
+        LEFT JOIN messages m ON m.id = e.message_id
         LEFT JOIN recipients r ON r.id = e.recipient_id
+        LEFT JOIN domain_events de ON d.kind = 'domain' AND de.id = d.event_id
         WHERE d.id = ANY(@Ids) ORDER BY d.id
         """;
 
@@ -115,8 +135,10 @@ public sealed class PostgresWebhookStore(PostgresDb db, TimeProvider clock) : IW
         await using var connection = await db.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         // The lock makes other nodes' fan-outs wait here and then read the cursor this one leaves.
-        var cursor = await connection.QuerySingleAsync<CursorRow>(new CommandDefinition(
-            "SELECT last_tx::text::bigint AS LastTx, last_event_id AS LastId FROM webhook_cursor WHERE id = 1 FOR UPDATE", transaction: tx, cancellationToken: ct));
+        var cursor = await connection.QuerySingleAsync<CursorRow>(new CommandDefinition("""
+            SELECT last_tx::text::bigint AS LastTx, last_event_id AS LastId, last_domain_tx::text::bigint AS LastDomainTx, last_domain_event_id AS LastDomainId
+            FROM webhook_cursor WHERE id = 1 FOR UPDATE
+            """, transaction: tx, cancellationToken: ct));
         var batch = await connection.QuerySingleAsync<BatchRow>(new CommandDefinition(FanOut,
             new { cursor.LastTx, cursor.LastId, Max = (long)maxEvents, Now = now }, tx, cancellationToken: ct));
         if (batch.Count > 0)
@@ -125,8 +147,17 @@ public sealed class PostgresWebhookStore(PostgresDb db, TimeProvider clock) : IW
                 "UPDATE webhook_cursor SET last_tx = @LastTx::text::xid8, last_event_id = @LastId WHERE id = 1",
                 new { batch.LastTx, batch.LastId }, tx, cancellationToken: ct));
         }
+        var domains = await connection.QuerySingleAsync<BatchRow>(new CommandDefinition(DomainFanOut,
+            new { LastTx = cursor.LastDomainTx, LastId = cursor.LastDomainId, Max = (long)maxEvents, Now = now }, tx, cancellationToken: ct));
+        if (domains.Count > 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE webhook_cursor SET last_domain_tx = @LastTx::text::xid8, last_domain_event_id = @LastId WHERE id = 1",
+                new { domains.LastTx, domains.LastId }, tx, cancellationToken: ct));
+        }
         await tx.CommitAsync(ct);
-        return (int)batch.Count;
+        // The larger of the two, so the dispatcher comes back at once while either table has more.
+        return (int)Math.Max(batch.Count, domains.Count);
     }
 
     public async Task<IReadOnlyList<WebhookDelivery>> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct)
@@ -144,7 +175,7 @@ public sealed class PostgresWebhookStore(PostgresDb db, TimeProvider clock) : IW
         var rows = await connection.QueryAsync<DeliveryRow>(new CommandDefinition(Load, new { Ids = ids }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return rows.Select(r => new WebhookDelivery(r.Id, r.WebhookId, r.Url, r.Secret, (int)r.Attempts, r.EventId, r.Type, r.MessageId, r.Recipient,
-            r.Detail, r.Mx, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Source, r.Tags, r.Metadata)).ToArray();
+            r.Detail, r.Mx, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Source, r.Tags, r.Metadata, r.DomainId, r.Domain)).ToArray();
     }
 
     public async Task RecordSuccessAsync(WebhookDelivery delivery, CancellationToken ct)
@@ -182,7 +213,7 @@ public sealed class PostgresWebhookStore(PostgresDb db, TimeProvider clock) : IW
         await tx.CommitAsync(ct);
     }
 
-    private sealed record CursorRow(long LastTx, long LastId);
+    private sealed record CursorRow(long LastTx, long LastId, long LastDomainTx, long LastDomainId);
 
     private sealed record BatchRow(long Count, long? LastTx, long? LastId);
 
@@ -195,5 +226,5 @@ public sealed class PostgresWebhookStore(PostgresDb db, TimeProvider clock) : IW
 
     private sealed record DeliveryRow(
         long Id, string WebhookId, string Url, string Secret, long Attempts, long EventId, string Type, string MessageId, string? Recipient,
-        string? Detail, string? Mx, long At, string Source, string? Tags, string? Metadata);
+        string? Detail, string? Mx, long At, string? Source, string? Tags, string? Metadata, string? DomainId, string? Domain);
 }

@@ -22,6 +22,16 @@ public sealed class SqliteWebhookStore(SqliteDb db, TimeProvider clock) : IWebho
         ORDER BY e.id
         """;
 
+    // Domain events of accounts with live endpoints that subscribe to the type; ordered per domain as message events are per message.
+    private const string DomainFanOut = """
+        INSERT INTO webhook_deliveries (webhook_id, event_id, kind, message_id, status, attempts, next_attempt_at, created_at, updated_at)
+        SELECT w.id, e.id, 'domain', 'domain:' || e.domain_id, 'pending', 0, @Now, @Now, @Now
+        FROM domain_events e
+        JOIN webhooks w ON w.account_id = e.account_id AND w.disabled_at IS NULL AND w.deleted_at IS NULL
+        WHERE e.id > @From AND e.id <= @To AND instr(',' || w.events || ',', ',' || e.type || ',') > 0
+        ORDER BY e.id
+        """;
+
     private const string Lease = """
         UPDATE webhook_deliveries SET lease_until = @Until
         WHERE id IN (
@@ -33,15 +43,19 @@ public sealed class SqliteWebhookStore(SqliteDb db, TimeProvider clock) : IWebho
         RETURNING id
         """;
 
+    // The two details are read apart: a COALESCE of them has no declared type, and Microsoft.Data.Sqlite would
+    // type a NULL first value as a blob.
     private const string Load = """
-        SELECT d.id AS Id, w.id AS WebhookId, w.url AS Url, w.secret AS Secret, d.attempts AS Attempts, e.id AS EventId, e.type AS Type,
-               e.message_id AS MessageId, r.address AS Recipient, e.detail AS Detail, e.mx AS Mx, e.created_at AS At,
-               m.source AS Source, m.tags AS Tags, m.metadata AS Metadata
+        SELECT d.id AS Id, w.id AS WebhookId, w.url AS Url, w.secret AS Secret, d.attempts AS Attempts, d.event_id AS EventId,
+               COALESCE(e.type, de.type) AS Type, COALESCE(e.message_id, '') AS MessageId, r.address AS Recipient,
+               e.detail AS Detail, e.mx AS Mx, COALESCE(e.created_at, de.created_at) AS At,
+               m.source AS Source, m.tags AS Tags, m.metadata AS Metadata, de.domain_id AS DomainId, de.domain AS Domain, de.detail AS DomainDetail
         FROM webhook_deliveries d
         JOIN webhooks w ON w.id = d.webhook_id
-        JOIN events e ON e.id = d.event_id
-        JOIN messages m ON m.id = e.message_id
+        LEFT JOIN events e ON d.kind = 'message' AND e.id = d.event_id
+        LEFT JOIN messages m ON m.id = e.message_id
         LEFT JOIN recipients r ON r.id = e.recipient_id
+        LEFT JOIN domain_events de ON d.kind = 'domain' AND de.id = d.event_id
         WHERE d.id IN @Ids ORDER BY d.id
         """;
 
@@ -89,19 +103,28 @@ public sealed class SqliteWebhookStore(SqliteDb db, TimeProvider clock) : IWebho
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await db.OpenAsync(ct);
         await using var tx = connection.BeginTransaction();
-        var from = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT last_event_id FROM webhook_cursor WHERE id = 1", transaction: tx, cancellationToken: ct));
+        var cursor = await connection.QuerySingleAsync<CursorRow>(new CommandDefinition(
+            "SELECT last_event_id AS LastEventId, last_domain_event_id AS LastDomainEventId FROM webhook_cursor WHERE id = 1", transaction: tx, cancellationToken: ct));
         // Events are numbered in commit order: SQLite has one writer, so no smaller id can commit later.
-        var last = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT MAX(id) FROM events", transaction: tx, cancellationToken: ct)) ?? 0;
-        var to = Math.Min(last, from + maxEvents);
-        if (to <= from)
-        {
-            tx.Commit();
-            return 0;
-        }
-        await connection.ExecuteAsync(new CommandDefinition(FanOut, new { From = from, To = to, Now = now }, tx, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition("UPDATE webhook_cursor SET last_event_id = @to WHERE id = 1", new { to }, tx, cancellationToken: ct));
+        var messages = await FanOutAsync(connection, tx, "events", FanOut, cursor.LastEventId, maxEvents, now, ct);
+        var domains = await FanOutAsync(connection, tx, "domain_events", DomainFanOut, cursor.LastDomainEventId, maxEvents, now, ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE webhook_cursor SET last_event_id = @Messages, last_domain_event_id = @Domains WHERE id = 1",
+            new { Messages = cursor.LastEventId + messages, Domains = cursor.LastDomainEventId + domains }, tx, cancellationToken: ct));
         tx.Commit();
-        return (int)(to - from);
+        // The larger of the two, so the dispatcher comes back at once while either table has more.
+        return (int)Math.Max(messages, domains);
+    }
+
+    /// <summary>Fans out the events of one table past <paramref name="from"/>; returns how far the cursor moves.</summary>
+    private static async Task<long> FanOutAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, string table, string sql,
+        long from, int maxEvents, long now, CancellationToken ct)
+    {
+        var last = await connection.ExecuteScalarAsync<long?>(new CommandDefinition($"SELECT MAX(id) FROM {table}", transaction: tx, cancellationToken: ct)) ?? 0;
+        var to = Math.Min(last, from + maxEvents);
+        if (to <= from) return 0;
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { From = from, To = to, Now = now }, tx, cancellationToken: ct));
+        return to - from;
     }
 
     public async Task<IReadOnlyList<WebhookDelivery>> LeaseAsync(int limit, TimeSpan leaseFor, CancellationToken ct)
@@ -119,7 +142,7 @@ public sealed class SqliteWebhookStore(SqliteDb db, TimeProvider clock) : IWebho
         var rows = await connection.QueryAsync<DeliveryRow>(new CommandDefinition(Load, new { Ids = ids }, tx, cancellationToken: ct));
         tx.Commit();
         return rows.Select(r => new WebhookDelivery(r.Id, r.WebhookId, r.Url, r.Secret, (int)r.Attempts, r.EventId, r.Type, r.MessageId, r.Recipient,
-            r.Detail, r.Mx, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Source, r.Tags, r.Metadata)).ToArray();
+            r.Detail ?? r.DomainDetail, r.Mx, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Source, r.Tags, r.Metadata, r.DomainId, r.Domain)).ToArray();
     }
 
     public async Task RecordSuccessAsync(WebhookDelivery delivery, CancellationToken ct)
@@ -157,6 +180,8 @@ public sealed class SqliteWebhookStore(SqliteDb db, TimeProvider clock) : IWebho
         tx.Commit();
     }
 
+    private sealed record CursorRow(long LastEventId, long LastDomainEventId);
+
     private sealed record WebhookRow(string Id, string AccountId, string Url, string Events, long CreatedAt, long? FailingSince, long? DisabledAt)
     {
         public Webhook ToWebhook() => new(Id, AccountId, Url, Events.Split(',', StringSplitOptions.RemoveEmptyEntries), DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt),
@@ -166,5 +191,5 @@ public sealed class SqliteWebhookStore(SqliteDb db, TimeProvider clock) : IWebho
 
     private sealed record DeliveryRow(
         long Id, string WebhookId, string Url, string Secret, long Attempts, long EventId, string Type, string MessageId, string? Recipient,
-        string? Detail, string? Mx, long At, string Source, string? Tags, string? Metadata);
+        string? Detail, string? Mx, long At, string? Source, string? Tags, string? Metadata, string? DomainId, string? Domain, string? DomainDetail);
 }

@@ -1,6 +1,10 @@
 namespace EmailApi.Events;
 
-/// <summary>One event due at one endpoint, with what its JSON is made of.</summary>
+/// <summary>
+/// One event due at one endpoint, with what its JSON is made of: a message's event (<see cref="MessageId"/>,
+/// recipient, source...) or, when <see cref="Domain"/> is set, a sending domain's (<c>domain.verified</c>,
+/// <c>domain.failed</c>), whose <see cref="MessageId"/> is empty.
+/// </summary>
 public sealed record WebhookDelivery(
     long Id,
     string WebhookId,
@@ -14,6 +18,8 @@ public sealed record WebhookDelivery(
     string? Detail,
     string? Mx,
     DateTimeOffset At,
-    string Source,
+    string? Source,
     string? Tags,
-    string? Metadata);
+    string? Metadata,
+    string? DomainId = null,
+    string? Domain = null);

@@ -66,7 +66,8 @@ public sealed class WebhookDispatcher(IWebhookStore store, WebhookAddressGuard g
 
     private async Task DeliverAsync(HttpClient http, WebhookDelivery delivery, WebhookOptions settings, CancellationToken ct)
     {
-        var id = $"msg_{delivery.EventId}";
+        // Message and domain events are numbered apart, so their ids get prefixes of their own.
+        var id = delivery.Domain is null ? $"msg_{delivery.EventId}" : $"dom_{delivery.EventId}";
         var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
         var body = Body(delivery);
         string? error;
@@ -97,20 +98,27 @@ public sealed class WebhookDispatcher(IWebhookStore store, WebhookAddressGuard g
         await store.RecordFailureAsync(delivery, error, retryAt, now - settings.DisableAfter, CancellationToken.None);
     }
 
-    internal static string Body(WebhookDelivery d) => JsonSerializer.Serialize(new
-    {
-        type = $"message.{d.Type}",
-        timestamp = d.At,
-        data = new
+    internal static string Body(WebhookDelivery d) => d.Domain is not null
+        ? JsonSerializer.Serialize(new
         {
-            messageId = d.MessageId,
-            recipient = d.Recipient,
-            status = d.Type,
-            detail = d.Detail,
-            mx = d.Mx,
-            source = d.Source,
-            tags = d.Tags is null ? [] : JsonSerializer.Deserialize<string[]>(d.Tags) ?? [],
-            metadata = d.Metadata is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(d.Metadata),
-        },
-    }, Json);
+            type = d.Type,
+            timestamp = d.At,
+            data = new { domainId = d.DomainId, domain = d.Domain, status = d.Type["domain.".Length..], detail = d.Detail },
+        }, Json)
+        : JsonSerializer.Serialize(new
+        {
+            type = $"message.{d.Type}",
+            timestamp = d.At,
+            data = new
+            {
+                messageId = d.MessageId,
+                recipient = d.Recipient,
+                status = d.Type,
+                detail = d.Detail,
+                mx = d.Mx,
+                source = d.Source,
+                tags = d.Tags is null ? [] : JsonSerializer.Deserialize<string[]>(d.Tags) ?? [],
+                metadata = d.Metadata is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(d.Metadata),
+            },
+        }, Json);
 }

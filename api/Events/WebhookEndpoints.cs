@@ -17,8 +17,9 @@ public static class WebhookEndpoints
     {
         var group = v1.MapGroup("/webhooks").WithTags("Webhooks");
         group.MapPost("/", CreateAsync).WithName("CreateWebhook")
-            .WithSummary("Add an endpoint for message events; the signing secret is shown only in this answer")
-            .WithDescription("Events: queued, delivered, deferred, bounced, failed, suppressed (default: all). Each is POSTed as JSON with the " +
+            .WithSummary("Add an endpoint for message and domain events; the signing secret is shown only in this answer")
+            .WithDescription("Events: queued, delivered, deferred, bounced, failed, suppressed, unsubscribed (sent as message.<event>), domain.verified, " +
+                "domain.failed (default: all). Each is POSTed as JSON with the " +
                 "Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature (v1, HMAC-SHA256 over 'id.timestamp.body' keyed " +
                 "with the secret's base64 part). Failed deliveries are retried for about 24 hours; an endpoint failing that long is disabled.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
@@ -67,10 +68,10 @@ public static class WebhookEndpoints
             : TypedResults.Problem($"No webhook with id '{id}'.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
 }
 
-public sealed record CreateWebhookRequest([property: Required] string? Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed")] IReadOnlyList<string>? Events);
+public sealed record CreateWebhookRequest([property: Required] string? Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed", "unsubscribed", "domain.verified", "domain.failed")] IReadOnlyList<string>? Events);
 
-public sealed record WebhookResponse(string Id, string Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed")] IReadOnlyList<string> Events, DateTimeOffset CreatedAt,
+public sealed record WebhookResponse(string Id, string Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed", "unsubscribed", "domain.verified", "domain.failed")] IReadOnlyList<string> Events, DateTimeOffset CreatedAt,
     [property: AllowedValues("active", "disabled")] string Status, DateTimeOffset? FailingSince, DateTimeOffset? DisabledAt);
 
 /// <summary>A new endpoint: <see cref="Secret"/> appears only here; verify each event's webhook-signature with it.</summary>
-public sealed record CreatedWebhookResponse(string Id, string Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed")] IReadOnlyList<string> Events, DateTimeOffset CreatedAt, string Secret);
+public sealed record CreatedWebhookResponse(string Id, string Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed", "unsubscribed", "domain.verified", "domain.failed")] IReadOnlyList<string> Events, DateTimeOffset CreatedAt, string Secret);

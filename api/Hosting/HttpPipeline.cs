@@ -4,6 +4,7 @@ using EmailApi.Events;
 using EmailApi.Messages;
 using EmailApi.Sending;
 using EmailApi.Suppressions;
+using EmailApi.Unsubscribe;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace EmailApi.Hosting;
@@ -18,6 +19,7 @@ public static class HttpPipeline
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponse.WriteAsync });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthResponse.WriteAsync });
@@ -39,6 +41,7 @@ public static class HttpPipeline
                 .MapSuppressions()
                 .MapDomains()
                 .MapDeliverability();
+            app.MapUnsubscribe();
         }
         return app;
     }

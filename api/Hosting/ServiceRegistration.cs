@@ -8,6 +8,7 @@ using EmailApi.Queue;
 using EmailApi.Retention;
 using EmailApi.Sending;
 using EmailApi.Storage;
+using EmailApi.Unsubscribe;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
@@ -69,6 +70,7 @@ public static class ServiceRegistration
         services.AddSingleton<DkimSigning>();
         services.AddSingleton<SenderDomainRule>();
         builder.AddDomains(roles);
+        services.AddUnsubscribe(configuration);
         services.Configure<DkimOptions>(configuration.GetSection(DkimOptions.Section));
         services.AddSingleton<MessageComposer>();
         services.AddSingleton<SendMessageValidator>();

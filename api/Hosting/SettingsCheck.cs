@@ -9,6 +9,7 @@ using EmailApi.Retention;
 using EmailApi.Sending;
 using EmailApi.SmtpBridge;
 using EmailApi.Storage;
+using EmailApi.Unsubscribe;
 using Microsoft.Extensions.Options;
 
 namespace EmailApi.Hosting;
@@ -29,6 +30,7 @@ public static class SettingsCheck
         Of<HopLimitOptions>(DeliveryOptions.Section, SettingsValidators.HopLimit),
         Of<DomainsOptions>(DomainsOptions.Section, SettingsValidators.Domains),
         Of<SendingOptions>(SendingOptions.Section, SettingsValidators.Sending),
+        Of<PublicUrlOptions>(PublicUrlOptions.Section, SettingsValidators.PublicUrl),
         Of<DkimOptions>(DkimOptions.Section, SettingsValidators.Dkim),
         Of<SmtpOptions>(SmtpOptions.Section, SettingsValidators.Smtp),
         Of<WebhookOptions>(WebhookOptions.Section, SettingsValidators.Webhooks),

@@ -9,6 +9,7 @@ using EmailApi.Retention;
 using EmailApi.Sending;
 using EmailApi.SmtpBridge;
 using EmailApi.Storage;
+using EmailApi.Unsubscribe;
 
 namespace EmailApi.Hosting;
 
@@ -98,6 +99,16 @@ public static class SettingsValidators
         var inbound = configuration["Inbound:HostName"];
         if (!string.IsNullOrEmpty(inbound) && DomainName.Normalize(inbound) is null)
             rules.FailKey("Inbound:HostName", $"must be a domain name (was {inbound})");
+        return rules.Problems;
+    }
+
+    public static IReadOnlyList<string> PublicUrl(PublicUrlOptions o, IConfiguration configuration)
+    {
+        var rules = new SettingRules(PublicUrlOptions.Section);
+        // Links in mail must open anywhere: an absolute http(s) URL, without query or fragment, since paths are appended to it.
+        if (o.Base is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http")
+                                  || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo)))
+            rules.Fail("PublicBaseUrl", $"must be an absolute https:// URL without query or fragment (was {o.PublicBaseUrl})");
         return rules.Problems;
     }
 

@@ -18,10 +18,12 @@ namespace EmailApi.Sending;
 /// </summary>
 public sealed class DkimSigning(IOptions<DkimOptions> options)
 {
-    private static readonly HeaderId[] SignedHeaders =
+    // List-Unsubscribe and List-Unsubscribe-Post are signed when present: RFC 8058 §4 lets receivers honour
+    // one-click only when a valid DKIM signature covers both. MimeKit lists in h= only the fields the message has.
+    private static readonly string[] SignedHeaders =
     [
-        HeaderId.From, HeaderId.To, HeaderId.Cc, HeaderId.ReplyTo, HeaderId.Subject, HeaderId.Date, HeaderId.MessageId,
-        HeaderId.InReplyTo, HeaderId.References, HeaderId.MimeVersion, HeaderId.ContentType, HeaderId.ContentTransferEncoding,
+        "From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID", "In-Reply-To", "References", "MIME-Version", "Content-Type",
+        "Content-Transfer-Encoding", "List-Unsubscribe", "List-Unsubscribe-Post",
     ];
 
     private readonly ConcurrentDictionary<string, DkimSigner> _signers = new(StringComparer.OrdinalIgnoreCase);

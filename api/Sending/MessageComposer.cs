@@ -23,7 +23,8 @@ public sealed class MessageComposer(IOptions<DeliveryOptions> delivery, TimeProv
     [ThreadStatic] private static MemoryStream? t_output;
 
     /// <param name="trace">Where the request came from, for a Received header in front of the message; null for none.</param>
-    internal byte[] Compose(MessageId id, SendMessageRequest request, HttpTrace? trace)
+    /// <param name="extraHeaders">Header fields the service adds for this message (List-Unsubscribe); null for none.</param>
+    internal byte[] Compose(MessageId id, SendMessageRequest request, HttpTrace? trace, IReadOnlyList<KeyValuePair<string, string>>? extraHeaders = null)
     {
         // Date and Message-ID are given to the constructor: MimeMessage() would otherwise first
         // generate a random Message-ID and format the local time, only for both to be replaced.
@@ -39,6 +40,7 @@ public sealed class MessageComposer(IOptions<DeliveryOptions> delivery, TimeProv
         foreach (var a in request.Cc.OrEmpty()) message.Cc.Add(Mailbox(a));
         foreach (var a in request.ReplyTo.OrEmpty()) message.ReplyTo.Add(Mailbox(a));
         foreach (var (name, value) in request.Headers ?? []) message.Headers.Add(name, value);
+        foreach (var (name, value) in extraHeaders ?? []) message.Headers.Add(name, value);
 
         var body = new BodyBuilder { TextBody = Lines(request.Text), HtmlBody = Lines(request.Html) };
         foreach (var attachment in request.Attachments ?? [])

@@ -4,6 +4,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using EmailApi.Accounts;
 using EmailApi.Queue;
+using EmailApi.Unsubscribe;
 using Microsoft.AspNetCore.Http.HttpResults;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.AspNetCore.Mvc;
@@ -36,7 +37,7 @@ public static class SendBatchEndpoint
 
     internal static async Task<Results<Ok<SendBatchResponse>, ContentHttpResult, ValidationProblem, ProblemHttpResult>> HandleAsync(
         HttpRequest http, ClaimsPrincipal user, SendMessageValidator validator, MessageComposer composer,
-        SubmissionService submissions, IOptions<JsonOptions> json, TimeProvider clock, CancellationToken ct)
+        SubmissionService submissions, UnsubscribeService unsubscribe, IOptions<JsonOptions> json, TimeProvider clock, CancellationToken ct)
     {
         if (!http.HasJsonContentType())
             return TypedResults.Problem("Send the batch as JSON with 'Content-Type: application/json'.", statusCode: StatusCodes.Status415UnsupportedMediaType);
@@ -70,6 +71,7 @@ public static class SendBatchEndpoint
         var results = new BatchItemResult[count];
         var submissionsToSend = new List<Submission>(count);
         var positions = new List<int>(count);
+        UnsubscribeLinks? links = null;
         var index = 0;
         foreach (var item in list.EnumerateArray())
         {
@@ -84,7 +86,8 @@ public static class SendBatchEndpoint
             }
             else
             {
-                submissionsToSend.Add(SendRequests.ToSubmission(parsed.Request!, account, trace, composer, clock));
+                if (parsed.Request!.Unsubscribe == true) links ??= await unsubscribe.LinksAsync(ct);
+                submissionsToSend.Add(SendRequests.ToSubmission(parsed.Request!, account, trace, composer, clock, links));
                 positions.Add(index);
             }
             index++;

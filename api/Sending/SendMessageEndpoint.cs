@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EmailApi.Accounts;
 using EmailApi.Queue;
+using EmailApi.Unsubscribe;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -46,7 +47,7 @@ public static class SendMessageEndpoint
 
     internal static async Task<Results<Accepted<SendMessageResponse>, ContentHttpResult, ValidationProblem, ProblemHttpResult>> HandleAsync(
         HttpRequest http, ClaimsPrincipal user, SendMessageValidator validator, MessageComposer composer,
-        SubmissionService submissions, IOptions<JsonOptions> json, TimeProvider clock, CancellationToken ct)
+        SubmissionService submissions, UnsubscribeService unsubscribe, IOptions<JsonOptions> json, TimeProvider clock, CancellationToken ct)
     {
         if (!http.HasJsonContentType())
             return TypedResults.Problem("Send the message as JSON with 'Content-Type: application/json'.", statusCode: StatusCodes.Status415UnsupportedMediaType);
@@ -67,7 +68,8 @@ public static class SendMessageEndpoint
         var validation = await validator.ValidateAsync(request, ct);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
-        var submission = SendRequests.ToSubmission(request, user.AccountId(), HttpTrace.Of(http), composer, clock);
+        var links = request.Unsubscribe == true ? await unsubscribe.LinksAsync(ct) : null;
+        var submission = SendRequests.ToSubmission(request, user.AccountId(), HttpTrace.Of(http), composer, clock, links);
         return await SubmitOneAsync(submission, key, http, body, submissions, json.Value.SerializerOptions, clock, ct);
     }
 
@@ -130,7 +132,11 @@ public sealed record SendMessageRequest(
     List<AttachmentInput>? Attachments,
     [property: Description("Labels for the message log and webhooks (filter with GET /v1/messages?tag=).")] List<string>? Tags,
     [property: Description("Your own key-value pairs, returned with the message and in webhook events.")] Dictionary<string, string>? Metadata,
-    [property: Description("When to deliver (RFC 3339), at most 30 days ahead; absent: now.")] DateTimeOffset? SendAt = null);
+    [property: Description("When to deliver (RFC 3339), at most 30 days ahead; absent: now.")] DateTimeOffset? SendAt = null,
+    [property: Description("Adds one-click unsubscribe (RFC 8058): List-Unsubscribe with a link for the recipient and List-Unsubscribe-Post, both DKIM-signed. " +
+        "The link is the recipient's own, so the message must have exactly one recipient (send to many with POST /v1/send/batch); needs Http:PublicBaseUrl. " +
+        "A click adds the recipient to the account's suppression list and sends the event message.unsubscribed.")]
+    bool? Unsubscribe = null);
 
 public sealed record AttachmentInput(
     [property: Required] string? Filename,

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using EmailApi.Unsubscribe;
 using FluentValidation;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -15,6 +16,8 @@ public sealed class SendMessageValidator : AbstractValidator<SendMessageRequest>
         "From", "To", "Cc", "Bcc", "Reply-To", "Sender", "Subject", "Date", "Message-ID", "Return-Path", "Received",
         "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "Content-ID", "DKIM-Signature",
     };
+
+    private static readonly HashSet<string> UnsubscribeHeaders = new(StringComparer.OrdinalIgnoreCase) { "List-Unsubscribe", "List-Unsubscribe-Post" };
 
     public static readonly TimeSpan MaxSchedule = TimeSpan.FromDays(30);
 
@@ -34,7 +37,7 @@ public sealed class SendMessageValidator : AbstractValidator<SendMessageRequest>
     public const int MaxMetadataKey = 128;
     public const int MaxMetadataValue = 1024;
 
-    public SendMessageValidator(IOptions<SendingOptions> options, TimeProvider clock)
+    public SendMessageValidator(IOptions<SendingOptions> options, IOptions<PublicUrlOptions> http, TimeProvider clock)
     {
         var maxRecipients = options.Value.MaxRecipients;
 
@@ -50,6 +53,14 @@ public sealed class SendMessageValidator : AbstractValidator<SendMessageRequest>
         RuleFor(r => r).Must(r => Count(r) > 0).WithMessage("At least one recipient is required in 'to', 'cc' or 'bcc'.").OverridePropertyName("to");
         RuleFor(r => r).Must(r => Count(r) <= maxRecipients)
             .WithMessage(r => $"At most {maxRecipients} recipients in total ('to', 'cc' and 'bcc'); got {Count(r)}.").OverridePropertyName("to");
+        // RFC 8058 §3.1: the link must identify the recipient, so one message carries one recipient's link.
+        RuleFor(r => r).Must(r => Count(r) == 1).When(r => r.Unsubscribe == true)
+            .WithMessage(r => $"'unsubscribe' needs exactly one recipient, since each gets a link of their own; got {Count(r)}. Send one message per recipient (POST /v1/send/batch).")
+            .OverridePropertyName("unsubscribe");
+        RuleFor(r => r).Must(_ => http.Value.Base is not null).When(r => r.Unsubscribe == true)
+            .WithMessage("'unsubscribe' needs the service's public address: the operator has to set Http:PublicBaseUrl.").OverridePropertyName("unsubscribe");
+        RuleForEach(r => r.Headers).Must(h => !UnsubscribeHeaders.Contains(h.Key)).When(r => r.Unsubscribe == true)
+            .WithMessage("With 'unsubscribe' the service sets List-Unsubscribe and List-Unsubscribe-Post itself.").OverridePropertyName("headers");
         AddressesRule(r => r.To, "to");
         AddressesRule(r => r.Cc, "cc");
         AddressesRule(r => r.Bcc, "bcc");

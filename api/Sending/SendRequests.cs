@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EmailApi.Queue;
+using EmailApi.Unsubscribe;
 
 namespace EmailApi.Sending;
 
@@ -45,11 +46,14 @@ internal static class SendRequests
         }
     }
 
-    public static Submission ToSubmission(SendMessageRequest request, string accountId, HttpTrace trace, MessageComposer composer, TimeProvider clock)
+    /// <param name="links">Makes the unsubscribe header fields when the request asks for them (validated: then it has one recipient).</param>
+    public static Submission ToSubmission(SendMessageRequest request, string accountId, HttpTrace trace, MessageComposer composer, TimeProvider clock,
+        UnsubscribeLinks? links = null)
     {
         var id = MessageId.New(clock);
-        var raw = composer.Compose(id, request, trace);
         var recipients = request.To.OrEmpty().Concat(request.Cc.OrEmpty()).Concat(request.Bcc.OrEmpty()).Select(a => a.Email).ToArray();
+        var extra = request.Unsubscribe == true && links is not null && recipients.Length == 1 ? links.HeadersFor(accountId, id, recipients[0]) : null;
+        var raw = composer.Compose(id, request, trace, extra);
         return new Submission(id, accountId, MessageSource.Api, request.From!.Email, recipients, raw,
             request.From.ToString(), request.Subject, request.Tags ?? [], request.Metadata, request.SendAt);
     }

@@ -235,6 +235,25 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
             created_at  BIGINT NOT NULL
         );
         """,
+        // 6: secrets the service makes for itself, shared by every node (the unsubscribe token key, sealed with Data Protection).
+        """
+        CREATE TABLE service_secrets (
+            name        TEXT COLLATE "C" PRIMARY KEY,
+            value       TEXT NOT NULL,
+            created_at  BIGINT NOT NULL
+        );
+        """,
+        // 7: domain events (domain.verified, domain.failed) reach webhooks through the same outbox: a delivery says which
+        //    event table its event_id is in (kind), and the fan-out keeps a second cursor, by transaction horizon like the
+        //    first (domain_events get their tx). Rows from before the upgrade carry this migration's tx, which the cursor
+        //    starts at: they are not sent, as when webhooks came.
+        """
+        ALTER TABLE webhook_deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'message';
+        ALTER TABLE domain_events ADD COLUMN tx XID8 NOT NULL DEFAULT pg_current_xact_id();
+        ALTER TABLE webhook_cursor ADD COLUMN last_domain_event_id BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE webhook_cursor ADD COLUMN last_domain_tx XID8 NOT NULL DEFAULT '0'::xid8;
+        UPDATE webhook_cursor SET last_domain_event_id = (SELECT COALESCE(MAX(id), 0) FROM domain_events), last_domain_tx = pg_current_xact_id();
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

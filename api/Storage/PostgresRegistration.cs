@@ -3,6 +3,7 @@ using EmailApi.Domains;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
+using EmailApi.Unsubscribe;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EmailApi.Storage;
@@ -27,6 +28,7 @@ public static class PostgresRegistration
         Replace<IWebhookStore, PostgresWebhookStore>(services);
         Replace<IRetentionStore, PostgresRetentionStore>(services);
         Replace<IDomainStore, PostgresDomainStore>(services);
+        Replace<IUnsubscribeStore, PostgresUnsubscribeStore>(services);
         Replace<IStorageProbe, PostgresStorageProbe>(services);
 
         var leftover = services

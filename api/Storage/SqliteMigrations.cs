@@ -215,6 +215,22 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
             created_at  INTEGER NOT NULL
         );
         """,
+        // 6: secrets the service makes for itself, shared by every node (the unsubscribe token key, sealed with Data Protection).
+        """
+        CREATE TABLE service_secrets (
+            name        TEXT PRIMARY KEY,
+            value       TEXT NOT NULL,
+            created_at  INTEGER NOT NULL
+        );
+        """,
+        // 7: domain events (domain.verified, domain.failed) reach webhooks through the same outbox: a delivery says which
+        //    event table its event_id is in (kind), and the fan-out keeps a second cursor. Events logged before the upgrade
+        //    are not sent (the cursor starts at the end), as when webhooks came.
+        """
+        ALTER TABLE webhook_deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'message';
+        ALTER TABLE webhook_cursor ADD COLUMN last_domain_event_id INTEGER NOT NULL DEFAULT 0;
+        UPDATE webhook_cursor SET last_domain_event_id = (SELECT COALESCE(MAX(id), 0) FROM domain_events);
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

@@ -148,6 +148,8 @@ write_service_env() {
         # a short lease lets the kill -9 test see them delivered within its window. It must
         # stay above the sender's 30 s safety margin (a job never starts that close to expiry).
         echo "Delivery__LeaseDuration=00:01:00"
+        # The public URL unsubscribe links point at (t_unsubscribe.sh follows them to this service).
+        echo "Http__PublicBaseUrl=https://mail.relay.test"
         # Extra settings, one VAR=VALUE per line, e.g. to shorten retry intervals.
         [[ -n ${E2E_SERVICE_EXTRA:-} ]] && printf '%s\n' "$E2E_SERVICE_EXTRA"
     } >"$E2E_DIR/service.env"

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using EmailApi.Accounts;
+using EmailApi.Domains;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Tests.Storage;
@@ -54,6 +55,36 @@ public abstract class WebhookStoreTests : IAsyncLifetime
         await Engine.Webhooks.RecordSuccessAsync(only, CancellationToken.None);
         var next = Assert.Single(await Engine.Webhooks.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None));
         Assert.Equal(("queued", "y@one.test"), (next.Type, next.Recipient));
+    }
+
+    [Fact]
+    public async Task FanOut_DomainEvents_ReachTheAccountsSubscribedEndpoints_OrderedPerDomain()
+    {
+        var other = (await Engine.Accounts.CreateAccountAsync("b", AccountLimits.Unlimited, [], CancellationToken.None))!.Id;
+        await Engine.Webhooks.CreateAsync(Account, "http://127.0.0.1:1/domains", ["domain.verified", "domain.failed"], "whsec_a", CancellationToken.None);
+        await Engine.Webhooks.CreateAsync(Account, "http://127.0.0.1:1/mail", ["queued"], "whsec_b", CancellationToken.None);
+        await Engine.Webhooks.CreateAsync(other, "http://127.0.0.1:1/other", ["domain.verified", "domain.failed"], "whsec_c", CancellationToken.None);
+        var now = Clock.GetUtcNow();
+        var domain = new SendingDomain($"dom_{Guid.NewGuid():N}", Account, "shop.test", DomainStatus.Pending, null, new Dictionary<string, DnsRecordCheck>(),
+            null, now, null, null, now.AddMinutes(5), 0);
+        await Engine.Domains.CreateAsync(domain, [], CancellationToken.None);
+        await Engine.Domains.SaveCheckAsync(domain with { Status = DomainStatus.Verified }, [], [],
+            [new DomainEvent(0, Account, domain.Id, domain.Name, "domain.verified", "published", now)], CancellationToken.None);
+        await Engine.Domains.SaveCheckAsync(domain with { Status = DomainStatus.Failed }, [], [],
+            [new DomainEvent(0, Account, domain.Id, domain.Name, "domain.failed", "gone", now)], CancellationToken.None);
+        await SendAsync("x@one.test");
+
+        Assert.True(await Engine.Webhooks.FanOutAsync(100, CancellationToken.None) > 0);
+        var due = await Engine.Webhooks.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        // The domain's second event waits for its first, as a message's do; the other account's endpoint gets nothing.
+        Assert.Equal(["http://127.0.0.1:1/domains", "http://127.0.0.1:1/mail"], due.Select(d => d.Url).Order());
+        var verified = due.Single(d => d.Url.EndsWith("/domains"));
+        Assert.Equal(("domain.verified", "shop.test", domain.Id, "published"), (verified.Type, verified.Domain, verified.DomainId, verified.Detail));
+        Assert.Null(due.Single(d => d.Url.EndsWith("/mail")).Domain);
+        await Engine.Webhooks.RecordSuccessAsync(verified, CancellationToken.None);
+        var failed = Assert.Single(await Engine.Webhooks.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None), d => d.Url.EndsWith("/domains"));
+        Assert.Equal(("domain.failed", "gone"), (failed.Type, failed.Detail));
     }
 
     [Fact]

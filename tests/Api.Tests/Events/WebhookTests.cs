@@ -126,7 +126,7 @@ public sealed class WebhookTests
         Assert.Equal(HttpStatusCode.NotFound, (await b.Client.DeleteAsync($"/v1/webhooks/{id}")).StatusCode);
         var listed = (await TestApp.ReadJsonAsync(await a.Client.GetAsync("/v1/webhooks")))[0];
         Assert.False(listed.TryGetProperty("secret", out _));
-        Assert.Equal(6, listed.GetProperty("events").GetArrayLength());
+        Assert.Equal(EmailApi.Events.WebhookEventTypes.All.Count, listed.GetProperty("events").GetArrayLength());
         Assert.Equal(HttpStatusCode.BadRequest, (await a.Client.PostAsJsonAsync("/v1/webhooks", new { url = "ftp://x.example" })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await a.Client.PostAsJsonAsync("/v1/webhooks", new { url = "https://93.184.216.34/x", events = new[] { "opened" } })).StatusCode);
         // SSRF: by default a webhook may not point into loopback, private or link-local networks.
@@ -134,5 +134,31 @@ public sealed class WebhookTests
             Assert.Equal(HttpStatusCode.BadRequest, (await a.Client.PostAsJsonAsync("/v1/webhooks", new { url = internalUrl })).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await a.Client.DeleteAsync($"/v1/webhooks/{id}")).StatusCode);
         Assert.Empty((await TestApp.ReadJsonAsync(await a.Client.GetAsync("/v1/webhooks"))).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task DomainVerifiedThenFailed_ReachTheSubscribedEndpoint_InOrder_Signed()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var h = new DeliveryHarness(new(FastRetries) { ["Domains:MinVerifyInterval"] = "00:00:00", ["Delivery:PublicAddresses:0"] = "127.0.0.1" });
+        var shop = await new AdminApi(h.App).CreateAccountAsync("shop");
+        var (_, secret) = await SubscribeAsync(shop.Client, receiver.Url, "domain.verified", "domain.failed");
+        await SubscribeAsync(h.Client, receiver.Url + "?other", "domain.verified", "domain.failed");   // another account's endpoint
+        var domain = await Domains.DomainsApi.CreateAsync(shop.Client, "shop.test");
+        var id = domain.GetProperty("id").GetString()!;
+
+        Domains.DomainsApi.Publish(h.Dns, domain);
+        Assert.Equal("verified", (await Domains.DomainsApi.VerifyAsync(shop.Client, id)).GetProperty("status").GetString());
+        h.Dns.Clear(Domains.DomainsApi.Record(domain, "dkim").GetProperty("name").GetString()!);
+        Assert.Equal("failed", (await Domains.DomainsApi.VerifyAsync(shop.Client, id)).GetProperty("status").GetString());
+        await receiver.WaitForAsync(r => r.Count >= 2, TimeSpan.FromSeconds(20));
+
+        var hooks = receiver.Accepted;
+        Assert.Equal(["domain.verified", "domain.failed"], hooks.Select(TypeOf));
+        Assert.All(hooks, hook => Assert.True(Verifies(hook, secret), $"signature of {hook.Id} does not verify"));
+        Assert.All(hooks, hook => Assert.StartsWith("dom_", hook.Id));
+        var data = JsonDocument.Parse(hooks[1].Body).RootElement.GetProperty("data");
+        Assert.Equal(("shop.test", id, "failed"), (data.GetProperty("domain").GetString(), data.GetProperty("domainId").GetString(), data.GetProperty("status").GetString()));
+        Assert.Contains("no longer published", data.GetProperty("detail").GetString());
     }
 }

@@ -5,6 +5,7 @@ using EmailApi.Queue;
 using EmailApi.Retention;
 using EmailApi.Storage;
 using EmailApi.TestKit;
+using EmailApi.Unsubscribe;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -25,6 +26,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         Webhooks = new PostgresWebhookStore(db, clock);
         Retention = new PostgresRetentionStore(db, clock);
         Domains = new PostgresDomainStore(db);
+        Unsubscribe = new PostgresUnsubscribeStore(db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
 
@@ -36,6 +38,7 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IWebhookStore Webhooks { get; }
     public override IRetentionStore Retention { get; }
     public override IDomainStore Domains { get; }
+    public override IUnsubscribeStore Unsubscribe { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public static async Task<PostgresStoreEngine> CreateAsync(PostgresServer server, FakeTimeProvider clock, CancellationToken ct)

@@ -3,6 +3,7 @@ using EmailApi.Domains;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
+using EmailApi.Unsubscribe;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EmailApi.Tests.Storage;
@@ -20,6 +21,7 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract IWebhookStore Webhooks { get; }
     public abstract IRetentionStore Retention { get; }
     public abstract IDomainStore Domains { get; }
+    public abstract IUnsubscribeStore Unsubscribe { get; }
 
     /// <summary>A second process on the same database (its own connections): only PostgreSQL can be shared.</summary>
     public abstract IQueueStore OpenAnotherNode(FakeTimeProvider clock);

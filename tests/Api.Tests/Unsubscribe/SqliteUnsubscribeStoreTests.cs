@@ -1,0 +1,9 @@
+using EmailApi.Tests.Storage;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EmailApi.Tests.Unsubscribe;
+
+public sealed class SqliteUnsubscribeStoreTests : UnsubscribeStoreTests
+{
+    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
+}
