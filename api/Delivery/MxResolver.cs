@@ -114,7 +114,7 @@ public sealed class MxResolver
             .ToArray();
     }
 
-    private static NameServer ParseServer(string text)
+    internal static NameServer ParseServer(string text)
     {
         if (IPEndPoint.TryParse(text, out var endpoint))
             return new NameServer(endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint);

@@ -24,6 +24,8 @@ public static class ServiceRegistration
         var roles = Roles.From(configuration);
         services.AddSingleton(roles);
         services.AddSingleton<RelayMetrics>();
+        services.AddSingleton<Delivery.MtaSts.TlsResults>();
+        services.Configure<Delivery.MtaSts.MtaStsOptions>(configuration.GetSection(Delivery.MtaSts.MtaStsOptions.Section));
         services.AddSingleton(TimeProvider.System);
         // Graceful stop: the sender gives running transactions a few seconds, then releases its leases.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
@@ -80,6 +82,8 @@ public static class ServiceRegistration
             services.AddSingleton<MxResolver>();
             services.AddSingleton<SmtpConnectionCache>();
             services.AddSingleton<SmtpRelay>();
+            services.AddSingleton<Delivery.MtaSts.MtaStsPolicies>();
+            services.AddSingleton<Delivery.MtaSts.CertificateCheck>();
             services.AddSingleton<LoopGuard>();
             services.AddOwnListeners();
             services.AddSingleton<RetrySchedule>();

@@ -153,6 +153,16 @@ public static class SettingsValidators
         return rules.Problems;
     }
 
+    public static IReadOnlyList<string> MtaSts(EmailApi.Delivery.MtaSts.MtaStsOptions o, IConfiguration configuration)
+    {
+        var rules = new SettingRules(EmailApi.Delivery.MtaSts.MtaStsOptions.Section);
+        // RFC 8461 §3.3 suggests no more than a minute for the whole fetch.
+        rules.Positive("FetchTimeout", o.FetchTimeout, TimeSpan.FromMinutes(1));
+        rules.Range("PolicyPort", o.PolicyPort, 1, 65_535);
+        rules.FileExists("TrustedRootsFile", o.TrustedRootsFile);
+        return rules.Problems;
+    }
+
     public static IReadOnlyList<string> Webhooks(WebhookOptions o, IConfiguration configuration)
     {
         var rules = new SettingRules(WebhookOptions.Section);

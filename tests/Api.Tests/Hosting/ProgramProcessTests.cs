@@ -40,6 +40,7 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Webhooks__DnsServers__0=nonsense"], "Webhooks:DnsServers:0 must be an IP address with an optional port (was nonsense)" },
         { ["Domains__RecheckInterval=-00:01:00"], "Domains:RecheckInterval must be a positive duration such as 00:00:30 (was -00:01:00)" },
         { ["Inbound__HostName=-bad-"], "Inbound:HostName must be a domain name (was -bad-)" },
+        { ["Delivery__MtaSts__FetchTimeout=00:05:00"], "Delivery:MtaSts:FetchTimeout must be at most 00:01:00 (was 00:05:00)" },
         { ["Health__SenderStallAfter=00:00:00"], "Health:SenderStallAfter must be a positive duration such as 00:00:30 (was 00:00:00)" },
     };
 
