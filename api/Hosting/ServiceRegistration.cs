@@ -25,6 +25,7 @@ public static class ServiceRegistration
         services.AddSingleton(roles);
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<Delivery.MtaSts.TlsResults>();
+        services.Configure<TlsReports.TlsReportOptions>(configuration.GetSection(TlsReports.TlsReportOptions.Section));
         services.Configure<Delivery.MtaSts.MtaStsOptions>(configuration.GetSection(Delivery.MtaSts.MtaStsOptions.Section));
         services.AddSingleton(TimeProvider.System);
         // Graceful stop: the sender gives running transactions a few seconds, then releases its leases.
@@ -84,6 +85,7 @@ public static class ServiceRegistration
             services.AddSingleton<SmtpRelay>();
             services.AddSingleton<Delivery.MtaSts.MtaStsPolicies>();
             services.AddSingleton<Delivery.MtaSts.CertificateCheck>();
+            services.AddHostedService<TlsReports.TlsReportWorker>();
             services.AddSingleton<LoopGuard>();
             services.AddOwnListeners();
             services.AddSingleton<RetrySchedule>();

@@ -27,6 +27,7 @@ public static partial class SettingsCheck
         Of<DeliveryOptions>(DeliveryOptions.Section, SettingsValidators.Delivery),
         Of<HopLimitOptions>(DeliveryOptions.Section, SettingsValidators.HopLimit),
         Of<Delivery.MtaSts.MtaStsOptions>(Delivery.MtaSts.MtaStsOptions.Section, SettingsValidators.MtaSts),
+        Of<TlsReports.TlsReportOptions>(TlsReports.TlsReportOptions.Section, SettingsValidators.TlsReports),
         Of<DomainsOptions>(DomainsOptions.Section, SettingsValidators.Domains),
         Of<SendingOptions>(SendingOptions.Section, SettingsValidators.Sending),
         Of<DkimOptions>(DkimOptions.Section, SettingsValidators.Dkim),

@@ -12,6 +12,9 @@ public sealed record MtaStsPolicy(MtaStsMode Mode, IReadOnlyList<string> Mx, Tim
     // RFC 8461 §3.2: max_age is at most 31557600 seconds (about one year).
     public static readonly TimeSpan MaxMaxAge = TimeSpan.FromSeconds(31557600);
 
+    /// <summary>The policy file's lines as fetched: RFC 8460 §4.4's <c>policy-string</c>.</summary>
+    public IReadOnlyList<string> Lines { get; init; } = [];
+
     /// <summary>The policy file's text, parsed; anything not a valid STSv1 policy is <see cref="MtaStsParse.Invalid"/>.</summary>
     public static MtaStsParse Parse(string text, string id)
     {
@@ -54,7 +57,8 @@ public sealed record MtaStsPolicy(MtaStsMode Mode, IReadOnlyList<string> Mx, Tim
             if (name.Length == 0 || name.Contains('*') || name.Split('.').Any(label => label.Length == 0))
                 return new MtaStsParse.Invalid($"mx pattern '{pattern}' is not a host name or *.name");
         }
-        return new MtaStsParse.Valid(new MtaStsPolicy(parsedMode, mx, TimeSpan.FromSeconds(seconds), id));
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0).ToArray();
+        return new MtaStsParse.Valid(new MtaStsPolicy(parsedMode, mx, TimeSpan.FromSeconds(seconds), id) { Lines = lines });
     }
 
     /// <summary>

@@ -25,7 +25,7 @@ internal sealed class MxPolicy
         _policy = lookup is MtaStsLookup.Found found ? found.Policy : null;
         _certificates = certificates;
         _results = results;
-        if (lookup is MtaStsLookup.Unavailable unavailable) results.Failure(_domain, MtaStsMode.None, unavailable.ResultType);
+        if (lookup is MtaStsLookup.Unavailable unavailable) results.Failure(_domain, null, unavailable.ResultType);
     }
 
     public MtaStsMode Mode => _policy?.Mode ?? MtaStsMode.None;
@@ -39,7 +39,7 @@ internal sealed class MxPolicy
         if (_policy is null || Mode == MtaStsMode.None) return (hosts, null);
         var matching = hosts.Where(h => _policy.Matches(h.Name)).ToArray();
         if (matching.Length == hosts.Count) return (hosts, null);
-        _results.Failure(_domain, Mode, "validation-failure");
+        foreach (var host in hosts.Where(h => !_policy.Matches(h.Name))) _results.Failure(_domain, _policy, "validation-failure", host.Name);
         if (Mode == MtaStsMode.Testing) return (hosts, null);
         return matching.Length > 0
             ? (matching, null)
@@ -66,10 +66,10 @@ internal sealed class MxPolicy
         if (failure is null)
         {
             connection.PolicyVerified = true;
-            _results.Success(_domain, Mode);
+            _results.Success(_domain, _policy);
             return null;
         }
-        _results.Failure(_domain, Mode, failure);
+        _results.Failure(_domain, _policy, failure, host);
         return Mode == MtaStsMode.Enforce ? Refusal(host, failure) : null;
     }
 
@@ -79,7 +79,7 @@ internal sealed class MxPolicy
         if (Mode != MtaStsMode.Enforce) return null;
         var failure = startTlsMissing ? "starttls-not-supported" : _certificateFailures.GetValueOrDefault(host.Name);
         if (failure is null) return null;
-        _results.Failure(_domain, Mode, failure);
+        _results.Failure(_domain, _policy, failure, host.Name);
         return Refusal(host.Name, failure);
     }
 
