@@ -235,6 +235,16 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
             created_at  BIGINT NOT NULL
         );
         """,
+        // MTA-STS policies (RFC 8461 §5.1), cached until they expire and shared by every node.
+        """
+        CREATE TABLE mta_sts_policies (
+            domain      TEXT COLLATE "C" PRIMARY KEY,
+            policy_id   TEXT NOT NULL,
+            policy_text TEXT NOT NULL,
+            fetched_at  BIGINT NOT NULL,
+            expires_at  BIGINT NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

@@ -215,6 +215,16 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
             created_at  INTEGER NOT NULL
         );
         """,
+        // MTA-STS policies (RFC 8461 §5.1), cached until they expire and shared by every sender.
+        """
+        CREATE TABLE mta_sts_policies (
+            domain      TEXT PRIMARY KEY,
+            policy_id   TEXT NOT NULL,
+            policy_text TEXT NOT NULL,
+            fetched_at  INTEGER NOT NULL,
+            expires_at  INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

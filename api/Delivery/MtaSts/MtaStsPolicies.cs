@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
@@ -19,20 +18,22 @@ namespace EmailApi.Delivery.MtaSts;
 /// A policy is cached for its <c>max_age</c> and fetched again when the TXT id changes; a failed fetch
 /// keeps using a cached policy that has not expired (§5.1). Failures are never errors of delivery:
 /// without a policy, mail goes as it would without MTA-STS (§5).
-/// The cache is per node (memory); every node fetches the policy once per max_age or id change.
+/// The cache is in the database (<see cref="IMtaStsPolicyStore"/>), so nodes sharing PostgreSQL fetch a policy once between them.
 /// </summary>
 public sealed class MtaStsPolicies : IDisposable
 {
     private const int MaxPolicyBytes = 64 * 1024;
-    private readonly ConcurrentDictionary<string, (MtaStsPolicy Policy, DateTimeOffset Expires)> _cache = new(StringComparer.OrdinalIgnoreCase);
+    private readonly IMtaStsPolicyStore _cache;
     private readonly LookupClient _dns;
     private readonly HttpClient _http;
     private readonly MtaStsOptions _settings;
     private readonly TimeProvider _clock;
     private readonly ILogger<MtaStsPolicies> _log;
 
-    public MtaStsPolicies(IOptions<DeliveryOptions> delivery, IOptions<MtaStsOptions> options, CertificateCheck certificates, TimeProvider clock, ILogger<MtaStsPolicies> log)
+    public MtaStsPolicies(IMtaStsPolicyStore cache, IOptions<DeliveryOptions> delivery, IOptions<MtaStsOptions> options, CertificateCheck certificates,
+        TimeProvider clock, ILogger<MtaStsPolicies> log)
     {
+        _cache = cache;
         _settings = options.Value;
         _clock = clock;
         _log = log;
@@ -61,7 +62,7 @@ public sealed class MtaStsPolicies : IDisposable
     {
         domain = domain.ToLowerInvariant().TrimEnd('.');
         var now = _clock.GetUtcNow();
-        var cached = _cache.TryGetValue(domain, out var entry) && entry.Expires > now ? entry.Policy : null;
+        var cached = await _cache.FindAsync(domain, ct) is { } entry && entry.ExpiresAt > now ? entry.Policy : null;
 
         string? id;
         try
@@ -80,7 +81,7 @@ public sealed class MtaStsPolicies : IDisposable
         var fetched = await FetchAsync(domain, id, ct);
         if (fetched is MtaStsLookup.Found found)
         {
-            _cache[domain] = (found.Policy, now + found.Policy.MaxAge);
+            await _cache.SaveAsync(new CachedMtaStsPolicy(domain, found.Policy, now, now + found.Policy.MaxAge), ct);
             return found;
         }
         return cached is null ? fetched : new MtaStsLookup.Found(cached);

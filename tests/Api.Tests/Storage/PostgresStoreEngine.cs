@@ -25,6 +25,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         Webhooks = new PostgresWebhookStore(db, clock);
         Retention = new PostgresRetentionStore(db, clock);
         Domains = new PostgresDomainStore(db);
+        MtaStsPolicies = new EmailApi.Delivery.MtaSts.PostgresMtaStsPolicyStore(db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
 
@@ -36,6 +37,7 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IWebhookStore Webhooks { get; }
     public override IRetentionStore Retention { get; }
     public override IDomainStore Domains { get; }
+    public override EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public static async Task<PostgresStoreEngine> CreateAsync(PostgresServer server, FakeTimeProvider clock, CancellationToken ct)

@@ -28,6 +28,7 @@ public sealed class SqliteStoreEngine : StoreEngine
         Webhooks = new SqliteWebhookStore(_db, clock);
         Retention = new SqliteRetentionStore(_db, clock);
         Domains = new SqliteDomainStore(_db);
+        MtaStsPolicies = new EmailApi.Delivery.MtaSts.SqliteMtaStsPolicyStore(_db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
     }
 
@@ -39,6 +40,7 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override IWebhookStore Webhooks { get; }
     public override IRetentionStore Retention { get; }
     public override IDomainStore Domains { get; }
+    public override EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public override IQueueStore OpenAnotherNode(FakeTimeProvider clock) => new SqliteQueueStore(_db, clock);
