@@ -13,12 +13,14 @@ namespace EmailApi.TlsReports;
 /// Sends the aggregate TLS reports of RFC 8460: once a <c>Period</c>, for each policy domain this node
 /// delivered to, the session counts since the last report go to the <c>rua</c> addresses of the domain's
 /// <c>_smtp._tls</c> TXT record (§3). <c>mailto:</c> reports are queued through the submission service
-/// as ordinary mail from <c>TlsReports:From</c> (§5.3); other schemes are logged and skipped.
+/// as ordinary mail from <c>TlsReports:From</c> (§5.3); <c>https:</c> ones are POSTed (§5.2) through the
+/// MTA-STS client's address rule; a failed POST is logged and not retried.
 /// A domain without a TLSRPT record gets no report. Counts are per node, so each sender node reports
 /// its own sessions under its own report-id; a node stopping loses the counts of its unfinished period.
 /// </summary>
 public sealed class TlsReportWorker(
     TlsResults results,
+    MtaStsPolicies policies,
     SubmissionService submissions,
     AccountDirectory accounts,
     IOptions<TlsReportOptions> options,
@@ -72,9 +74,15 @@ public sealed class TlsReportWorker(
         var report = TlsReport.Build(domain, policy, counts, begin, end, $"{end.UtcDateTime:yyyyMMddHHmmss}.{Guid.NewGuid():N}@{submitter}", settings);
         foreach (var uri in rua)
         {
+            if (uri.StartsWith("https:", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(uri, UriKind.Absolute, out var url))
+            {
+                if (await policies.PostReportAsync(url, report.Gzipped(), ct))
+                    log.LogInformation("TLS report {ReportId} for {Domain} posted to {Url}", report.ReportId, domain, url);
+                continue;
+            }
             if (!uri.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase))
             {
-                log.LogInformation("TLS report for {Domain}: rua {Uri} is not mailto:, which this service does not send to", domain, uri);
+                log.LogInformation("TLS report for {Domain}: rua {Uri} is neither mailto: nor https:", domain, uri);
                 continue;
             }
             var to = Uri.UnescapeDataString(uri["mailto:".Length..].Split('?')[0]);

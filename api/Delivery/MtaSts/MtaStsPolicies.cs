@@ -87,6 +87,28 @@ public sealed class MtaStsPolicies : IDisposable
         return cached is null ? fetched : new MtaStsLookup.Found(cached);
     }
 
+    /// <summary>
+    /// POSTs a gzipped TLS report to an <c>https:</c> rua (RFC 8460 §5.2) over the same client as policy
+    /// fetches: the address rule, no redirects, a valid certificate. True when the server answered 2xx.
+    /// </summary>
+    public async Task<bool> PostReportAsync(Uri url, byte[] gzipped, CancellationToken ct)
+    {
+        using var content = new ByteArrayContent(gzipped);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/tlsrpt+gzip");
+        try
+        {
+            using var response = await _http.PostAsync(url, content, ct);
+            if (!response.IsSuccessStatusCode) _log.LogInformation("TLS report POST to {Url} answered {Status}", url, (int)response.StatusCode);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or SocketException
+                                   || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            _log.LogInformation("TLS report POST to {Url} failed: {Reason}", url, ex.Message);
+            return false;
+        }
+    }
+
     public void Dispose() => _http.Dispose();
 
     /// <summary>The <c>id</c> of the one <c>v=STSv1</c> TXT record, or null when there is none (§3.1: several means none).</summary>

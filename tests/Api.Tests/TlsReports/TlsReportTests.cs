@@ -14,7 +14,7 @@ public sealed class TlsReportTests : IAsyncLifetime
     private PolicyServer _policy = null!;
 
     public async Task InitializeAsync() =>
-        _policy = await PolicyServer.StartAsync("127.0.0.9", _policyPort, _ca.Issue("mta-sts.dest.test"));
+        _policy = await PolicyServer.StartAsync("127.0.0.9", _policyPort, _ca.Issue("mta-sts.dest.test", "reports.dest.test"));
 
     public async Task DisposeAsync()
     {
@@ -79,5 +79,44 @@ public sealed class TlsReportTests : IAsyncLifetime
         Assert.Equal("certificate-host-mismatch", failure.GetProperty("result-type").GetString());
         Assert.Equal("mx.dest.test", failure.GetProperty("receiving-mx-hostname").GetString());
         Assert.Equal(1, failure.GetProperty("failed-session-count").GetInt64());
+    }
+
+    [Fact]
+    public async Task Report_ToAnHttpsRua_IsPostedAsGzippedRfc8460Json()
+    {
+        await using var h = new DeliveryHarness(new()
+        {
+            ["Domains:RequireVerified"] = "false",
+            ["Delivery:MtaSts:AllowPrivateNetworks"] = "true",
+            ["Delivery:MtaSts:TrustedRootsFile"] = _ca.RootFile,
+            ["Delivery:MtaSts:PolicyPort"] = _policyPort.ToString(),
+            ["TlsReports:Enabled"] = "true",
+            ["TlsReports:OrganizationName"] = "Example Relay",
+            ["TlsReports:ContactInfo"] = "tls-reports@example.com",
+            ["TlsReports:From"] = "tlsrpt@example.com",
+            ["TlsReports:Period"] = "00:00:02",
+        });
+        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2")
+            .Txt("_mta-sts.dest.test", "v=STSv1; id=20261204")
+            .A("mta-sts.dest.test", "127.0.0.9")
+            .Txt("_smtp._tls.dest.test", $"v=TLSRPTv1; rua=https://reports.dest.test:{_policyPort}/tlsrpt")
+            .A("reports.dest.test", "127.0.0.9");
+        _policy.Policy = "version: STSv1\nmode: enforce\nmx: mx.dest.test\nmax_age: 86400\n";
+        var dest = h.Server("127.0.0.2");
+        dest.OfferStartTls = true;
+        dest.ServerCertificate = _ca.Issue("mx.dest.test");
+
+        await h.WaitForStatusAsync(await h.SendAsync(new { from = "sender@example.com", to = "user@dest.test", subject = "Hello", text = "Hi" }), "delivered");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (_policy.Reports.IsEmpty && DateTime.UtcNow < deadline) await Task.Delay(100);
+
+        Assert.True(_policy.Reports.TryPeek(out var posted), "no TLS report was posted");
+        Assert.Equal("application/tlsrpt+gzip", posted.ContentType);
+        using var json = await JsonDocument.ParseAsync(new GZipStream(new MemoryStream(posted.Body), CompressionMode.Decompress));
+        var policy = Assert.Single(json.RootElement.GetProperty("policies").EnumerateArray());
+        Assert.Equal("dest.test", policy.GetProperty("policy").GetProperty("policy-domain").GetString());
+        Assert.Equal(1, policy.GetProperty("summary").GetProperty("total-successful-session-count").GetInt64());
+        Assert.Equal(0, policy.GetProperty("summary").GetProperty("total-failure-session-count").GetInt64());
+        Assert.Empty(policy.GetProperty("failure-details").EnumerateArray());
     }
 }

@@ -20,6 +20,9 @@ public sealed class PolicyServer : IAsyncDisposable
     public string ContentType { get; set; } = "text/plain";
     public int Requests => _requests;
 
+    /// <summary>TLS reports POSTed to <c>/tlsrpt</c>: content type and body.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(string? ContentType, byte[] Body)> Reports { get; } = new();
+
     public static async Task<PolicyServer> StartAsync(string address, int port, X509Certificate2 certificate)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -31,6 +34,13 @@ public sealed class PolicyServer : IAsyncDisposable
         {
             Interlocked.Increment(ref server._requests);
             return Results.Text(server.Policy, server.ContentType);
+        });
+        app.MapPost("/tlsrpt", async (HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body);
+            server.Reports.Enqueue((request.ContentType, body.ToArray()));
+            return Results.Ok();
         });
         await app.StartAsync();
         return server;
