@@ -16,6 +16,9 @@ internal sealed class SmtpConnection(RecordingSmtpClient client, Socket socket, 
     /// <summary>Taken from <see cref="SmtpConnectionCache"/>: it served an earlier delivery, and the server may have dropped it since.</summary>
     public bool Reused { get; set; }
 
+    /// <summary>Opened under an MTA-STS policy and found to meet it (STARTTLS, a certificate valid for the MX name).</summary>
+    public bool PolicyVerified { get; set; }
+
     public bool IsTo(MxHost host, IPAddress address) => Host.Name == host.Name && Address.Equals(address);
 
     /// <summary>

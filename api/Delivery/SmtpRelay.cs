@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Net.Security;
 using System.Net.Sockets;
+using EmailApi.Delivery.MtaSts;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -29,6 +31,10 @@ public sealed class SmtpRelay(
     IOptions<Queue.HopLimitOptions> hopLimit,
     TimeProvider clock,
     Hosting.RelayMetrics metrics,
+    MtaStsPolicies stsPolicies,
+    CertificateCheck certificates,
+    TlsResults tlsResults,
+    IOptions<MtaStsOptions> sts,
     ILogger<SmtpRelay> log)
 {
     // Everything to a smart host goes one way, whatever the recipient's domain.
@@ -60,13 +66,23 @@ public sealed class SmtpRelay(
             default:
                 throw new UnreachableException();
         }
+        var policy = await PolicyAsync(domain, ct);
+        var (allowed, refusal) = policy.CheckMx(hosts);
+        if (refusal is not null) return [.. outcomes, .. AllOf(envelopes, new Deferred(refusal, null))];
+        hosts = allowed;
         var destination = options.Value.SmartHost.Enabled ? SmartHostDestination : domain;
         var connection = cache.Take(destination, hosts);
+        if (connection is { PolicyVerified: false } && policy.Mode == MtaStsMode.Enforce)
+        {
+            // Opened before the policy was known: it was never checked against it.
+            await connection.CloseAsync();
+            connection = null;
+        }
         try
         {
             for (var i = 0; i < envelopes.Count; i++)
             {
-                var result = await DeliverOneAsync(domain, envelopes[i], hosts, connection, ct);
+                var result = await DeliverOneAsync(domain, envelopes[i], hosts, connection, policy, ct);
                 connection = result.Connection;
                 outcomes.AddRange(result.Outcomes);
                 if (result.Unreachable is not { } failure) continue;
@@ -114,7 +130,7 @@ public sealed class SmtpRelay(
 
     /// <summary>The envelope over the first host that concludes it; <c>Unreachable</c> when no host could be connected to at all.</summary>
     private async Task<(SmtpConnection? Connection, IReadOnlyList<RecipientOutcome> Outcomes, Deferred? Unreachable)> DeliverOneAsync(
-        string domain, Envelope envelope, IReadOnlyList<MxHost> hosts, SmtpConnection? connection, CancellationToken ct)
+        string domain, Envelope envelope, IReadOnlyList<MxHost> hosts, SmtpConnection? connection, MxPolicy policy, CancellationToken ct)
     {
         if (!LineEndings.IsWireSafe(envelope.Message.Raw))
         {
@@ -135,9 +151,9 @@ public sealed class SmtpRelay(
                 await connection.CloseAsync();
                 connection = null;
             }
-            (connection, var attempt) = await AttemptAsync(domain, host, address, connection, envelope, ct);
+            (connection, var attempt) = await AttemptAsync(domain, host, address, connection, envelope, policy, ct);
             reached |= connection is not null;
-            if (attempt.Outcomes is { } outcomes) return (connection, outcomes, null);
+            if (attempt.Outcomes is { } outcomes) return (connection, Labelled(outcomes, policy), null);
 
             lastFailure = attempt.Failure!;
             lastMx = host.Name;
@@ -153,7 +169,7 @@ public sealed class SmtpRelay(
 
     /// <summary>The envelope to one address, over the connection given or a new one (null when none could be opened).</summary>
     private async Task<(SmtpConnection? Connection, TransactionAttempt Attempt)> AttemptAsync(
-        string domain, MxHost host, IPAddress address, SmtpConnection? connection, Envelope envelope, CancellationToken ct)
+        string domain, MxHost host, IPAddress address, SmtpConnection? connection, Envelope envelope, MxPolicy policy, CancellationToken ct)
     {
         if (connection is not null)
         {
@@ -166,13 +182,19 @@ public sealed class SmtpRelay(
         }
         try
         {
-            connection = await ConnectAsync(host, address, domain, ct);
+            connection = await ConnectAsync(host, address, domain, policy, ct);
         }
         catch (Exception ex) when (!IsOurCancellation(ex, ct))
         {
-            var failure = Describe(ex, host.Name);
+            var failure = policy.ConnectFailed(host, startTlsMissing: ex is NotSupportedException) ?? Describe(ex, host.Name);
             log.LogInformation("Could not connect to {Host} [{Address}]: {Reason}", host.Name, address, failure);
             return (null, TransactionAttempt.TryNext(failure, connectionUsable: false));
+        }
+        if (policy.CheckConn(connection) is { } refusal)
+        {
+            log.LogInformation("Not delivering over {Host} [{Address}]: {Reason}", host.Name, address, refusal);
+            await connection.CloseAsync();
+            return (null, TransactionAttempt.TryNext(refusal, connectionUsable: false));
         }
         return (connection, await TransactAsync(connection, envelope, ct));
     }
@@ -268,7 +290,7 @@ public sealed class SmtpRelay(
         };
     }
 
-    private async Task<SmtpConnection> ConnectAsync(MxHost host, IPAddress address, string domain, CancellationToken ct)
+    private async Task<SmtpConnection> ConnectAsync(MxHost host, IPAddress address, string domain, MxPolicy policy, CancellationToken ct)
     {
         var settings = options.Value;
         if (settings.SmartHost.Enabled)
@@ -280,7 +302,7 @@ public sealed class SmtpRelay(
                 SmartHostTls.None => SecureSocketOptions.None,
                 _ => SecureSocketOptions.StartTls,
             };
-            var connection = await OpenAsync(host, address, smart.Port, mode, verifyCertificate: !smart.AcceptAnyCertificate, ct);
+            var connection = await OpenAsync(host, address, smart.Port, mode, smart.AcceptAnyCertificate ? AcceptAnyCertificate : null, ct);
             if (!string.IsNullOrEmpty(smart.Username))
             {
                 try
@@ -296,21 +318,25 @@ public sealed class SmtpRelay(
             return connection;
         }
 
-        if (settings.For(domain).Tls == TlsPolicy.Require)
-            return await OpenAsync(host, address, settings.Port, SecureSocketOptions.StartTls, verifyCertificate: false, ct);
+        // MX delivery encrypts against passive listeners but, like Postfix's "may" and "encrypt", does
+        // not authenticate the peer, unless an MTA-STS policy says to (its callback refuses under enforce).
+        var validate = policy.ValidateCertificate(host);
+        if (settings.For(domain).Tls == TlsPolicy.Require || policy.Mode == MtaStsMode.Enforce)
+            return await OpenAsync(host, address, settings.Port, SecureSocketOptions.StartTls, validate, ct);
         try
         {
-            return await OpenAsync(host, address, settings.Port, SecureSocketOptions.StartTlsWhenAvailable, verifyCertificate: false, ct);
+            return await OpenAsync(host, address, settings.Port, SecureSocketOptions.StartTlsWhenAvailable, validate, ct);
         }
         catch (Exception ex) when (ex is SslHandshakeException or System.Security.Authentication.AuthenticationException && !ct.IsCancellationRequested)
         {
             // Opportunistic TLS (Postfix's "may"): a failed handshake falls back to plaintext.
             log.LogInformation("TLS with {Host} failed ({Reason}); retrying in plaintext", host.Name, ex.Message);
-            return await OpenAsync(host, address, settings.Port, SecureSocketOptions.None, verifyCertificate: false, ct);
+            return await OpenAsync(host, address, settings.Port, SecureSocketOptions.None, AcceptAnyCertificate, ct);
         }
     }
 
-    private async Task<SmtpConnection> OpenAsync(MxHost host, IPAddress address, int port, SecureSocketOptions tls, bool verifyCertificate, CancellationToken ct)
+    /// <summary>A new connection; <paramref name="validate"/> null means the TLS stack's own certificate check.</summary>
+    private async Task<SmtpConnection> OpenAsync(MxHost host, IPAddress address, int port, SecureSocketOptions tls, RemoteCertificateValidationCallback? validate, CancellationToken ct)
     {
         var settings = options.Value;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -322,9 +348,7 @@ public sealed class SmtpRelay(
             Timeout = (int)settings.CommandTimeout.TotalMilliseconds,
             CheckCertificateRevocation = false,
         };
-        // MX delivery encrypts against passive listeners but, like Postfix's "may" and "encrypt",
-        // does not authenticate the peer; a smart host's certificate is checked.
-        if (!verifyCertificate) client.ServerCertificateValidationCallback = (_, _, _, _) => true;
+        if (validate is not null) client.ServerCertificateValidationCallback = validate;
         try
         {
             await socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token);
@@ -339,6 +363,23 @@ public sealed class SmtpRelay(
             throw;
         }
     }
+
+    private static bool AcceptAnyCertificate(object sender, System.Security.Cryptography.X509Certificates.X509Certificate? certificate,
+        System.Security.Cryptography.X509Certificates.X509Chain? chain, SslPolicyErrors errors) => true;
+
+    /// <summary>The MTA-STS hook for this delivery: no policy through a smart host or when MTA-STS is off.</summary>
+    private async Task<MxPolicy> PolicyAsync(string domain, CancellationToken ct)
+    {
+        var lookup = options.Value.SmartHost.Enabled || !sts.Value.Enabled
+            ? new MtaStsLookup.NoPolicy()
+            : await stsPolicies.LookupAsync(domain, ct);
+        return new MxPolicy(domain, lookup, certificates, tlsResults);
+    }
+
+    /// <summary>Deliveries carry the policy that applied next to their TLS parameters, so the attempt's record shows it.</summary>
+    private static IReadOnlyList<RecipientOutcome> Labelled(IReadOnlyList<RecipientOutcome> outcomes, MxPolicy policy) =>
+        policy.Label is not { } label ? outcomes
+        : outcomes.Select(o => o.Outcome is Delivered d ? o with { Outcome = d with { Tls = d.Tls is null ? label : $"{d.Tls}; {label}" } } : o).ToArray();
 
     private async Task<MxRoute> SmartHostRouteAsync(CancellationToken ct)
     {

@@ -147,7 +147,7 @@ public sealed class WebhookAddressGuard
         return [.. answers.SelectMany(a => a.Answers.OfType<AddressRecord>()).Select(r => r.Address)];
     }
 
-    private static IReadOnlyCollection<IPAddress> OwnInterfaceAddresses()
+    internal static IReadOnlyCollection<IPAddress> OwnInterfaceAddresses()
     {
         try
         {

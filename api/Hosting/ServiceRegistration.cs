@@ -25,6 +25,10 @@ public static class ServiceRegistration
         var roles = Roles.From(configuration);
         services.AddSingleton(roles);
         services.AddSingleton<RelayMetrics>();
+        services.AddSingleton<Delivery.MtaSts.TlsResults>();
+        services.AddSingleton<Delivery.MtaSts.IMtaStsPolicyStore, Delivery.MtaSts.SqliteMtaStsPolicyStore>();
+        services.Configure<TlsReports.TlsReportOptions>(configuration.GetSection(TlsReports.TlsReportOptions.Section));
+        services.Configure<Delivery.MtaSts.MtaStsOptions>(configuration.GetSection(Delivery.MtaSts.MtaStsOptions.Section));
         services.AddSingleton(TimeProvider.System);
         // Graceful stop: the sender gives running transactions a few seconds, then releases its leases.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
@@ -82,6 +86,9 @@ public static class ServiceRegistration
             services.AddSingleton<MxResolver>();
             services.AddSingleton<SmtpConnectionCache>();
             services.AddSingleton<SmtpRelay>();
+            services.AddSingleton<Delivery.MtaSts.MtaStsPolicies>();
+            services.AddSingleton<Delivery.MtaSts.CertificateCheck>();
+            services.AddHostedService<TlsReports.TlsReportWorker>();
             services.AddSingleton<LoopGuard>();
             services.AddOwnListeners();
             services.AddSingleton<RetrySchedule>();

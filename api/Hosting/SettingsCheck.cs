@@ -28,6 +28,8 @@ public static class SettingsCheck
         Of<StorageOptions>(StorageOptions.Section, SettingsValidators.Storage),
         Of<DeliveryOptions>(DeliveryOptions.Section, SettingsValidators.Delivery),
         Of<HopLimitOptions>(DeliveryOptions.Section, SettingsValidators.HopLimit),
+        Of<Delivery.MtaSts.MtaStsOptions>(Delivery.MtaSts.MtaStsOptions.Section, SettingsValidators.MtaSts),
+        Of<TlsReports.TlsReportOptions>(TlsReports.TlsReportOptions.Section, SettingsValidators.TlsReports),
         Of<DomainsOptions>(DomainsOptions.Section, SettingsValidators.Domains),
         Of<SendingOptions>(SendingOptions.Section, SettingsValidators.Sending),
         Of<PublicUrlOptions>(PublicUrlOptions.Section, SettingsValidators.PublicUrl),

@@ -164,6 +164,29 @@ public static class SettingsValidators
         return rules.Problems;
     }
 
+    public static IReadOnlyList<string> MtaSts(EmailApi.Delivery.MtaSts.MtaStsOptions o, IConfiguration configuration)
+    {
+        var rules = new SettingRules(EmailApi.Delivery.MtaSts.MtaStsOptions.Section);
+        // RFC 8461 §3.3 suggests no more than a minute for the whole fetch.
+        rules.Positive("FetchTimeout", o.FetchTimeout, TimeSpan.FromMinutes(1));
+        rules.Range("PolicyPort", o.PolicyPort, 1, 65_535);
+        rules.FileExists("TrustedRootsFile", o.TrustedRootsFile);
+        return rules.Problems;
+    }
+
+    public static IReadOnlyList<string> TlsReports(EmailApi.TlsReports.TlsReportOptions o, IConfiguration configuration)
+    {
+        var rules = new SettingRules(EmailApi.TlsReports.TlsReportOptions.Section);
+        rules.Positive("Period", o.Period);
+        if (!o.Enabled) return rules.Problems;
+        rules.Required("OrganizationName", o.OrganizationName);
+        rules.Required("ContactInfo", o.ContactInfo);
+        rules.Required("Account", o.Account);
+        if (!MimeKit.MailboxAddress.TryParse(o.From, out var from) || !from.Address.Contains('@'))
+            rules.Fail("From", $"must be an email address when TlsReports:Enabled is true (was {o.From})");
+        return rules.Problems;
+    }
+
     public static IReadOnlyList<string> Webhooks(WebhookOptions o, IConfiguration configuration)
     {
         var rules = new SettingRules(WebhookOptions.Section);

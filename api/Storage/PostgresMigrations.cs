@@ -254,6 +254,16 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
         ALTER TABLE webhook_cursor ADD COLUMN last_domain_tx XID8 NOT NULL DEFAULT '0'::xid8;
         UPDATE webhook_cursor SET last_domain_event_id = (SELECT COALESCE(MAX(id), 0) FROM domain_events), last_domain_tx = pg_current_xact_id();
         """,
+        // 8: MTA-STS policies (RFC 8461 §5.1), cached until they expire and shared by every node.
+        """
+        CREATE TABLE mta_sts_policies (
+            domain      TEXT COLLATE "C" PRIMARY KEY,
+            policy_id   TEXT NOT NULL,
+            policy_text TEXT NOT NULL,
+            fetched_at  BIGINT NOT NULL,
+            expires_at  BIGINT NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

@@ -29,6 +29,7 @@ public static class PostgresRegistration
         Replace<IRetentionStore, PostgresRetentionStore>(services);
         Replace<IDomainStore, PostgresDomainStore>(services);
         Replace<IUnsubscribeStore, PostgresUnsubscribeStore>(services);
+        Replace<Delivery.MtaSts.IMtaStsPolicyStore, Delivery.MtaSts.PostgresMtaStsPolicyStore>(services);
         Replace<IStorageProbe, PostgresStorageProbe>(services);
 
         var leftover = services

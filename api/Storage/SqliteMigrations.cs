@@ -231,6 +231,16 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
         ALTER TABLE webhook_cursor ADD COLUMN last_domain_event_id INTEGER NOT NULL DEFAULT 0;
         UPDATE webhook_cursor SET last_domain_event_id = (SELECT COALESCE(MAX(id), 0) FROM domain_events);
         """,
+        // 8: MTA-STS policies (RFC 8461 §5.1), cached until they expire and shared by every sender.
+        """
+        CREATE TABLE mta_sts_policies (
+            domain      TEXT PRIMARY KEY,
+            policy_id   TEXT NOT NULL,
+            policy_text TEXT NOT NULL,
+            fetched_at  INTEGER NOT NULL,
+            expires_at  INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

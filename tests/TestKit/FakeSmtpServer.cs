@@ -64,6 +64,9 @@ public sealed class FakeSmtpServer : IAsyncDisposable
     /// <summary>Offer STARTTLS with a self-signed certificate.</summary>
     public bool OfferStartTls { get; set; }
 
+    /// <summary>The certificate presented after STARTTLS; a self-signed one for fake.test when unset.</summary>
+    public X509Certificate2? ServerCertificate { get; set; }
+
     /// <summary>Answer 220 to STARTTLS, then send garbage instead of a TLS handshake.</summary>
     public bool BreakTls { get; set; }
 
@@ -206,7 +209,7 @@ public sealed class FakeSmtpServer : IAsyncDisposable
                         return;
                     }
                     var tls = new SslStream(stream, false);
-                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = Certificate.Value }, ct);
+                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = ServerCertificate ?? Certificate.Value }, ct);
                     stream = tls;
                     reader = new LineReader(stream);
                     secure = true;

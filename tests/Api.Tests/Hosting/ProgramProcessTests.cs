@@ -41,6 +41,8 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Domains__RecheckInterval=-00:01:00"], "Domains:RecheckInterval must be a positive duration such as 00:00:30 (was -00:01:00)" },
         { ["Inbound__HostName=-bad-"], "Inbound:HostName must be a domain name (was -bad-)" },
         { ["Http__PublicBaseUrl=mail.example.com"], "Http:PublicBaseUrl must be an absolute https:// URL without query or fragment (was mail.example.com)" },
+        { ["Delivery__MtaSts__FetchTimeout=00:05:00"], "Delivery:MtaSts:FetchTimeout must be at most 00:01:00 (was 00:05:00)" },
+        { ["TlsReports__Enabled=true", "TlsReports__OrganizationName=Example", "TlsReports__ContactInfo=tls@example.com", "TlsReports__From=nobody"], "TlsReports:From must be an email address when TlsReports:Enabled is true (was nobody)" },
         { ["Health__SenderStallAfter=00:00:00"], "Health:SenderStallAfter must be a positive duration such as 00:00:30 (was 00:00:00)" },
     };
 

@@ -27,6 +27,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         Retention = new PostgresRetentionStore(db, clock);
         Domains = new PostgresDomainStore(db);
         Unsubscribe = new PostgresUnsubscribeStore(db);
+        MtaStsPolicies = new EmailApi.Delivery.MtaSts.PostgresMtaStsPolicyStore(db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
 
@@ -39,6 +40,7 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IRetentionStore Retention { get; }
     public override IDomainStore Domains { get; }
     public override IUnsubscribeStore Unsubscribe { get; }
+    public override EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public static async Task<PostgresStoreEngine> CreateAsync(PostgresServer server, FakeTimeProvider clock, CancellationToken ct)

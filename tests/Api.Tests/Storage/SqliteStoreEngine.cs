@@ -30,6 +30,7 @@ public sealed class SqliteStoreEngine : StoreEngine
         Retention = new SqliteRetentionStore(_db, clock);
         Domains = new SqliteDomainStore(_db);
         Unsubscribe = new SqliteUnsubscribeStore(_db);
+        MtaStsPolicies = new EmailApi.Delivery.MtaSts.SqliteMtaStsPolicyStore(_db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
     }
 
@@ -42,6 +43,7 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override IRetentionStore Retention { get; }
     public override IDomainStore Domains { get; }
     public override IUnsubscribeStore Unsubscribe { get; }
+    public override EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public override IQueueStore OpenAnotherNode(FakeTimeProvider clock) => new SqliteQueueStore(_db, clock);

@@ -22,6 +22,7 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract IRetentionStore Retention { get; }
     public abstract IDomainStore Domains { get; }
     public abstract IUnsubscribeStore Unsubscribe { get; }
+    public abstract EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
 
     /// <summary>A second process on the same database (its own connections): only PostgreSQL can be shared.</summary>
     public abstract IQueueStore OpenAnotherNode(FakeTimeProvider clock);

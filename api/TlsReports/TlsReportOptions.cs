@@ -1,0 +1,24 @@
+namespace EmailApi.TlsReports;
+
+public sealed class TlsReportOptions
+{
+    public const string Section = "TlsReports";
+
+    /// <summary>Send RFC 8460 aggregate reports of outbound TLS results to the domains that ask for them.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>The report's <c>organization-name</c> (RFC 8460 §4.4).</summary>
+    public string OrganizationName { get; set; } = "";
+
+    /// <summary>The report's <c>contact-info</c>: an address or URL for questions about it.</summary>
+    public string ContactInfo { get; set; } = "";
+
+    /// <summary>The From (and envelope sender) of reports sent by mail.</summary>
+    public string From { get; set; } = "";
+
+    /// <summary>The account whose queue and limits the report mail goes through.</summary>
+    public string Account { get; set; } = "default";
+
+    /// <summary>How long one report covers (RFC 8460 §4.1: a day, starting at midnight UTC in production; tests shorten it).</summary>
+    public TimeSpan Period { get; set; } = TimeSpan.FromDays(1);
+}
