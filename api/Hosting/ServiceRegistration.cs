@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using EmailApi.Accounts;
 using EmailApi.Delivery;
 using EmailApi.Domains;
+using EmailApi.Feedback;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -69,6 +70,9 @@ public static class ServiceRegistration
         services.AddSingleton<DkimSigning>();
         services.AddSingleton<SenderDomainRule>();
         builder.AddDomains(roles);
+        services.AddSingleton<IFeedbackStore, SqliteFeedbackStore>();
+        services.AddSingleton<VerpKeys>();
+        services.AddSingleton<ReturnPaths>();
         services.Configure<DkimOptions>(configuration.GetSection(DkimOptions.Section));
         services.AddSingleton<MessageComposer>();
         services.AddSingleton<SendMessageValidator>();

@@ -235,6 +235,15 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
             created_at  BIGINT NOT NULL
         );
         """,
+        // Issue 17 (feedback): the secret behind VERP return-path tokens, one row shared by every
+        // node, sealed with Data Protection like the DKIM keys.
+        """
+        CREATE TABLE feedback_keys (
+            name        TEXT COLLATE "C" PRIMARY KEY,
+            sealed_key  TEXT NOT NULL,
+            created_at  BIGINT NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

@@ -1,6 +1,7 @@
 using EmailApi.Accounts;
 using EmailApi.Domains;
 using EmailApi.Events;
+using EmailApi.Feedback;
 using EmailApi.Queue;
 using EmailApi.Retention;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -27,6 +28,7 @@ public static class PostgresRegistration
         Replace<IWebhookStore, PostgresWebhookStore>(services);
         Replace<IRetentionStore, PostgresRetentionStore>(services);
         Replace<IDomainStore, PostgresDomainStore>(services);
+        Replace<IFeedbackStore, PostgresFeedbackStore>(services);
         Replace<IStorageProbe, PostgresStorageProbe>(services);
 
         var leftover = services

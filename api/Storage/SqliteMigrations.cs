@@ -215,6 +215,15 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
             created_at  INTEGER NOT NULL
         );
         """,
+        // Issue 17 (feedback): the secret behind VERP return-path tokens, one row shared by every
+        // node, sealed with Data Protection like the DKIM keys.
+        """
+        CREATE TABLE feedback_keys (
+            name        TEXT PRIMARY KEY,
+            sealed_key  TEXT NOT NULL,
+            created_at  INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

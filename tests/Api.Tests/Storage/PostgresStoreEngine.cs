@@ -1,5 +1,6 @@
 using EmailApi.Accounts;
 using EmailApi.Domains;
+using EmailApi.Feedback;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -25,6 +26,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         Webhooks = new PostgresWebhookStore(db, clock);
         Retention = new PostgresRetentionStore(db, clock);
         Domains = new PostgresDomainStore(db);
+        Feedback = new PostgresFeedbackStore(db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
 
@@ -36,6 +38,7 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IWebhookStore Webhooks { get; }
     public override IRetentionStore Retention { get; }
     public override IDomainStore Domains { get; }
+    public override IFeedbackStore Feedback { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public static async Task<PostgresStoreEngine> CreateAsync(PostgresServer server, FakeTimeProvider clock, CancellationToken ct)

@@ -1,5 +1,6 @@
 using EmailApi.Accounts;
 using EmailApi.Domains;
+using EmailApi.Feedback;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -28,6 +29,7 @@ public sealed class SqliteStoreEngine : StoreEngine
         Webhooks = new SqliteWebhookStore(_db, clock);
         Retention = new SqliteRetentionStore(_db, clock);
         Domains = new SqliteDomainStore(_db);
+        Feedback = new SqliteFeedbackStore(_db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
     }
 
@@ -39,6 +41,7 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override IWebhookStore Webhooks { get; }
     public override IRetentionStore Retention { get; }
     public override IDomainStore Domains { get; }
+    public override IFeedbackStore Feedback { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public override IQueueStore OpenAnotherNode(FakeTimeProvider clock) => new SqliteQueueStore(_db, clock);

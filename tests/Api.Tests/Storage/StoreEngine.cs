@@ -1,5 +1,6 @@
 using EmailApi.Accounts;
 using EmailApi.Domains;
+using EmailApi.Feedback;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -20,6 +21,7 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract IWebhookStore Webhooks { get; }
     public abstract IRetentionStore Retention { get; }
     public abstract IDomainStore Domains { get; }
+    public abstract IFeedbackStore Feedback { get; }
 
     /// <summary>A second process on the same database (its own connections): only PostgreSQL can be shared.</summary>
     public abstract IQueueStore OpenAnotherNode(FakeTimeProvider clock);
