@@ -73,6 +73,14 @@ public static class ServiceRegistration
         services.AddSingleton<IFeedbackStore, SqliteFeedbackStore>();
         services.AddSingleton<VerpKeys>();
         services.AddSingleton<ReturnPaths>();
+        services.Configure<InboundOptions>(configuration.GetSection(InboundOptions.Section));
+        if (roles.Mx && configuration.GetValue($"{InboundOptions.Section}:Port", new InboundOptions().Port) >= 0)
+        {
+            services.AddSingleton<InboundPort>();
+            services.AddSingleton<InboundListener>();
+            services.AddHostedService(sp => sp.GetRequiredService<InboundListener>());
+        }
+        if (roles.Sender) services.AddHostedService<FeedbackProcessor>();
         services.Configure<DkimOptions>(configuration.GetSection(DkimOptions.Section));
         services.AddSingleton<MessageComposer>();
         services.AddSingleton<SendMessageValidator>();

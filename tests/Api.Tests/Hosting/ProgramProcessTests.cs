@@ -31,7 +31,7 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Delivery__SmartHost__Host=relay.example", "Delivery__SmartHost__Tls=Starttls1"], "Delivery:SmartHost:Tls must be one of StartTls, Implicit, None (was Starttls1)" },
         { ["Storage__Provider=Mongo"], "Storage:Provider must be Sqlite or Postgres (was Mongo)" },
         { ["Storage__Provider=Postgres"], "Storage:Postgres:ConnectionString must be set" },
-        { ["Roles=api,mail"], "Roles must be a comma-separated list of api, smtp, sender (was api,mail)" },
+        { ["Roles=api,mail"], "Roles must be a comma-separated list of api, smtp, mx, sender (was api,mail)" },
         { ["Smtp__TrustedNetworks__0=10.0.0.0/33", "Smtp__TrustedAccount=default"], "Smtp:TrustedNetworks:0 must be a CIDR range such as 192.168.0.0/16 (was 10.0.0.0/33)" },
         { ["Webhooks__MaxConcurrency=0"], "Webhooks:MaxConcurrency must be between 1 and 10000 (was 0)" },
         { ["Smtp__MaxSessionsPerAddress=-1"], "Smtp:MaxSessionsPerAddress must be between 0 and 100000 (was -1)" },
@@ -40,6 +40,7 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Webhooks__DnsServers__0=nonsense"], "Webhooks:DnsServers:0 must be an IP address with an optional port (was nonsense)" },
         { ["Domains__RecheckInterval=-00:01:00"], "Domains:RecheckInterval must be a positive duration such as 00:00:30 (was -00:01:00)" },
         { ["Inbound__HostName=-bad-"], "Inbound:HostName must be a domain name (was -bad-)" },
+        { ["Inbound__Port=70000"], "Inbound:Port must be between -1 and 65535 (was 70000)" },
         { ["Health__SenderStallAfter=00:00:00"], "Health:SenderStallAfter must be a positive duration such as 00:00:30 (was 00:00:00)" },
     };
 

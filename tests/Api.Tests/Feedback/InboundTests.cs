@@ -1,0 +1,159 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using EmailApi.Feedback;
+using EmailApi.Tests.Accounts;
+using EmailApi.Tests.Delivery;
+using EmailApi.Tests.Domains;
+using MailKit.Net.Smtp;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+
+namespace EmailApi.Tests.Feedback;
+
+/// <summary>
+/// The whole loop in one host: mail leaves with a VERP return path, a report comes back to the
+/// inbound listener over SMTP, and the account's suppression list shows the result.
+/// </summary>
+public sealed class InboundTests : IAsyncDisposable
+{
+    private readonly DeliveryHarness _h = new(new()
+    {
+        ["Roles"] = "api,smtp,sender,mx",
+        ["Inbound:Port"] = "0",
+        ["Inbound:PollInterval"] = "00:00:00.100",
+        ["Delivery:PublicAddresses:0"] = "127.0.0.1",
+        ["Inbound:HostName"] = "mx.relay.test",
+        ["Domains:MinVerifyInterval"] = "00:00:00",
+    });
+
+    public InboundTests() => _h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+
+    public ValueTask DisposeAsync() => _h.DisposeAsync();
+
+    private int InboundPort => _h.App.Services.GetRequiredService<InboundListener>().EndPoint!.Port;
+
+    /// <summary>A shop with a verified domain sends to <paramref name="to"/>; returns its client and the return path the MX saw.</summary>
+    private async Task<(HttpClient Shop, string ReturnPath)> SendFromVerifiedDomainAsync(string to)
+    {
+        var mx = _h.Server("127.0.0.2");
+        var shop = await new AdminApi(_h.App).CreateAccountAsync("shop");
+        var domain = await DomainsApi.CreateAsync(shop.Client, "shop.test");
+        DomainsApi.Publish(_h.Dns, domain);
+        await DomainsApi.VerifyAsync(shop.Client, domain.GetProperty("id").GetString()!);
+        Assert.Equal(HttpStatusCode.Accepted, (await shop.SendAsync(new { from = "news@shop.test", to, subject = "Deals", text = "x" })).StatusCode);
+        var received = await mx.WaitForMessageAsync(TimeSpan.FromSeconds(30));
+        Assert.StartsWith("b+", received.From);
+        return (shop.Client, received.From);
+    }
+
+    private async Task SendReportAsync(string rcpt, MimeMessage report)
+    {
+        using var client = new SmtpClient { Timeout = 15_000 };
+        await client.ConnectAsync("127.0.0.1", InboundPort, MailKit.Security.SecureSocketOptions.None);
+        await client.SendAsync(report, new MailboxAddress("", "postmaster@relay.example.net"), [MailboxAddress.Parse(rcpt)]);
+        await client.DisconnectAsync(true);
+    }
+
+    private static async Task<JsonElement?> WaitForSuppressionAsync(HttpClient shop, string address, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            var page = await TestApp.ReadJsonAsync(await shop.GetAsync("/v1/suppressions"));
+            foreach (var item in page.GetProperty("items").EnumerateArray())
+                if (item.GetProperty("email").GetString() == address) return item;
+            await Task.Delay(100);
+        }
+        return null;
+    }
+
+    private async Task<IReadOnlyList<InboundReportView>> WaitForProcessedAsync(int count, TimeSpan timeout)
+    {
+        var store = _h.App.Services.GetRequiredService<IFeedbackStore>();
+        var until = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var all = await store.ListAsync(null, null, null, null, 100, CancellationToken.None);
+            if (all.Count(r => r.State == "processed") >= count || DateTime.UtcNow > until) return all;
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
+    public async Task PostfixDsnToTheReturnPath_HardBounce_SuppressesTheRecipient()
+    {
+        var (shop, returnPath) = await SendFromVerifiedDomainAsync("gone@dest.test");
+
+        await SendReportAsync(returnPath, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "gone@dest.test")));
+
+        var suppression = await WaitForSuppressionAsync(shop, "gone@dest.test", TimeSpan.FromSeconds(30));
+        Assert.NotNull(suppression);
+        Assert.Equal("bounce", suppression.Value.GetProperty("reason").GetString());
+        Assert.Equal("feedback", suppression.Value.GetProperty("source").GetString());
+    }
+
+    [Fact]
+    public async Task ArfComplaintToTheReturnPath_SuppressesTheRecipientAsComplaint()
+    {
+        var (shop, returnPath) = await SendFromVerifiedDomainAsync("angry@dest.test");
+
+        await SendReportAsync(returnPath, ReportSamples.Arf());
+
+        var suppression = await WaitForSuppressionAsync(shop, "angry@dest.test", TimeSpan.FromSeconds(30));
+        Assert.NotNull(suppression);
+        Assert.Equal("complaint", suppression.Value.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task ForgedToken_AcceptedButChangesNothing_KeptForInspection()
+    {
+        var (shop, returnPath) = await SendFromVerifiedDomainAsync("kept@dest.test");
+        // One character of the recipient id changed, as someone aiming a report at another recipient would.
+        var chars = returnPath.ToCharArray();
+        chars[2 + 30] = chars[2 + 30] == 'a' ? 'b' : 'a';
+        var forged = new string(chars);
+
+        await SendReportAsync(forged, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "kept@dest.test")));
+
+        var report = Assert.Single(await WaitForProcessedAsync(1, TimeSpan.FromSeconds(30)));
+        Assert.Equal("forged", report.TokenCheck);
+        Assert.Equal("dsn", report.Classification);
+        Assert.Equal("none", report.Effect);
+        Assert.Null(await WaitForSuppressionAsync(shop, "kept@dest.test", TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public async Task RcptToAnyOtherDomain_Refused550_5_7_1_EveryTime()
+    {
+        using var client = new SmtpClient { Timeout = 15_000 };
+        await client.ConnectAsync("127.0.0.1", InboundPort, MailKit.Security.SecureSocketOptions.None);
+        var refused = 0;
+        foreach (var rcpt in Enumerable.Range(0, 20).Select(i => i % 2 == 0 ? $"user{i}@elsewhere.example" : $"b+x{i}@bounces.notours.example"))
+        {
+            var message = new MimeMessage { Subject = "relay?", Body = new TextPart("plain") { Text = "x" } };
+            message.From.Add(MailboxAddress.Parse("spammer@example.net"));
+            var ex = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(message, MailboxAddress.Parse("spammer@example.net"), [MailboxAddress.Parse(rcpt)]));
+            Assert.Equal(SmtpStatusCode.MailboxUnavailable, ex.StatusCode);   // 550
+            Assert.Contains("5.7.1", ex.Message + string.Join("", ex.Data.Values.Cast<object>()), StringComparison.Ordinal);
+            refused++;
+        }
+        Assert.Equal(20, refused);
+        Assert.Empty(await _h.App.Services.GetRequiredService<IFeedbackStore>().ListAsync(null, null, null, null, 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TenMegabyteReport_Refused552()
+    {
+        await SendFromVerifiedDomainAsync("big@dest.test");
+        var rcpt = "b+whatever@bounces.shop.test";
+        var message = new MimeMessage { Subject = "huge", Body = new TextPart("plain") { Text = new string('x', 10 * 1024 * 1024) } };
+        message.From.Add(MailboxAddress.Parse("postmaster@relay.example.net"));
+
+        using var client = new SmtpClient { Timeout = 30_000 };
+        await client.ConnectAsync("127.0.0.1", InboundPort, MailKit.Security.SecureSocketOptions.None);
+        var ex = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(message, MailboxAddress.Parse("postmaster@relay.example.net"), [MailboxAddress.Parse(rcpt)]));
+
+        Assert.Equal(SmtpStatusCode.ExceededStorageAllocation, ex.StatusCode);   // 552
+    }
+}
