@@ -1,4 +1,5 @@
 using EmailApi.Feedback;
+using EmailApi.Queue;
 using EmailApi.TestKit;
 using EmailApi.Tests.Storage;
 using Microsoft.Extensions.Time.Testing;
@@ -40,6 +41,35 @@ public abstract class FeedbackStoreTests : IAsyncLifetime
 
         Assert.Single(results.Distinct());
     }
+
+    [Fact]
+    public async Task Reports_StoredPending_CompletedOnce_ListedNewestFirstWithFilters()
+    {
+        var first = NewReport("b+one@bounces.shop.test");
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var second = NewReport("b+two@bounces.shop.test");
+        await Store.AddReportsAsync([first, second], CancellationToken.None);
+
+        var pending = await Store.PendingAsync(10, CancellationToken.None);
+        Assert.Equal([first.Id, second.Id], pending.Select(r => r.Id));
+        Assert.Equal(first.Raw, pending[0].Raw);
+
+        var result = new ReportResult("dsn", "valid", "acc-1", "msg-1", 42, "suppressed", "{}");
+        Assert.True(await Store.CompleteAsync(first.Id, result, _clock.GetUtcNow(), CancellationToken.None));
+        Assert.False(await Store.CompleteAsync(first.Id, result, _clock.GetUtcNow(), CancellationToken.None));   // another node was first
+        Assert.Equal([second.Id], (await Store.PendingAsync(10, CancellationToken.None)).Select(r => r.Id));
+
+        var all = await Store.ListAsync(null, null, null, null, 10, CancellationToken.None);
+        Assert.Equal([second.Id, first.Id], all.Select(r => r.Id));
+        var done = Assert.Single(await Store.ListAsync("acc-1", null, null, null, 10, CancellationToken.None));
+        Assert.Equal(("processed", "dsn", "valid", "msg-1", 42L, "suppressed"), (done.State, done.Classification, done.TokenCheck, done.MessageId, done.RecipientId!.Value, done.Effect));
+        Assert.Single(await Store.ListAsync(null, "msg-1", "dsn", null, 10, CancellationToken.None));
+        Assert.Empty(await Store.ListAsync("acc-2", null, null, null, 10, CancellationToken.None));
+        Assert.Equal([first.Id], (await Store.ListAsync(null, null, null, second.Id, 10, CancellationToken.None)).Select(r => r.Id));
+    }
+
+    private InboundReport NewReport(string rcpt) =>
+        new(MessageId.New(_clock).ToString(), _clock.GetUtcNow(), "127.0.0.9", "", rcpt, System.Text.Encoding.ASCII.GetBytes("Subject: x\r\n\r\ny\r\n"));
 }
 
 public sealed class SqliteFeedbackStoreTests : FeedbackStoreTests
