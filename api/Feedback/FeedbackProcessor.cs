@@ -22,7 +22,7 @@ public sealed class FeedbackProcessor(
     ILogger<FeedbackProcessor> log) : BackgroundService
 {
     private const int BatchSize = 50;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) } };
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

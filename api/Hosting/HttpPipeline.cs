@@ -3,6 +3,7 @@ using EmailApi.Domains;
 using EmailApi.Events;
 using EmailApi.Messages;
 using EmailApi.Sending;
+using EmailApi.Feedback;
 using EmailApi.Suppressions;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -38,7 +39,8 @@ public static class HttpPipeline
                 .MapWebhooks()
                 .MapSuppressions()
                 .MapDomains()
-                .MapDeliverability();
+                .MapDeliverability()
+                .MapInbound();
         }
         return app;
     }

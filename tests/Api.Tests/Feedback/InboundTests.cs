@@ -91,6 +91,15 @@ public sealed class InboundTests : IAsyncDisposable
         Assert.NotNull(suppression);
         Assert.Equal("bounce", suppression.Value.GetProperty("reason").GetString());
         Assert.Equal("feedback", suppression.Value.GetProperty("source").GetString());
+
+        // The admin sees the report and what it changed; the shop's own key may not look.
+        var page = await TestApp.ReadJsonAsync(await _h.Client.GetAsync("/v1/inbound?classification=dsn"));
+        var item = Assert.Single(page.GetProperty("items").EnumerateArray());
+        Assert.Equal(("processed", "valid", "suppressed"), (item.GetProperty("state").GetString(), item.GetProperty("tokenCheck").GetString(), item.GetProperty("effect").GetString()));
+        Assert.Equal(returnPath, item.GetProperty("rcptTo").GetString());
+        var reported = item.GetProperty("detail").GetProperty("recipients")[0];
+        Assert.Equal(("5.1.1", "hard", "relay.example.net"), (reported.GetProperty("status").GetString(), reported.GetProperty("kind").GetString(), item.GetProperty("detail").GetProperty("reportingMta").GetString()));
+        Assert.Equal(HttpStatusCode.Forbidden, (await shop.GetAsync("/v1/inbound")).StatusCode);
     }
 
     [Fact]
