@@ -92,7 +92,8 @@ public sealed class InboundTests : IAsyncDisposable
         Assert.Equal("bounce", suppression.Value.GetProperty("reason").GetString());
         Assert.Equal("feedback", suppression.Value.GetProperty("source").GetString());
 
-        // The admin sees the report and what it changed; the shop's own key may not look.
+        // The admin sees the report and what it changed (recorded just after the suppression); the shop's own key may not look.
+        await WaitForProcessedAsync(1, TimeSpan.FromSeconds(30));
         var page = await TestApp.ReadJsonAsync(await _h.Client.GetAsync("/v1/inbound?classification=dsn"));
         var item = Assert.Single(page.GetProperty("items").EnumerateArray());
         Assert.Equal(("processed", "valid", "suppressed"), (item.GetProperty("state").GetString(), item.GetProperty("tokenCheck").GetString(), item.GetProperty("effect").GetString()));
