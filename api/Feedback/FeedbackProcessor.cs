@@ -91,7 +91,7 @@ public sealed class FeedbackProcessor(
         var reason = SuppressionReason(classified);
         var effect = reason is null ? "recorded"
             : await queue.AddFeedbackSuppressionAsync(recipient.AccountId, recipient.Address, reason, ct) ? "suppressed" : "already-suppressed";
-        return new ReportResult(classified.Classification, "valid", recipient.AccountId, recipient.MessageId.ToString(), recipient.RecipientId, effect, detail);
+        return new ReportResult(classified.Classification, "valid", recipient.AccountId, recipient.MessageId.ToString(), recipient.RecipientId, effect, detail, recipient.Address);
     }
 
     /// <summary>Hard bounces and complaints suppress; soft and policy bounces, delays, auto-replies and the unrecognised do not.</summary>

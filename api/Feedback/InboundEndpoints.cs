@@ -54,11 +54,12 @@ public sealed record InboundReportResponse(
     string? TokenCheck,
     string? AccountId,
     string? MessageId,
+    string? Recipient,
     string? Effect,
     System.Text.Json.JsonElement? Detail,
     DateTimeOffset? ProcessedAt)
 {
     public static InboundReportResponse From(InboundReportView v) => new(v.Id, v.ReceivedAt, v.Remote, v.MailFrom, v.RcptTo, v.State,
-        v.Classification, v.TokenCheck, v.AccountId, v.MessageId, v.Effect,
+        v.Classification, v.TokenCheck, v.AccountId, v.MessageId, v.Recipient, v.Effect,
         v.Detail is null ? null : System.Text.Json.JsonDocument.Parse(v.Detail).RootElement.Clone(), v.ProcessedAt);
 }

@@ -257,6 +257,7 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
             account_id      TEXT,
             message_id      TEXT,
             recipient_id    BIGINT,
+            recipient       TEXT,
             effect          TEXT,
             detail          TEXT,
             processed_at    BIGINT

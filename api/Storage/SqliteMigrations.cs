@@ -237,6 +237,7 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
             account_id      TEXT,
             message_id      TEXT,
             recipient_id    INTEGER,
+            recipient       TEXT,
             effect          TEXT,
             detail          TEXT,
             processed_at    INTEGER

@@ -34,17 +34,18 @@ public sealed class InboundTests : IAsyncDisposable
     private int InboundPort => _h.App.Services.GetRequiredService<InboundListener>().EndPoint!.Port;
 
     /// <summary>A shop with a verified domain sends to <paramref name="to"/>; returns its client and the return path the MX saw.</summary>
-    private async Task<(HttpClient Shop, string ReturnPath)> SendFromVerifiedDomainAsync(string to)
+    private async Task<(HttpClient Shop, string ReturnPath, string Id)> SendFromVerifiedDomainAsync(string to)
     {
         var mx = _h.Server("127.0.0.2");
         var shop = await new AdminApi(_h.App).CreateAccountAsync("shop");
         var domain = await DomainsApi.CreateAsync(shop.Client, "shop.test");
         DomainsApi.Publish(_h.Dns, domain);
         await DomainsApi.VerifyAsync(shop.Client, domain.GetProperty("id").GetString()!);
-        Assert.Equal(HttpStatusCode.Accepted, (await shop.SendAsync(new { from = "news@shop.test", to, subject = "Deals", text = "x" })).StatusCode);
+        var sent = await shop.SendAsync(new { from = "news@shop.test", to, subject = "Deals", text = "x" });
+        Assert.Equal(HttpStatusCode.Accepted, sent.StatusCode);
         var received = await mx.WaitForMessageAsync(TimeSpan.FromSeconds(30));
         Assert.StartsWith("b+", received.From);
-        return (shop.Client, received.From);
+        return (shop.Client, received.From, (await TestApp.ReadJsonAsync(sent)).GetProperty("id").GetString()!);
     }
 
     private async Task SendReportAsync(string rcpt, MimeMessage report)
@@ -83,7 +84,7 @@ public sealed class InboundTests : IAsyncDisposable
     [Fact]
     public async Task PostfixDsnToTheReturnPath_HardBounce_SuppressesTheRecipient()
     {
-        var (shop, returnPath) = await SendFromVerifiedDomainAsync("gone@dest.test");
+        var (shop, returnPath, id) = await SendFromVerifiedDomainAsync("gone@dest.test");
 
         await SendReportAsync(returnPath, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "gone@dest.test")));
 
@@ -101,12 +102,18 @@ public sealed class InboundTests : IAsyncDisposable
         var reported = item.GetProperty("detail").GetProperty("recipients")[0];
         Assert.Equal(("5.1.1", "hard", "relay.example.net"), (reported.GetProperty("status").GetString(), reported.GetProperty("kind").GetString(), item.GetProperty("detail").GetProperty("reportingMta").GetString()));
         Assert.Equal(HttpStatusCode.Forbidden, (await shop.GetAsync("/v1/inbound")).StatusCode);
+
+        // The message detail shows the report against its recipient.
+        var message = await TestApp.ReadJsonAsync(await shop.GetAsync($"/v1/messages/{id}"));
+        var shown = Assert.Single(message.GetProperty("inboundReports").EnumerateArray());
+        Assert.Equal(("gone@dest.test", "dsn", "suppressed"), (shown.GetProperty("recipient").GetString(), shown.GetProperty("classification").GetString(), shown.GetProperty("effect").GetString()));
+        Assert.Equal("failed", shown.GetProperty("detail").GetProperty("recipients")[0].GetProperty("action").GetString());
     }
 
     [Fact]
     public async Task ArfComplaintToTheReturnPath_SuppressesTheRecipientAsComplaint()
     {
-        var (shop, returnPath) = await SendFromVerifiedDomainAsync("angry@dest.test");
+        var (shop, returnPath, _) = await SendFromVerifiedDomainAsync("angry@dest.test");
 
         await SendReportAsync(returnPath, ReportSamples.Arf());
 
@@ -118,7 +125,7 @@ public sealed class InboundTests : IAsyncDisposable
     [Fact]
     public async Task ForgedToken_AcceptedButChangesNothing_KeptForInspection()
     {
-        var (shop, returnPath) = await SendFromVerifiedDomainAsync("kept@dest.test");
+        var (shop, returnPath, id) = await SendFromVerifiedDomainAsync("kept@dest.test");
         // One character of the recipient id changed, as someone aiming a report at another recipient would.
         var chars = returnPath.ToCharArray();
         chars[2 + 30] = chars[2 + 30] == 'a' ? 'b' : 'a';
@@ -131,6 +138,8 @@ public sealed class InboundTests : IAsyncDisposable
         Assert.Equal("dsn", report.Classification);
         Assert.Equal("none", report.Effect);
         Assert.Null(await WaitForSuppressionAsync(shop, "kept@dest.test", TimeSpan.FromSeconds(1)));
+        var message = await TestApp.ReadJsonAsync(await shop.GetAsync($"/v1/messages/{id}"));
+        Assert.Empty(message.GetProperty("inboundReports").EnumerateArray());   // a forged report never shows on a message
     }
 
     [Fact]
