@@ -8,7 +8,8 @@ namespace EmailApi.Feedback;
 /// <summary>
 /// Processes stored inbound reports (sender role): classifies each (<see cref="ReportClassifier"/>),
 /// finds the message and recipient from its VERP token, and suppresses the address after a hard
-/// bounce or a complaint. A report whose token is missing, forged or names no recipient changes
+/// bounce, a complaint, or <c>Inbound:SoftBouncesToSuppress</c> soft bounces within
+/// <c>Inbound:SoftBounceWindow</c>. A report whose token is missing, forged or names no recipient changes
 /// nothing and is kept, processed, for inspection. Effects are idempotent (a suppression already
 /// there stays), so two nodes processing the same report at once do no harm; the first to mark
 /// it processed wins the record.
@@ -21,6 +22,7 @@ public sealed class FeedbackProcessor(
     TimeProvider clock,
     ILogger<FeedbackProcessor> log) : BackgroundService
 {
+    public const string SoftBounceEffect = "soft-bounce";
     private const int BatchSize = 50;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) } };
 
@@ -89,6 +91,15 @@ public sealed class FeedbackProcessor(
             return new ReportResult(classified.Classification, "unknown-recipient", null, valid.Token.MessageId.ToString(), valid.Token.RecipientId, "none", detail);
 
         var reason = SuppressionReason(classified);
+        if (reason is null && IsSoftBounce(classified))
+        {
+            // This report is not stored as processed yet: the earlier ones plus this one.
+            var settings = options.Value;
+            var earlier = await store.CountSoftBouncesAsync(recipient.AccountId, recipient.Address, report.ReceivedAt - settings.SoftBounceWindow, ct);
+            if (earlier + 1 < settings.SoftBouncesToSuppress)
+                return new ReportResult(classified.Classification, "valid", recipient.AccountId, recipient.MessageId.ToString(), recipient.RecipientId, SoftBounceEffect, detail, recipient.Address);
+            reason = "soft-bounces";
+        }
         var effect = reason is null ? "recorded"
             : await queue.AddFeedbackSuppressionAsync(recipient.AccountId, recipient.Address, reason, ct) ? "suppressed" : "already-suppressed";
         return new ReportResult(classified.Classification, "valid", recipient.AccountId, recipient.MessageId.ToString(), recipient.RecipientId, effect, detail, recipient.Address);
@@ -101,6 +112,13 @@ public sealed class FeedbackProcessor(
         FeedbackReport.PlainBounce { Recipient.Kind: BounceKind.Hard } => "bounce",
         FeedbackReport.Complaint => "complaint",
         _ => null,
+    };
+
+    private static bool IsSoftBounce(FeedbackReport report) => report switch
+    {
+        FeedbackReport.Dsn dsn => dsn.Recipients.Any(r => r is { Kind: BounceKind.Soft, Action: "failed" }),
+        FeedbackReport.PlainBounce { Recipient: { Kind: BounceKind.Soft, Action: "failed" } } => true,
+        _ => false,
     };
 
     private static string TokenName(TokenCheck check) => check switch

@@ -24,4 +24,7 @@ public interface IFeedbackStore
 
     /// <summary>Reports newest first, below <paramref name="before"/> (an id) when given; filtered by account, message and classification.</summary>
     Task<IReadOnlyList<InboundReportView>> ListAsync(string? accountId, string? messageId, string? classification, string? before, int limit, CancellationToken ct);
+
+    /// <summary>Processed reports that were soft bounces of <paramref name="recipient"/> for the account, received at or after <paramref name="since"/>.</summary>
+    Task<int> CountSoftBouncesAsync(string accountId, string recipient, DateTimeOffset since, CancellationToken ct);
 }

@@ -20,6 +20,15 @@ public sealed class InboundOptions
     /// </summary>
     public int MaxMessageBytes { get; set; } = 5 * 1024 * 1024;
 
+    /// <summary>
+    /// Soft bounces (mailbox full, unknown 5.x.x, 4.x.x failures) suppress only when this many for one
+    /// address of one account arrive within <see cref="SoftBounceWindow"/>: one full mailbox is
+    /// ordinary, a mailbox full for a week is abandoned.
+    /// </summary>
+    public int SoftBouncesToSuppress { get; set; } = 3;
+
+    public TimeSpan SoftBounceWindow { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>How often a sender node looks for reports to process.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

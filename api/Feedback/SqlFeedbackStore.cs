@@ -70,6 +70,15 @@ public abstract class SqlFeedbackStore : IFeedbackStore
             r.ProcessedAt is { } p ? DateTimeOffset.FromUnixTimeMilliseconds(p) : null, r.Recipient)).ToArray();
     }
 
+    public async Task<int> CountSoftBouncesAsync(string accountId, string recipient, DateTimeOffset since, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        return (int)await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            SELECT COUNT(*) FROM inbound_reports
+            WHERE account_id = @accountId AND recipient = @recipient AND effect = @effect AND received_at >= @since
+            """, new { accountId, recipient, effect = FeedbackProcessor.SoftBounceEffect, since = since.ToUnixTimeMilliseconds() }, cancellationToken: ct));
+    }
+
     private sealed record PendingRow(string Id, long ReceivedAt, string Remote, string MailFrom, string RcptTo, byte[] Raw);
 
     private sealed record ViewRow(string Id, long ReceivedAt, string Remote, string MailFrom, string RcptTo, string State, string? Classification,

@@ -131,6 +131,8 @@ public static class SettingsValidators
         rules.Range("Port", o.Port, -1, 65_535);
         rules.Range("MaxMessageBytes", o.MaxMessageBytes, 1024, int.MaxValue);
         rules.Positive("PollInterval", o.PollInterval, TimeSpan.FromHours(1));
+        rules.Range("SoftBouncesToSuppress", o.SoftBouncesToSuppress, 1, 1000);
+        rules.Positive("SoftBounceWindow", o.SoftBounceWindow, TimeSpan.FromDays(365));
         return rules.Problems;
     }
 

@@ -22,6 +22,7 @@ public sealed class InboundTests : IAsyncDisposable
         ["Roles"] = "api,smtp,sender,mx",
         ["Inbound:Port"] = "0",
         ["Inbound:PollInterval"] = "00:00:00.100",
+        ["Inbound:SoftBouncesToSuppress"] = "2",
         ["Delivery:PublicAddresses:0"] = "127.0.0.1",
         ["Inbound:HostName"] = "mx.relay.test",
         ["Domains:MinVerifyInterval"] = "00:00:00",
@@ -120,6 +121,23 @@ public sealed class InboundTests : IAsyncDisposable
         var suppression = await WaitForSuppressionAsync(shop, "angry@dest.test", TimeSpan.FromSeconds(30));
         Assert.NotNull(suppression);
         Assert.Equal("complaint", suppression.Value.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task SoftBounce_SuppressesOnlyOnceTheConfiguredNumberArrives()
+    {
+        var (shop, returnPath, _) = await SendFromVerifiedDomainAsync("full@dest.test");
+        var full = ReportSamples.Exchange.Replace("full@contoso.com", "full@dest.test");   // 5.2.2 mailbox full: soft
+
+        await SendReportAsync(returnPath, ReportSamples.Load(full));
+        var first = Assert.Single(await WaitForProcessedAsync(1, TimeSpan.FromSeconds(30)));
+        Assert.Equal("soft-bounce", first.Effect);
+        Assert.Null(await WaitForSuppressionAsync(shop, "full@dest.test", TimeSpan.FromSeconds(0.5)));
+
+        await SendReportAsync(returnPath, ReportSamples.Load(full));
+        var suppression = await WaitForSuppressionAsync(shop, "full@dest.test", TimeSpan.FromSeconds(30));
+        Assert.NotNull(suppression);
+        Assert.Equal("soft-bounces", suppression.Value.GetProperty("reason").GetString());
     }
 
     [Fact]
