@@ -27,7 +27,8 @@ internal sealed partial record BridgeSettings(
     int MaxAuthFailures,
     TimeSpan AuthFailureWindow,
     TimeSpan AuthLockout,
-    TimeSpan AuthFailureDelay)
+    TimeSpan AuthFailureDelay,
+    bool Inbound = false)
 {
     public static BridgeSettings From(SmtpOptions o)
     {
@@ -61,7 +62,7 @@ internal sealed partial record BridgeSettings(
             trusted, o.TrustedAccount?.Trim(), plaintextAuth, o.MaxSessions, o.MaxSessionsPerAddress,
             o.MaxConnectionsPerAddressPerMinute, exempt, o.MaxErrors, o.MaxLineLength,
             o.CommandTimeout, o.IdleTimeout, o.SessionTimeout, o.MaxAuthAttempts, o.MaxAuthFailures,
-            o.AuthFailureWindow, o.AuthLockout, o.AuthFailureDelay);
+            o.AuthFailureWindow, o.AuthLockout, o.AuthFailureDelay, o.Inbound);
 
         static InvalidOperationException Invalid(string name, string rule) => new($"Smtp:{name} must be {rule}.");
     }

@@ -27,6 +27,12 @@ public interface ISubmissionPort
     /// <summary>A client in <c>Smtp:TrustedNetworks</c> submits without AUTH as the account named <paramref name="accountName"/>.</summary>
     Task<AuthOutcome> AuthorizeTrustedAsync(string accountName, IPEndPoint remote, CancellationToken ct);
 
+    /// <summary>
+    /// Each RCPT: the submission bridge relays for its authenticated clients and accepts any address;
+    /// an inbound listener accepts only its own (anything else is 550 5.7.1, never an open relay).
+    /// </summary>
+    Task<RecipientVerdict> CheckRecipientAsync(string address, CancellationToken ct);
+
     /// <summary>A fresh message id: it appears in the Received header, in a Message-ID added when the message has none, and in the 250 reply.</summary>
     string NewMessageId();
 

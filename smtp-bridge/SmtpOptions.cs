@@ -41,6 +41,13 @@ public sealed class SmtpOptions
     public int MaxSessions { get; set; } = 100;
 
     /// <summary>
+    /// An inbound (MX) listener rather than a submission one: AUTH is not offered, MAIL is taken from
+    /// anyone (as the trusted account), and each RCPT must pass <see cref="ISubmissionPort.CheckRecipientAsync"/>.
+    /// Set by the host for its inbound listener; not a configuration key of the submission bridge.
+    /// </summary>
+    public bool Inbound { get; set; }
+
+    /// <summary>
     /// Simultaneous sessions from one client address (Postfix's smtpd_client_connection_count_limit);
     /// one more is answered 421 4.7.0 and closed. 0 turns the limit off.
     /// </summary>

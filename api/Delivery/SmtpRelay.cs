@@ -35,6 +35,7 @@ public sealed class SmtpRelay(
     CertificateCheck certificates,
     TlsResults tlsResults,
     IOptions<MtaStsOptions> sts,
+    Feedback.ReturnPaths returnPaths,
     ILogger<SmtpRelay> log)
 {
     // Everything to a smart host goes one way, whatever the recipient's domain.
@@ -47,7 +48,8 @@ public sealed class SmtpRelay(
         var (looping, sendable) = SplitLooping(envelopes);
         var outcomes = new List<RecipientOutcome>(looping);
         if (sendable.Count == 0) return outcomes;
-        envelopes = sendable;
+        envelopes = await WithReturnPathsAsync(sendable, outcomes, ct);
+        if (envelopes.Count == 0) return outcomes;
 
         var route = options.Value.SmartHost.Enabled ? await SmartHostRouteAsync(ct) : await resolver.ResolveAsync(domain, ct);
         if (route is MxRoute.NoMail noMail) return [.. outcomes, .. AllOf(envelopes, new Failed(noMail.Reason))];
@@ -105,6 +107,43 @@ public sealed class SmtpRelay(
             if (connection is not null) await cache.ReturnAsync(destination, connection, ConnectionLimit(domain));
         }
         return outcomes;
+    }
+
+    /// <summary>
+    /// A message from a verified domain leaves with a VERP return path per recipient, so it takes
+    /// one transaction per recipient (as Postfix does with VERP); the others keep one transaction
+    /// for all. When the return path cannot be worked out (the database is away) the message is
+    /// deferred rather than sent with a return path that would lose its bounces.
+    /// </summary>
+    private async Task<IReadOnlyList<Envelope>> WithReturnPathsAsync(IReadOnlyList<Envelope> envelopes, List<RecipientOutcome> deferred, CancellationToken ct)
+    {
+        var result = new List<Envelope>(envelopes.Count);
+        foreach (var envelope in envelopes)
+        {
+            if (envelope.Message.EnvelopeFrom.Length == 0)
+            {
+                result.Add(envelope);
+                continue;
+            }
+            try
+            {
+                var split = new List<Envelope>(envelope.Recipients.Count);
+                foreach (var recipient in envelope.Recipients)
+                {
+                    var path = await returnPaths.ForAsync(envelope.Message.AccountId, envelope.Message.EnvelopeFrom, new Feedback.ReturnPathToken(envelope.Message.Id, recipient.Id), ct);
+                    if (path is null) break;
+                    split.Add(new Envelope(envelope.Message, [recipient], path));
+                }
+                if (split.Count == envelope.Recipients.Count) result.AddRange(split);
+                else result.Add(envelope);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                log.LogWarning(ex, "No return path for message {MessageId}; deferring it", envelope.Message.Id);
+                deferred.AddRange(envelope.Recipients.Select(r => new RecipientOutcome(r, new Deferred("451 4.3.0 The return path could not be worked out; will retry", null))));
+            }
+        }
+        return result;
     }
 
     private (IReadOnlyList<RecipientOutcome> Looping, IReadOnlyList<Envelope> Sendable) SplitLooping(IReadOnlyList<Envelope> envelopes)
@@ -217,7 +256,8 @@ public sealed class SmtpRelay(
         }
         string Sent(Queue.LeasedRecipient r) => utf8 ? r.Address : AsciiDomain(r.Address);
         var recipients = envelope.Recipients.Select(r => new MailboxAddress("", Sent(r))).ToArray();
-        var sender = new MailboxAddress("", utf8 ? envelope.Message.EnvelopeFrom : AsciiDomain(envelope.Message.EnvelopeFrom));
+        var mailFrom = envelope.ReturnPath ?? envelope.Message.EnvelopeFrom;
+        var sender = new MailboxAddress("", utf8 ? mailFrom : AsciiDomain(mailFrom));
         try
         {
             var reply = await client.SendAsync(message, sender, recipients, ct);
@@ -441,6 +481,7 @@ public sealed class SmtpRelay(
     }
 }
 
-public sealed record Envelope(Queue.QueuedMessage Message, IReadOnlyList<Queue.LeasedRecipient> Recipients);
+/// <param name="ReturnPath">The VERP envelope sender this copy leaves with (<see cref="Feedback.ReturnPaths"/>); null: the message's own.</param>
+public sealed record Envelope(Queue.QueuedMessage Message, IReadOnlyList<Queue.LeasedRecipient> Recipients, string? ReturnPath = null);
 
 public sealed record RecipientOutcome(Queue.LeasedRecipient Recipient, DeliveryOutcome Outcome);

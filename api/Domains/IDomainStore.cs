@@ -16,6 +16,9 @@ public interface IDomainStore
     /// <summary>The domains of one account, or of all accounts when <paramref name="accountId"/> is null, by name.</summary>
     Task<IReadOnlyList<SendingDomain>> ListAsync(string? accountId, CancellationToken ct);
 
+    /// <summary>Whether a domain of this name exists (any account, any status): the inbound listener takes mail for its return-path subdomain.</summary>
+    Task<bool> ExistsAsync(string name, CancellationToken ct);
+
     Task<int> CountAsync(string accountId, CancellationToken ct);
 
     Task<IReadOnlyList<DomainKey>> KeysAsync(string domainId, CancellationToken ct);

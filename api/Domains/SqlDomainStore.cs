@@ -58,6 +58,13 @@ public abstract class SqlDomainStore : IDomainStore
         return row?.ToDomain();
     }
 
+    public async Task<bool> ExistsAsync(string name, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM domains WHERE name = @name", new { name }, cancellationToken: ct)) > 0;
+    }
+
     public async Task<IReadOnlyList<SendingDomain>> ListAsync(string? accountId, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);

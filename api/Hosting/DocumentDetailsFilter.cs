@@ -13,6 +13,7 @@ internal sealed class DocumentDetailsFilter : IDocumentFilter
     [
         ("Accounts", "Accounts with their limits and sender domains, and their API keys (the admin scope), and the caller's own account."),
         ("Domains", "Sending domains: the DKIM keys the service makes for them, the DNS records to publish and their checked status, key rotation; the relay's own HELO and reverse DNS (admin)."),
+        ("Inbound", "Reports that came back to the relay's return path: bounces (RFC 3464 and plain text), complaints (RFC 5965), auto-replies and mailed unsubscribes, with what each changed (admin)."),
         ("Messages", "The message log: each message's recipients, their delivery status and the event timeline; cancelling a scheduled send."),
         ("Sending", "Queueing messages: built from JSON, in batches, or as a complete MIME message. 202 follows the durable commit."),
         ("Suppressions", "Addresses the account no longer mails: hard bounces and the account's own additions."),

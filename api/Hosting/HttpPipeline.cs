@@ -3,6 +3,7 @@ using EmailApi.Domains;
 using EmailApi.Events;
 using EmailApi.Messages;
 using EmailApi.Sending;
+using EmailApi.Feedback;
 using EmailApi.Suppressions;
 using EmailApi.Unsubscribe;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -40,7 +41,8 @@ public static class HttpPipeline
                 .MapWebhooks()
                 .MapSuppressions()
                 .MapDomains()
-                .MapDeliverability();
+                .MapDeliverability()
+                .MapInbound();
             app.MapUnsubscribe();
         }
         return app;

@@ -67,6 +67,16 @@ internal sealed record OperationDetails(
             new Dictionary<string, string> { ["id"] = MessageId }),
         ["CancelMessage"] = new(null, new Dictionary<string, string> { ["id"] = MessageId }),
 
+        ["ListInboundReports"] = new("Newest first. A report whose token is missing, forged or names no recipient is listed with effect 'none' and kept for inspection.",
+            new Dictionary<string, string>
+            {
+                ["accountId"] = "Only reports whose token named a recipient of this account.",
+                ["messageId"] = "Only reports about this message.",
+                ["classification"] = "Only reports of this kind: dsn, plain-bounce, complaint, auto-reply, unsubscribe or unrecognised.",
+                ["cursor"] = "The 'next' value of the previous page, unchanged; absent for the first page.",
+                ["limit"] = "Reports per page, 1 to 200 (default 50).",
+            }),
+
         ["ListSuppressions"] = new("Addresses that hard-bounced (added automatically) or that the account added. Mail to them is " +
             "recorded as 'suppressed' without a delivery attempt. 100 per page.",
             new Dictionary<string, string> { ["after"] = "The 'next' value of the previous page (the last address shown); absent for the first page." }),

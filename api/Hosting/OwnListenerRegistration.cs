@@ -16,6 +16,7 @@ public static class OwnListenerRegistration
     {
         services.AddSingleton(sp => new OwnListener("http", () => Http(sp.GetService<IServer>())));
         services.AddSingleton(sp => new OwnListener("smtp", () => Smtp(sp.GetService<SmtpBridgeHost>())));
+        services.AddSingleton(sp => new OwnListener("mx", () => sp.GetService<Feedback.InboundListener>()?.EndPoint is { } mx ? [mx] : []));
         return services;
     }
 

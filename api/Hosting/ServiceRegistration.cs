@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using EmailApi.Accounts;
 using EmailApi.Delivery;
 using EmailApi.Domains;
+using EmailApi.Feedback;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -75,6 +76,18 @@ public static class ServiceRegistration
         services.AddSingleton<SenderDomainRule>();
         builder.AddDomains(roles);
         services.AddUnsubscribe(configuration);
+        services.AddSingleton<IFeedbackStore, SqliteFeedbackStore>();
+        services.AddSingleton<VerpKeys>();
+        services.AddSingleton<ReturnPaths>();
+        services.Configure<InboundOptions>(configuration.GetSection(InboundOptions.Section));
+        if (roles.Mx && configuration.GetValue($"{InboundOptions.Section}:Port", new InboundOptions().Port) >= 0)
+        {
+            services.AddSingleton<InboundPort>();
+            services.AddSingleton<InboundListener>();
+            services.AddHostedService(sp => sp.GetRequiredService<InboundListener>());
+        }
+        services.AddSingleton<MailedUnsubscribe>();
+        if (roles.Sender) services.AddHostedService<FeedbackProcessor>();
         services.Configure<DkimOptions>(configuration.GetSection(DkimOptions.Section));
         services.AddSingleton<MessageComposer>();
         services.AddSingleton<SendMessageValidator>();

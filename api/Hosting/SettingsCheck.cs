@@ -35,6 +35,7 @@ public static class SettingsCheck
         Of<PublicUrlOptions>(PublicUrlOptions.Section, SettingsValidators.PublicUrl),
         Of<DkimOptions>(DkimOptions.Section, SettingsValidators.Dkim),
         Of<SmtpOptions>(SmtpOptions.Section, SettingsValidators.Smtp),
+        Of<Feedback.InboundOptions>(Feedback.InboundOptions.Section, SettingsValidators.Inbound),
         Of<WebhookOptions>(WebhookOptions.Section, SettingsValidators.Webhooks),
         Of<RetentionOptions>(RetentionOptions.Section, SettingsValidators.Retention),
         Of<AccountsOptions>(AccountsOptions.Section, SettingsValidators.Accounts),
@@ -52,7 +53,7 @@ public static class SettingsCheck
         }
         catch (InvalidOperationException)
         {
-            problems.Add($"Roles must be a comma-separated list of api, smtp, sender (was {configuration["Roles"]})");
+            problems.Add($"Roles must be a comma-separated list of api, smtp, mx, sender (was {configuration["Roles"]})");
         }
         foreach (var section in Sections) problems.AddRange(section.Check(configuration));
         return problems;

@@ -4,6 +4,7 @@ using EmailApi.Accounts;
 using EmailApi.Delivery;
 using EmailApi.Domains;
 using EmailApi.Events;
+using EmailApi.Feedback;
 using EmailApi.Queue;
 using EmailApi.Retention;
 using EmailApi.Sending;
@@ -131,6 +132,18 @@ public static class SettingsValidators
             if (File.Exists(key.PrivateKeyPath) && !IsPrivateKey(key.PrivateKeyPath))
                 rules.Fail($"Domains:{domain}:PrivateKeyPath", $"is not a PEM private key (was {key.PrivateKeyPath})");
         }
+        return rules.Problems;
+    }
+
+    public static IReadOnlyList<string> Inbound(InboundOptions o, IConfiguration configuration)
+    {
+        var rules = new SettingRules(InboundOptions.Section);
+        if (!IPAddress.TryParse(o.Address, out _)) rules.Fail("Address", $"must be an IP address (was {o.Address})");
+        rules.Range("Port", o.Port, -1, 65_535);
+        rules.Range("MaxMessageBytes", o.MaxMessageBytes, 1024, int.MaxValue);
+        rules.Positive("PollInterval", o.PollInterval, TimeSpan.FromHours(1));
+        rules.Range("SoftBouncesToSuppress", o.SoftBouncesToSuppress, 1, 1000);
+        rules.Positive("SoftBounceWindow", o.SoftBounceWindow, TimeSpan.FromDays(365));
         return rules.Problems;
     }
 

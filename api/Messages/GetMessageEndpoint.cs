@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using EmailApi.Accounts;
+using EmailApi.Feedback;
 using EmailApi.Queue;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -8,6 +9,8 @@ namespace EmailApi.Messages;
 
 public static class GetMessageEndpoint
 {
+    private const int MaxInboundReports = 50;
+
     public static RouteGroupBuilder MapGetMessage(this RouteGroupBuilder v1)
     {
         v1.MapGet("/messages/{id}", HandleAsync)
@@ -22,12 +25,14 @@ public static class GetMessageEndpoint
     }
 
     internal static async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> HandleAsync(
-        string id, ClaimsPrincipal user, IQueueStore store, CancellationToken ct)
+        string id, ClaimsPrincipal user, IQueueStore store, IFeedbackStore feedback, CancellationToken ct)
     {
         // Another account's message answers exactly like a missing one: ids reveal nothing across tenants.
         if (!MessageId.TryParse(id, out var messageId) || await store.FindMessageAsync(user.AccountId(), messageId, ct) is not { } message)
             return TypedResults.Problem($"No message with id '{id}'.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
-        return TypedResults.Ok(MessageResponse.Of(message));
+        // Only reports whose token was valid carry the account: a forged one never shows on a message.
+        var reports = await feedback.ListAsync(user.AccountId(), messageId.ToString(), null, null, MaxInboundReports, ct);
+        return TypedResults.Ok(MessageResponse.Of(message, reports));
     }
 }
 
@@ -42,9 +47,10 @@ public sealed record MessageResponse(
     IReadOnlyList<string> Tags,
     IReadOnlyDictionary<string, string>? Metadata,
     IReadOnlyList<RecipientResponse> Recipients,
-    IReadOnlyList<EventResponse> Events)
+    IReadOnlyList<EventResponse> Events,
+    IReadOnlyList<MessageInboundReport> InboundReports)
 {
-    public static MessageResponse Of(MessageView m) => new(
+    public static MessageResponse Of(MessageView m, IReadOnlyList<InboundReportView>? reports = null) => new(
         m.Id.ToString(),
         m.Source.ToDb(),
         m.HeaderFrom ?? m.EnvelopeFrom,
@@ -55,7 +61,10 @@ public sealed record MessageResponse(
         m.Tags,
         m.Metadata,
         m.Recipients.Select(r => new RecipientResponse(r.Email, r.Status.ToDb(), r.Attempts, r.LastResponse, r.NextAttemptAt, r.UpdatedAt)).ToArray(),
-        m.Events.Select(e => new EventResponse(e.Type, e.Recipient, e.Detail, e.Mx, e.At)).ToArray());
+        m.Events.Select(e => new EventResponse(e.Type, e.Recipient, e.Detail, e.Mx, e.At)).ToArray(),
+        (reports ?? []).Select(r => new MessageInboundReport(
+            r.Recipient, r.ReceivedAt, r.Classification ?? "pending", r.Effect,
+            r.Detail is null ? null : System.Text.Json.JsonDocument.Parse(r.Detail).RootElement.Clone())).ToArray());
 
     /// <summary>
     /// One word for the whole message: while any recipient is live, the most telling live state
@@ -74,5 +83,9 @@ public sealed record MessageResponse(
 }
 
 public sealed record RecipientResponse(string Email, [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled")] string Status, int Attempts, string? LastResponse, DateTimeOffset? NextAttemptAt, DateTimeOffset UpdatedAt);
+
+/// <summary>A report that came back to this message's return path for one of its recipients (bounce, complaint, auto-reply).</summary>
+/// <param name="Detail">The classification's fields: per-recipient action, status, diagnostic and reporting MTA; or feedback type and provider.</param>
+public sealed record MessageInboundReport(string? Recipient, DateTimeOffset ReceivedAt, string Classification, string? Effect, System.Text.Json.JsonElement? Detail);
 
 public sealed record EventResponse(string Type, string? Recipient, string? Detail, string? Mx, DateTimeOffset At);

@@ -67,5 +67,11 @@ public interface IQueueStore
     /// <summary>Adds or replaces an entry; returns false when the address was already suppressed.</summary>
     Task<bool> AddSuppressionAsync(string accountId, string address, string reason, CancellationToken ct);
 
+    /// <summary>The recipient row <paramref name="recipientId"/> of message <paramref name="messageId"/>, or null when there is none (purged, or never ours).</summary>
+    Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct);
+
+    /// <summary>Suppresses an address because of an inbound report (source <c>feedback</c>); false when it was already suppressed.</summary>
+    Task<bool> AddFeedbackSuppressionAsync(string accountId, string address, string reason, CancellationToken ct);
+
     Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct);
 }

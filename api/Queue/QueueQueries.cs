@@ -45,11 +45,20 @@ internal static class QueueQueries
         return rows.Select(r => new Suppression(r.Address, r.Reason, r.Source, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToArray();
     }
 
-    public static async Task<bool> AddSuppressionAsync(DbConnection connection, string accountId, string address, string reason, DateTimeOffset now, CancellationToken ct) =>
+    public static async Task<bool> AddSuppressionAsync(DbConnection connection, string accountId, string address, string reason, DateTimeOffset now, CancellationToken ct, string source = "manual") =>
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@accountId, @address, @reason, 'manual', @now)
+            INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@accountId, @address, @reason, @source, @now)
             ON CONFLICT (account_id, address) DO NOTHING
-            """, new { accountId, address, reason, now = now.ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
+            """, new { accountId, address, reason, source, now = now.ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
+
+    public static async Task<SentRecipient?> FindRecipientAsync(DbConnection connection, MessageId messageId, long recipientId, CancellationToken ct)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<(string AccountId, string Address, string Status)?>(new CommandDefinition("""
+            SELECT m.account_id, r.address, r.status FROM recipients r JOIN messages m ON m.id = r.message_id
+            WHERE r.id = @recipientId AND r.message_id = @messageId
+            """, new { recipientId, messageId = messageId.ToString() }, cancellationToken: ct));
+        return row is { } r ? new SentRecipient(messageId, recipientId, r.AccountId, r.Address, RecipientStatusNames.FromDb(r.Status)) : null;
+    }
 
     public static async Task<bool> RemoveSuppressionAsync(DbConnection connection, string accountId, string address, CancellationToken ct) =>
         await connection.ExecuteAsync(new CommandDefinition(

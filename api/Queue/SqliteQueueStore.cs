@@ -334,6 +334,18 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         return await QueueQueries.AddSuppressionAsync(connection, accountId, address, reason, clock.GetUtcNow(), ct);
     }
 
+    public async Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await QueueQueries.FindRecipientAsync(connection, messageId, recipientId, ct);
+    }
+
+    public async Task<bool> AddFeedbackSuppressionAsync(string accountId, string address, string reason, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await QueueQueries.AddSuppressionAsync(connection, accountId, address, reason, clock.GetUtcNow(), ct, source: "feedback");
+    }
+
     public async Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);

@@ -35,6 +35,9 @@ internal sealed class SmtpSubmissionPort(
         }
     }
 
+    // Authenticated clients relay to anyone: the submission service applies suppressions and limits.
+    public Task<RecipientVerdict> CheckRecipientAsync(string address, CancellationToken ct) => Task.FromResult(RecipientVerdict.Accept);
+
     public async Task<AuthOutcome> RecheckAsync(SmtpPrincipal principal, CancellationToken ct)
     {
         // A trusted network has no key; its account's disabled flag is checked by the submission itself.

@@ -264,6 +264,36 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
             expires_at  BIGINT NOT NULL
         );
         """,
+        // 9: issue 17 (feedback): the secret behind VERP return-path tokens, one row shared by every
+        // node, sealed with Data Protection like the DKIM keys; and the reports the inbound (mx)
+        // listener took, each stored before its 250 and processed later by a sender node.
+        """
+        CREATE TABLE feedback_keys (
+            name        TEXT COLLATE "C" PRIMARY KEY,
+            sealed_key  TEXT NOT NULL,
+            created_at  BIGINT NOT NULL
+        );
+        CREATE TABLE inbound_reports (
+            id              TEXT PRIMARY KEY,
+            received_at     BIGINT NOT NULL,
+            remote          TEXT NOT NULL,
+            mail_from       TEXT NOT NULL,
+            rcpt_to         TEXT NOT NULL,
+            raw             BYTEA NOT NULL,
+            state           TEXT NOT NULL,
+            classification  TEXT,
+            token_check     TEXT,
+            account_id      TEXT,
+            message_id      TEXT,
+            recipient_id    BIGINT,
+            recipient       TEXT,
+            effect          TEXT,
+            detail          TEXT,
+            processed_at    BIGINT
+        );
+        CREATE INDEX ix_inbound_reports_pending ON inbound_reports(received_at) WHERE state = 'pending';
+        CREATE INDEX ix_inbound_reports_message ON inbound_reports(message_id);
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

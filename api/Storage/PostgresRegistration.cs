@@ -1,6 +1,7 @@
 using EmailApi.Accounts;
 using EmailApi.Domains;
 using EmailApi.Events;
+using EmailApi.Feedback;
 using EmailApi.Queue;
 using EmailApi.Retention;
 using EmailApi.Unsubscribe;
@@ -30,6 +31,7 @@ public static class PostgresRegistration
         Replace<IDomainStore, PostgresDomainStore>(services);
         Replace<IUnsubscribeStore, PostgresUnsubscribeStore>(services);
         Replace<Delivery.MtaSts.IMtaStsPolicyStore, Delivery.MtaSts.PostgresMtaStsPolicyStore>(services);
+        Replace<IFeedbackStore, PostgresFeedbackStore>(services);
         Replace<IStorageProbe, PostgresStorageProbe>(services);
 
         var leftover = services

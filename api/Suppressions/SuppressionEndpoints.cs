@@ -56,7 +56,7 @@ public static class SuppressionEndpoints
 
 public sealed record AddSuppressionRequest(string Email, string? Reason);
 
-public sealed record SuppressionResponse(string Email, string Reason, [property: AllowedValues("bounce", "manual", "unsubscribe")] string Source, DateTimeOffset CreatedAt);
+public sealed record SuppressionResponse(string Email, string Reason, [property: AllowedValues("bounce", "manual", "unsubscribe", "feedback")] string Source, DateTimeOffset CreatedAt);
 
 /// <summary>A page of entries; pass <c>next</c> as <c>after</c> for the following page (null on the last).</summary>
 public sealed record SuppressionPage(IReadOnlyList<SuppressionResponse> Items, string? Next);

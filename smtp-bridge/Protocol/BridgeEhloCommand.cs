@@ -22,6 +22,7 @@ internal sealed class BridgeEhloCommand(string domainOrAddress, BridgeSettings s
         yield return "ENHANCEDSTATUSCODES";
         if (!secure) yield return "STARTTLS";
         // RFC 4954 §4: offer AUTH only where it will be accepted.
-        if (secure || BridgeSession.Of(context).PlaintextAuthAllowed) yield return "AUTH PLAIN LOGIN";
+        // An inbound listener takes mail for its own addresses only, from anyone: there is nothing to log in to.
+        if (!settings.Inbound && (secure || BridgeSession.Of(context).PlaintextAuthAllowed)) yield return "AUTH PLAIN LOGIN";
     }
 }

@@ -50,20 +50,41 @@ internal sealed class BridgeMailboxFilter(ISubmissionPort port, BridgeSettings s
         return false;
     }
 
-    public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
+    public async Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
     {
         var session = BridgeSession.Of(context);
-        if (string.IsNullOrEmpty(to.AsAddress()))
+        var address = to.AsAddress();
+        if (string.IsNullOrEmpty(address))
         {
             session.PendingReply = SmtpReply.BadRecipient;
-            return Task.FromResult(false);
+            return false;
         }
         if (session.Recipients >= settings.MaxRecipients)
         {
             session.PendingReply = SmtpReply.TooManyRecipients;
-            return Task.FromResult(false);
+            return false;
         }
-        session.Recipients++;
-        return Task.FromResult(true);
+        RecipientVerdict verdict;
+        try
+        {
+            verdict = await port.CheckRecipientAsync(address, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            log.LogError(ex, "Recipient {Recipient} could not be checked", address);
+            verdict = new RecipientVerdict.Unavailable();
+        }
+        switch (verdict)
+        {
+            case RecipientVerdict.Accepted:
+                session.Recipients++;
+                return true;
+            case RecipientVerdict.Refused refused:
+                session.PendingReply = SmtpReply.RelayDenied(refused.PublicReason);
+                return false;
+            default:
+                session.PendingReply = SmtpReply.TryLater;
+                return false;
+        }
     }
 }

@@ -39,6 +39,9 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
     public static readonly SmtpReply NoFromHeader = new(554, "5.6.0", "Message has no From header and the sender is null (RFC 5322 section 3.6)");
     public static readonly SmtpReply TryLater = new(451, "4.3.0", "Local error in processing; try again later");
 
+    /// <summary>A recipient this server does not take mail for (RFC 5321 §3.6.2, RFC 3463 X.7.1).</summary>
+    public static SmtpReply RelayDenied(string reason) => new(550, "5.7.1", Clean(reason));
+
     /// <summary>The reply to the end of DATA for each submission outcome (RFC 3463 codes; STYLE §6: our own trouble is 451 4.3.0).</summary>
     public static SmtpReply For(SubmitOutcome outcome) => outcome switch
     {

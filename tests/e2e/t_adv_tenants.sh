@@ -202,7 +202,12 @@ def rotate_domain(route):
 def deliverability(route):
     as_b(route, "the relay's deliverability report (admin)", "GET", "/v1/deliverability", {403})
 
+def inbound_reports(route):
+    as_b(route, "the relay's inbound reports (admin)", "GET", "/v1/inbound", {403})
+    as_b(route, "the inbound reports of A's account (admin)", "GET", f"/v1/inbound?accountId={ids['account']}", {403})
+
 ROUTES = {
+    "GET /v1/inbound": inbound_reports,
     "POST /v1/domains": create_domain,
     "GET /v1/domains": list_domains,
     "GET /v1/domains/{id}": get_domain,

@@ -31,7 +31,7 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Delivery__SmartHost__Host=relay.example", "Delivery__SmartHost__Tls=Starttls1"], "Delivery:SmartHost:Tls must be one of StartTls, Implicit, None (was Starttls1)" },
         { ["Storage__Provider=Mongo"], "Storage:Provider must be Sqlite or Postgres (was Mongo)" },
         { ["Storage__Provider=Postgres"], "Storage:Postgres:ConnectionString must be set" },
-        { ["Roles=api,mail"], "Roles must be a comma-separated list of api, smtp, sender (was api,mail)" },
+        { ["Roles=api,mail"], "Roles must be a comma-separated list of api, smtp, mx, sender (was api,mail)" },
         { ["Smtp__TrustedNetworks__0=10.0.0.0/33", "Smtp__TrustedAccount=default"], "Smtp:TrustedNetworks:0 must be a CIDR range such as 192.168.0.0/16 (was 10.0.0.0/33)" },
         { ["Webhooks__MaxConcurrency=0"], "Webhooks:MaxConcurrency must be between 1 and 10000 (was 0)" },
         { ["Smtp__MaxSessionsPerAddress=-1"], "Smtp:MaxSessionsPerAddress must be between 0 and 100000 (was -1)" },
@@ -43,6 +43,8 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Http__PublicBaseUrl=mail.example.com"], "Http:PublicBaseUrl must be an absolute https:// URL without query or fragment (was mail.example.com)" },
         { ["Delivery__MtaSts__FetchTimeout=00:05:00"], "Delivery:MtaSts:FetchTimeout must be at most 00:01:00 (was 00:05:00)" },
         { ["TlsReports__Enabled=true", "TlsReports__OrganizationName=Example", "TlsReports__ContactInfo=tls@example.com", "TlsReports__From=nobody"], "TlsReports:From must be an email address when TlsReports:Enabled is true (was nobody)" },
+        { ["Inbound__Port=70000"], "Inbound:Port must be between -1 and 65535 (was 70000)" },
+        { ["Inbound__SoftBouncesToSuppress=0"], "Inbound:SoftBouncesToSuppress must be between 1 and 1000 (was 0)" },
         { ["Health__SenderStallAfter=00:00:00"], "Health:SenderStallAfter must be a positive duration such as 00:00:30 (was 00:00:00)" },
     };
 

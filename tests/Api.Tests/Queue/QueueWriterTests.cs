@@ -153,5 +153,7 @@ public sealed class QueueWriterTests : IAsyncLifetime
         public Task<bool> AddSuppressionAsync(string accountId, string address, string reason, CancellationToken ct) =>
             inner.AddSuppressionAsync(accountId, address, reason, ct);
         public Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct) => inner.RemoveSuppressionAsync(accountId, address, ct);
+        public Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct) => inner.FindRecipientAsync(messageId, recipientId, ct);
+        public Task<bool> AddFeedbackSuppressionAsync(string accountId, string address, string reason, CancellationToken ct) => inner.AddFeedbackSuppressionAsync(accountId, address, reason, ct);
     }
 }

@@ -1,5 +1,6 @@
 using EmailApi.Accounts;
 using EmailApi.Domains;
+using EmailApi.Feedback;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -28,6 +29,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         Domains = new PostgresDomainStore(db);
         Unsubscribe = new PostgresUnsubscribeStore(db);
         MtaStsPolicies = new EmailApi.Delivery.MtaSts.PostgresMtaStsPolicyStore(db);
+        Feedback = new PostgresFeedbackStore(db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
 
@@ -41,6 +43,7 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IDomainStore Domains { get; }
     public override IUnsubscribeStore Unsubscribe { get; }
     public override EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
+    public override IFeedbackStore Feedback { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public static async Task<PostgresStoreEngine> CreateAsync(PostgresServer server, FakeTimeProvider clock, CancellationToken ct)

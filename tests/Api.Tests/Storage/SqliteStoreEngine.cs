@@ -1,5 +1,6 @@
 using EmailApi.Accounts;
 using EmailApi.Domains;
+using EmailApi.Feedback;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -31,6 +32,7 @@ public sealed class SqliteStoreEngine : StoreEngine
         Domains = new SqliteDomainStore(_db);
         Unsubscribe = new SqliteUnsubscribeStore(_db);
         MtaStsPolicies = new EmailApi.Delivery.MtaSts.SqliteMtaStsPolicyStore(_db);
+        Feedback = new SqliteFeedbackStore(_db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
     }
 
@@ -44,6 +46,7 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override IDomainStore Domains { get; }
     public override IUnsubscribeStore Unsubscribe { get; }
     public override EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
+    public override IFeedbackStore Feedback { get; }
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public override IQueueStore OpenAnotherNode(FakeTimeProvider clock) => new SqliteQueueStore(_db, clock);

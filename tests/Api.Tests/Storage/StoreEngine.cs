@@ -1,5 +1,6 @@
 using EmailApi.Accounts;
 using EmailApi.Domains;
+using EmailApi.Feedback;
 using EmailApi.Events;
 using EmailApi.Queue;
 using EmailApi.Retention;
@@ -23,6 +24,7 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract IDomainStore Domains { get; }
     public abstract IUnsubscribeStore Unsubscribe { get; }
     public abstract EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
+    public abstract IFeedbackStore Feedback { get; }
 
     /// <summary>A second process on the same database (its own connections): only PostgreSQL can be shared.</summary>
     public abstract IQueueStore OpenAnotherNode(FakeTimeProvider clock);

@@ -37,6 +37,12 @@ internal sealed class FakeSubmissionPort : ISubmissionPort
     public Task<AuthOutcome> AuthorizeTrustedAsync(string accountName, IPEndPoint remote, CancellationToken ct) =>
         Task.FromResult<AuthOutcome>(accountName == TrustedAccountName ? new AuthOutcome.Authenticated(TrustedPrincipal) : new AuthOutcome.Refused());
 
+    /// <summary>What each RCPT gets; by default every address is accepted, as the submission bridge does.</summary>
+    public Func<string, RecipientVerdict>? RecipientCheck { get; set; }
+
+    public Task<RecipientVerdict> CheckRecipientAsync(string address, CancellationToken ct) =>
+        Task.FromResult(RecipientCheck?.Invoke(address) ?? RecipientVerdict.Accept);
+
     public string NewMessageId() => Guid.CreateVersion7().ToString("D");
 
     public Task<SubmitOutcome> SubmitAsync(SmtpEnvelope envelope, CancellationToken ct)

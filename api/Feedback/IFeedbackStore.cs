@@ -1,0 +1,30 @@
+namespace EmailApi.Feedback;
+
+/// <summary>
+/// The feedback capability's tables. One SQL text for both engines (<see cref="SqlFeedbackStore"/>);
+/// failures of the database surface as exceptions (the caller's own trouble, never a verdict).
+/// </summary>
+public interface IFeedbackStore
+{
+    /// <summary>
+    /// The sealed VERP key named <paramref name="name"/>: the one already stored, or
+    /// <paramref name="sealedCandidate"/> if none was. Nodes racing on an empty table all get the
+    /// first one written, so every node signs and checks tokens with the same key.
+    /// </summary>
+    Task<string> KeyAsync(string name, string sealedCandidate, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Stores reports in one transaction; returns only after the commit (the listener's 250 waits for it).</summary>
+    Task AddReportsAsync(IReadOnlyList<InboundReport> reports, CancellationToken ct);
+
+    /// <summary>The oldest reports not yet processed.</summary>
+    Task<IReadOnlyList<InboundReport>> PendingAsync(int limit, CancellationToken ct);
+
+    /// <summary>Marks a report processed with its result; false when another node did first (its effects are idempotent, so both running them is harmless).</summary>
+    Task<bool> CompleteAsync(string id, ReportResult result, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Reports newest first, below <paramref name="before"/> (an id) when given; filtered by account, message and classification.</summary>
+    Task<IReadOnlyList<InboundReportView>> ListAsync(string? accountId, string? messageId, string? classification, string? before, int limit, CancellationToken ct);
+
+    /// <summary>Processed reports that were soft bounces of <paramref name="recipient"/> for the account, received at or after <paramref name="since"/>.</summary>
+    Task<int> CountSoftBouncesAsync(string accountId, string recipient, DateTimeOffset since, CancellationToken ct);
+}
