@@ -7,7 +7,7 @@ namespace EmailApi.Domains;
 /// The DNS records a sending domain should publish, worked out from its keys and the relay's
 /// settings: one DKIM TXT per key that is not yet gone, SPF (the relay's public addresses and/or the
 /// configured include), DMARC (<c>p=none</c> to start, reports to the user's <c>rua</c>) and the
-/// return-path subdomain's MX (to the relay's inbound host).
+/// return-path subdomain's MX (to the relay's inbound host) and SPF.
 /// </summary>
 public sealed class DomainRecords(IOptions<DomainsOptions> domains, IOptions<DeliveryOptions> delivery)
 {
@@ -22,6 +22,10 @@ public sealed class DomainRecords(IOptions<DomainsOptions> domains, IOptions<Del
         var rua = domain.DmarcRua ?? $"mailto:dmarc-reports@{domain.Name}";
         records.Add(new ExpectedRecord("dmarc", RecordPurpose.Dmarc, $"_dmarc.{domain.Name}", "TXT", $"v=DMARC1; p=none; rua={rua}", null));
         records.Add(new ExpectedRecord("returnPath", RecordPurpose.ReturnPath, ReturnPathName(domain.Name), "MX", $"10 {ReturnPathHost}", null));
+        // Mail leaves with MAIL FROM at the return-path subdomain (VERP, api/Feedback), and SPF is checked for
+        // that name (RFC 7208 §2.4): it needs the relay's SPF record too, which aligns under relaxed DMARC.
+        if (SpfValue() is { } returnPathSpf)
+            records.Add(new ExpectedRecord("returnPathSpf", RecordPurpose.Spf, ReturnPathName(domain.Name), "TXT", returnPathSpf, null));
         return records;
     }
 

@@ -19,7 +19,7 @@ public sealed class RecordChecker(DnsLookup dns, SpfEvaluator spf, IOptions<Deli
             return record.Purpose switch
             {
                 RecordPurpose.Dkim => await DkimAsync(record, ct),
-                RecordPurpose.Spf => await SpfAsync(domain, ct),
+                RecordPurpose.Spf => await SpfAsync(record.Name, ct),
                 RecordPurpose.Dmarc => await DmarcAsync(record, ct),
                 RecordPurpose.ReturnPath => await ReturnPathAsync(record, ct),
                 var other => throw new ArgumentOutOfRangeException(nameof(record), other, null),
@@ -39,9 +39,9 @@ public sealed class RecordChecker(DnsLookup dns, SpfEvaluator spf, IOptions<Deli
         return found.Any(t => Tag(t, "p") is { } p && p == expected) ? new RecordAnswer.Ok() : new RecordAnswer.Mismatch(found[0]);
     }
 
-    private async Task<RecordAnswer> SpfAsync(SendingDomain domain, CancellationToken ct)
+    private async Task<RecordAnswer> SpfAsync(string name, CancellationToken ct)
     {
-        var found = (await dns.TxtAsync(domain.Name, ct)).Where(t => t.StartsWith("v=spf1", StringComparison.OrdinalIgnoreCase)).ToArray();
+        var found = (await dns.TxtAsync(name, ct)).Where(t => t.StartsWith("v=spf1", StringComparison.OrdinalIgnoreCase)).ToArray();
         if (found.Length == 0) return new RecordAnswer.Missing();
         var addresses = delivery.Value.PublicAddresses.Select(IPAddress.Parse).ToArray();
         if (addresses.Length == 0)
@@ -54,7 +54,7 @@ public sealed class RecordChecker(DnsLookup dns, SpfEvaluator spf, IOptions<Deli
         }
         foreach (var address in addresses)
         {
-            var result = await spf.CheckAsync(address, domain.Name, $"postmaster@{domain.Name}", delivery.Value.HeloName, ct);
+            var result = await spf.CheckAsync(address, name, $"postmaster@{name}", delivery.Value.HeloName, ct);
             if (result.Verdict == SpfVerdict.TempError) return new RecordAnswer.Unknown(result.Explanation);
             if (result.Verdict != SpfVerdict.Pass)
                 return new RecordAnswer.Mismatch($"{string.Join(" | ", found)} (SPF for {address}: {result.Verdict.ToString().ToLowerInvariant()}: {result.Explanation})");
