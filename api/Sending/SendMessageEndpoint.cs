@@ -47,7 +47,8 @@ public static class SendMessageEndpoint
 
     internal static async Task<Results<Accepted<SendMessageResponse>, ContentHttpResult, ValidationProblem, ProblemHttpResult>> HandleAsync(
         HttpRequest http, ClaimsPrincipal user, SendMessageValidator validator, MessageComposer composer,
-        SubmissionService submissions, UnsubscribeService unsubscribe, IOptions<JsonOptions> json, TimeProvider clock, CancellationToken ct)
+        SubmissionService submissions, UnsubscribeService unsubscribe, AccountDirectory accounts, IOptions<JsonOptions> json, TimeProvider clock,
+        CancellationToken ct)
     {
         if (!http.HasJsonContentType())
             return TypedResults.Problem("Send the message as JSON with 'Content-Type: application/json'.", statusCode: StatusCodes.Status415UnsupportedMediaType);
@@ -64,7 +65,8 @@ public static class SendMessageEndpoint
         }
         var parsed = SendRequests.Parse(body);
         if (parsed.Errors is { } errors) return TypedResults.ValidationProblem(errors, title: parsed.Title);
-        var request = parsed.Request!;
+        var (request, defaultErrors) = UnsubscribeDefault.Apply(parsed.Request!, await accounts.FindAsync(user.AccountId(), ct));
+        if (defaultErrors is not null) return TypedResults.ValidationProblem(defaultErrors);
         var validation = await validator.ValidateAsync(request, ct);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
