@@ -34,7 +34,7 @@ public static class AccountEndpoints
         accounts.MapGet("/{id}", GetAsync).WithName("GetAccount").WithSummary("An account with its current usage (admin)")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         accounts.MapPatch("/{id}", UpdateAsync).WithName("UpdateAccount")
-            .WithSummary("Change an account's name, limits, sender domains, or disable it (admin)")
+            .WithSummary("Change an account's name, limits, sender domains, unsubscribe tags, or disable it (admin)")
             .WithDescription("Only the fields present change. A limit set to null is unlimited. A disabled account can neither send nor authenticate.")
             .Accepts<AccountRequest>("application/json").ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);

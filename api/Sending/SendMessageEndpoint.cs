@@ -137,7 +137,8 @@ public sealed record SendMessageRequest(
     [property: Description("When to deliver (RFC 3339), at most 30 days ahead; absent: now.")] DateTimeOffset? SendAt = null,
     [property: Description("Adds one-click unsubscribe (RFC 8058): List-Unsubscribe with a link for the recipient and List-Unsubscribe-Post, both DKIM-signed. " +
         "The link is the recipient's own, so the message must have exactly one recipient (send to many with POST /v1/send/batch); needs Http:PublicBaseUrl. " +
-        "A click adds the recipient to the account's suppression list and sends the event message.unsubscribed.")]
+        "A click adds the recipient to the account's suppression list and sends the event message.unsubscribed. " +
+        "Absent: true when the message has one of the account's unsubscribeTags (new accounts: broadcast), else false; false opts out.")]
     bool? Unsubscribe = null);
 
 public sealed record AttachmentInput(
