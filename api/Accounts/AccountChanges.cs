@@ -7,4 +7,5 @@ public sealed record AccountChanges(
     Optional<long?> PerHour,
     Optional<long?> PerMinute,
     IReadOnlyList<string>? SenderDomains,
-    bool? Disabled);
+    bool? Disabled,
+    IReadOnlyList<string>? UnsubscribeTags = null);

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Security.Claims;
@@ -33,7 +34,7 @@ public static class AccountEndpoints
         accounts.MapGet("/{id}", GetAsync).WithName("GetAccount").WithSummary("An account with its current usage (admin)")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         accounts.MapPatch("/{id}", UpdateAsync).WithName("UpdateAccount")
-            .WithSummary("Change an account's name, limits, sender domains, or disable it (admin)")
+            .WithSummary("Change an account's name, limits, sender domains, unsubscribe tags, or disable it (admin)")
             .WithDescription("Only the fields present change. A limit set to null is unlimited. A disabled account can neither send nor authenticate.")
             .Accepts<AccountRequest>("application/json").ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
@@ -64,7 +65,8 @@ public static class AccountEndpoints
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var limits = new AccountLimits(changes.MonthlyQuota.Or(options.Value.DefaultMonthlyQuota), changes.PerHour.Or(null), changes.PerMinute.Or(null));
-        var account = await store.CreateAccountAsync(changes.Name!, limits, changes.SenderDomains ?? [], ct);
+        var account = await store.CreateAccountAsync(changes.Name!, limits, changes.SenderDomains ?? [],
+            changes.UnsubscribeTags ?? Account.DefaultUnsubscribeTags, ct);
         if (account is null)
             return TypedResults.Problem($"An account named '{changes.Name}' already exists.", statusCode: StatusCodes.Status409Conflict, title: "Name taken");
         return TypedResults.Created($"/v1/accounts/{account.Id}", AccountResponse.Of(account, null, clock.GetUtcNow()));
@@ -144,10 +146,16 @@ public static class AccountEndpoints
 /// The body of a new account, as <see cref="AccountInput"/> reads it (the handler binds raw JSON to
 /// tell an absent limit from a null one); this record only declares that shape to the OpenAPI document.
 /// </summary>
-public sealed record CreateAccountRequest(string Name, long? MonthlyQuota, long? PerHour, long? PerMinute, IReadOnlyList<string>? SenderDomains);
+public sealed record CreateAccountRequest(string Name, long? MonthlyQuota, long? PerHour, long? PerMinute, IReadOnlyList<string>? SenderDomains,
+    [property: Description(CreateAccountRequest.UnsubscribeTagsText + " Absent: [\"broadcast\"].")] IReadOnlyList<string>? UnsubscribeTags)
+{
+    internal const string UnsubscribeTagsText = "Messages sent as JSON (POST /v1/send, /v1/send/batch) with any of these tags get one-click unsubscribe " +
+        "(List-Unsubscribe, RFC 8058) unless the request says \"unsubscribe\": false; such a message must have exactly one recipient. Empty or null: none.";
+}
 
 /// <summary>Update an account. Absent fields stay as they are; a limit of null is unlimited.</summary>
-public sealed record AccountRequest(string? Name, long? MonthlyQuota, long? PerHour, long? PerMinute, IReadOnlyList<string>? SenderDomains, bool? Disabled);
+public sealed record AccountRequest(string? Name, long? MonthlyQuota, long? PerHour, long? PerMinute, IReadOnlyList<string>? SenderDomains, bool? Disabled,
+    [property: Description(CreateAccountRequest.UnsubscribeTagsText)] IReadOnlyList<string>? UnsubscribeTags);
 
 public sealed record AccountPage(IReadOnlyList<AccountResponse> Items, string? Next);
 

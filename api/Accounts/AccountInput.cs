@@ -12,7 +12,7 @@ internal static class AccountInput
 {
     private static readonly HashSet<string> Known = new(StringComparer.OrdinalIgnoreCase)
     {
-        "name", "monthlyQuota", "perHour", "perMinute", "senderDomains", "disabled",
+        "name", "monthlyQuota", "perHour", "perMinute", "senderDomains", "disabled", "unsubscribeTags",
     };
 
     public static (AccountChanges Changes, Dictionary<string, string[]> Errors) Read(JsonElement body)
@@ -52,13 +52,27 @@ internal static class AccountInput
             }
         }
 
+        List<string>? unsubscribeTags = null;
+        if (Find(body, "unsubscribeTags") is { } u)
+        {
+            const string rule = "'unsubscribeTags' must be an array of at most {0} tags of 1 to {1} characters on one line (empty or null: none).";
+            if (u.ValueKind == JsonValueKind.Null) unsubscribeTags = [];
+            else if (u.ValueKind != JsonValueKind.Array
+                || u.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.String
+                    || x.GetString() is not { Length: > 0 and <= SendMessageValidator.MaxTagLength } tag || tag.Any(char.IsControl))
+                || u.GetArrayLength() > SendMessageValidator.MaxTags)
+                errors["unsubscribeTags"] = [string.Format(rule, SendMessageValidator.MaxTags, SendMessageValidator.MaxTagLength)];
+            // Tags match exactly, as GET /v1/messages?tag= does: no trimming or case folding.
+            else unsubscribeTags = u.EnumerateArray().Select(x => x.GetString()!).Distinct(StringComparer.Ordinal).ToList();
+        }
+
         bool? disabled = null;
         if (Find(body, "disabled") is { } b)
         {
             if (b.ValueKind is JsonValueKind.True or JsonValueKind.False) disabled = b.GetBoolean();
             else errors["disabled"] = ["'disabled' must be true or false."];
         }
-        return (new AccountChanges(name, quota, perHour, perMinute, domains, disabled), errors);
+        return (new AccountChanges(name, quota, perHour, perMinute, domains, disabled, unsubscribeTags), errors);
     }
 
     private static Optional<long?> Limit(JsonElement body, string field, Dictionary<string, string[]> errors)

@@ -11,6 +11,7 @@ public sealed record AccountResponse(
     DateTimeOffset? UpdatedAt,
     LimitsResponse Limits,
     IReadOnlyList<string> SenderDomains,
+    IReadOnlyList<string> UnsubscribeTags,
     UsageResponse? Usage)
 {
     public static AccountResponse Of(Account a, IReadOnlyDictionary<LimitPeriod, long>? usage, DateTimeOffset now) => new(
@@ -21,6 +22,7 @@ public sealed record AccountResponse(
         a.UpdatedAt,
         new LimitsResponse(a.Limits.MonthlyQuota, a.Limits.PerHour, a.Limits.PerMinute),
         a.SenderDomains,
+        a.UnsubscribeTags,
         usage is null
             ? null
             : new UsageResponse(

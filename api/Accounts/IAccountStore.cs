@@ -15,7 +15,11 @@ public interface IAccountStore
     Task<IReadOnlyList<Account>> ListAccountsAsync(string? afterName, int limit, CancellationToken ct);
 
     /// <summary>Creates an account; null when the name is taken.</summary>
-    Task<Account?> CreateAccountAsync(string name, AccountLimits limits, IReadOnlyList<string> senderDomains, CancellationToken ct);
+    Task<Account?> CreateAccountAsync(string name, AccountLimits limits, IReadOnlyList<string> senderDomains, IReadOnlyList<string> unsubscribeTags, CancellationToken ct);
+
+    /// <summary>Creates an account with <see cref="Account.DefaultUnsubscribeTags"/>; null when the name is taken.</summary>
+    Task<Account?> CreateAccountAsync(string name, AccountLimits limits, IReadOnlyList<string> senderDomains, CancellationToken ct) =>
+        CreateAccountAsync(name, limits, senderDomains, Account.DefaultUnsubscribeTags, ct);
 
 
     Task<AccountUpdate> UpdateAccountAsync(string id, AccountChanges changes, CancellationToken ct);

@@ -18,7 +18,8 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
 
     private const string AccountColumns = """
         id AS Id, name AS Name, created_at AS CreatedAt, disabled AS Disabled, monthly_quota AS MonthlyQuota,
-        per_hour AS PerHour, per_minute AS PerMinute, sender_domains AS SenderDomains, updated_at AS UpdatedAt
+        per_hour AS PerHour, per_minute AS PerMinute, sender_domains AS SenderDomains, updated_at AS UpdatedAt,
+        unsubscribe_tags AS UnsubscribeTags
         """;
 
     private const string KeyListColumns = """
@@ -57,16 +58,17 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
         return rows.Select(r => r.ToAccount()).ToArray();
     }
 
-    public async Task<Account?> CreateAccountAsync(string name, AccountLimits limits, IReadOnlyList<string> senderDomains, CancellationToken ct)
+    public async Task<Account?> CreateAccountAsync(string name, AccountLimits limits, IReadOnlyList<string> senderDomains,
+        IReadOnlyList<string> unsubscribeTags, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var account = new Account($"acct_{MonotonicUuid.Next(clock):N}", name, now, false, limits, senderDomains, null);
+        var account = new Account($"acct_{MonotonicUuid.Next(clock):N}", name, now, false, limits, senderDomains, null, unsubscribeTags);
         await using var connection = await OpenAsync(ct);
         try
         {
             await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO accounts (id, name, created_at, disabled, monthly_quota, per_hour, per_minute, sender_domains)
-                VALUES (@Id, @Name, @CreatedAt, 0, @MonthlyQuota, @PerHour, @PerMinute, @SenderDomains)
+                INSERT INTO accounts (id, name, created_at, disabled, monthly_quota, per_hour, per_minute, sender_domains, unsubscribe_tags)
+                VALUES (@Id, @Name, @CreatedAt, 0, @MonthlyQuota, @PerHour, @PerMinute, @SenderDomains, @UnsubscribeTags)
                 """, new
             {
                 account.Id,
@@ -76,6 +78,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
                 limits.PerHour,
                 limits.PerMinute,
                 SenderDomains = JoinDomains(senderDomains),
+                UnsubscribeTags = JoinTags(unsubscribeTags),
             }, cancellationToken: ct));
         }
         catch (DbException ex) when (IsUniqueViolation(ex))
@@ -87,7 +90,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
 
     /// <summary>An account without limits or sender domains (tests and tooling); throws when the name is taken.</summary>
     public async Task<Account> CreateAccountAsync(string name, CancellationToken ct) =>
-        await CreateAccountAsync(name, AccountLimits.Unlimited, [], ct) ?? throw new InvalidOperationException($"An account named '{name}' already exists.");
+        await CreateAccountAsync(name, AccountLimits.Unlimited, [], Account.DefaultUnsubscribeTags, ct) ?? throw new InvalidOperationException($"An account named '{name}' already exists.");
 
     public async Task<AccountUpdate> UpdateAccountAsync(string id, AccountChanges changes, CancellationToken ct)
     {
@@ -107,13 +110,15 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
             Disabled = changes.Disabled ?? current.Disabled,
             Limits = limits,
             SenderDomains = changes.SenderDomains ?? current.SenderDomains,
+            UnsubscribeTags = changes.UnsubscribeTags ?? current.UnsubscribeTags,
             UpdatedAt = clock.GetUtcNow(),
         };
         try
         {
             await connection.ExecuteAsync(new CommandDefinition("""
                 UPDATE accounts SET name = @Name, disabled = @Disabled, monthly_quota = @MonthlyQuota, per_hour = @PerHour,
-                    per_minute = @PerMinute, sender_domains = @SenderDomains, updated_at = @UpdatedAt
+                    per_minute = @PerMinute, sender_domains = @SenderDomains, updated_at = @UpdatedAt,
+                    unsubscribe_tags = @UnsubscribeTags
                 WHERE id = @Id
                 """, new
             {
@@ -124,6 +129,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
                 limits.PerHour,
                 limits.PerMinute,
                 SenderDomains = JoinDomains(updated.SenderDomains),
+                UnsubscribeTags = JoinTags(updated.UnsubscribeTags),
                 UpdatedAt = updated.UpdatedAt!.Value.ToUnixTimeMilliseconds(),
             }, tx, cancellationToken: ct));
         }
@@ -204,13 +210,24 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
 
     private static string? JoinDomains(IReadOnlyList<string> domains) => domains.Count == 0 ? null : string.Join(',', domains);
 
+    /// <summary>
+    /// Tags as a JSON array, since a tag may hold any character but a line break (commas included);
+    /// NULL for none, which is also what accounts from before migration 10 hold.
+    /// </summary>
+    private static string? JoinTags(IReadOnlyList<string> tags) => tags.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(tags);
+
+    private static IReadOnlyList<string> SplitTags(string? tags) =>
+        tags is null ? [] : System.Text.Json.JsonSerializer.Deserialize<string[]>(tags) ?? [];
+
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
     private sealed record AccountRow(
-        string Id, string Name, long CreatedAt, long Disabled, long? MonthlyQuota, long? PerHour, long? PerMinute, string? SenderDomains, long? UpdatedAt)
+        string Id, string Name, long CreatedAt, long Disabled, long? MonthlyQuota, long? PerHour, long? PerMinute, string? SenderDomains, long? UpdatedAt,
+        string? UnsubscribeTags)
     {
         public Account ToAccount() => new(Id, Name, FromMs(CreatedAt), Disabled != 0, new AccountLimits(MonthlyQuota, PerHour, PerMinute),
-            SenderDomains?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [], UpdatedAt is null ? null : FromMs(UpdatedAt.Value));
+            SenderDomains?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [], UpdatedAt is null ? null : FromMs(UpdatedAt.Value),
+            SplitTags(UnsubscribeTags));
     }
 
     private sealed record KeyRow(string Id, string AccountId, string Name, byte[] Hash, string Scopes, long? RevokedAt, long Disabled);

@@ -95,15 +95,16 @@ internal sealed record OperationDetails(
         ["GetOwnAccount"] = new("Usage counts recipients accepted in the current month, hour and minute (UTC windows).",
             new Dictionary<string, string>()),
         ["CreateAccount"] = new("Limits left out are unlimited, except the monthly quota, which defaults to Accounts:DefaultMonthlyQuota. " +
-            "Empty or absent senderDomains: any sender domain. Create a key for it with POST /v1/accounts/{id}/keys.",
+            "Empty or absent senderDomains: any sender domain. Absent unsubscribeTags: [\"broadcast\"], so a message tagged broadcast " +
+            "gets one-click unsubscribe (send it to one recipient, or say \"unsubscribe\": false). Create a key for it with POST /v1/accounts/{id}/keys.",
             new Dictionary<string, string>(),
-            Example: Json("""{ "name": "shop", "monthlyQuota": 100000, "perHour": 5000, "perMinute": 200, "senderDomains": ["example.com"] }""")),
+            Example: Json("""{ "name": "shop", "monthlyQuota": 100000, "perHour": 5000, "perMinute": 200, "senderDomains": ["example.com"], "unsubscribeTags": ["broadcast", "newsletter"] }""")),
         ["ListAccounts"] = new("100 per page, without usage (GET an account for it).",
             new Dictionary<string, string> { ["after"] = "The 'next' value of the previous page (the last name shown); absent for the first page." }),
         ["GetAccount"] = new("Usage counts recipients accepted in the current month, hour and minute (UTC windows).",
             new Dictionary<string, string> { ["id"] = AccountId }),
         ["UpdateAccount"] = new(null, new Dictionary<string, string> { ["id"] = AccountId },
-            Example: Json("""{ "monthlyQuota": 200000, "perHour": 10000, "perMinute": 500 }""")),
+            Example: Json("""{ "monthlyQuota": 200000, "perHour": 10000, "perMinute": 500, "unsubscribeTags": ["broadcast"] }""")),
         ["CreateKey"] = new("Scopes: send (send and cancel messages, change suppressions and webhooks), read (the message log, the account, suppressions, " +
             "webhooks) and admin (accounts and keys); "+
 "default send and read. Only a hash of the key is stored: keep the key from this answer.",

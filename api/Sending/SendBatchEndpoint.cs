@@ -37,7 +37,8 @@ public static class SendBatchEndpoint
 
     internal static async Task<Results<Ok<SendBatchResponse>, ContentHttpResult, ValidationProblem, ProblemHttpResult>> HandleAsync(
         HttpRequest http, ClaimsPrincipal user, SendMessageValidator validator, MessageComposer composer,
-        SubmissionService submissions, UnsubscribeService unsubscribe, IOptions<JsonOptions> json, TimeProvider clock, CancellationToken ct)
+        SubmissionService submissions, UnsubscribeService unsubscribe, AccountDirectory accounts, IOptions<JsonOptions> json, TimeProvider clock,
+        CancellationToken ct)
     {
         if (!http.HasJsonContentType())
             return TypedResults.Problem("Send the batch as JSON with 'Content-Type: application/json'.", statusCode: StatusCodes.Status415UnsupportedMediaType);
@@ -72,22 +73,28 @@ public static class SendBatchEndpoint
         var submissionsToSend = new List<Submission>(count);
         var positions = new List<int>(count);
         UnsubscribeLinks? links = null;
+        var sender = await accounts.FindAsync(account, ct);
         var index = 0;
         foreach (var item in list.EnumerateArray())
         {
             var parsed = SendRequests.Parse(item);
+            var (request, defaultErrors) = parsed.Request is null ? (null, null) : UnsubscribeDefault.Apply(parsed.Request, sender);
             if (parsed.Errors is { } errors)
             {
                 results[index] = Invalid(index, errors, parsed.Title);
             }
-            else if (await validator.ValidateAsync(parsed.Request!, ct) is { IsValid: false } validation)
+            else if (defaultErrors is not null)
+            {
+                results[index] = Invalid(index, defaultErrors, null);
+            }
+            else if (await validator.ValidateAsync(request!, ct) is { IsValid: false } validation)
             {
                 results[index] = Invalid(index, validation.ToDictionary(), null);
             }
             else
             {
-                if (parsed.Request!.Unsubscribe == true) links ??= await unsubscribe.LinksAsync(ct);
-                submissionsToSend.Add(SendRequests.ToSubmission(parsed.Request!, account, trace, composer, clock, links));
+                if (request!.Unsubscribe == true) links ??= await unsubscribe.LinksAsync(ct);
+                submissionsToSend.Add(SendRequests.ToSubmission(request, account, trace, composer, clock, links));
                 positions.Add(index);
             }
             index++;

@@ -47,7 +47,8 @@ public static class SendMessageEndpoint
 
     internal static async Task<Results<Accepted<SendMessageResponse>, ContentHttpResult, ValidationProblem, ProblemHttpResult>> HandleAsync(
         HttpRequest http, ClaimsPrincipal user, SendMessageValidator validator, MessageComposer composer,
-        SubmissionService submissions, UnsubscribeService unsubscribe, IOptions<JsonOptions> json, TimeProvider clock, CancellationToken ct)
+        SubmissionService submissions, UnsubscribeService unsubscribe, AccountDirectory accounts, IOptions<JsonOptions> json, TimeProvider clock,
+        CancellationToken ct)
     {
         if (!http.HasJsonContentType())
             return TypedResults.Problem("Send the message as JSON with 'Content-Type: application/json'.", statusCode: StatusCodes.Status415UnsupportedMediaType);
@@ -64,7 +65,8 @@ public static class SendMessageEndpoint
         }
         var parsed = SendRequests.Parse(body);
         if (parsed.Errors is { } errors) return TypedResults.ValidationProblem(errors, title: parsed.Title);
-        var request = parsed.Request!;
+        var (request, defaultErrors) = UnsubscribeDefault.Apply(parsed.Request!, await accounts.FindAsync(user.AccountId(), ct));
+        if (defaultErrors is not null) return TypedResults.ValidationProblem(defaultErrors);
         var validation = await validator.ValidateAsync(request, ct);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
@@ -135,7 +137,8 @@ public sealed record SendMessageRequest(
     [property: Description("When to deliver (RFC 3339), at most 30 days ahead; absent: now.")] DateTimeOffset? SendAt = null,
     [property: Description("Adds one-click unsubscribe (RFC 8058): List-Unsubscribe with a link for the recipient and List-Unsubscribe-Post, both DKIM-signed. " +
         "The link is the recipient's own, so the message must have exactly one recipient (send to many with POST /v1/send/batch); needs Http:PublicBaseUrl. " +
-        "A click adds the recipient to the account's suppression list and sends the event message.unsubscribed.")]
+        "A click adds the recipient to the account's suppression list and sends the event message.unsubscribed. " +
+        "Absent: true when the message has one of the account's unsubscribeTags (new accounts: broadcast), else false; false opts out.")]
     bool? Unsubscribe = null);
 
 public sealed record AttachmentInput(

@@ -271,6 +271,12 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
         CREATE INDEX ix_inbound_reports_pending ON inbound_reports(received_at) WHERE state = 'pending';
         CREATE INDEX ix_inbound_reports_message ON inbound_reports(message_id);
         """,
+        // 10: issue 16 point 3: the account default for unsubscribe, a JSON array of tags whose
+        // messages get one-click unsubscribe (RFC 8058). NULL (none) for existing accounts, so an
+        // upgrade changes no running sender's mail; new accounts start with ["broadcast"].
+        """
+        ALTER TABLE accounts ADD COLUMN unsubscribe_tags TEXT;
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

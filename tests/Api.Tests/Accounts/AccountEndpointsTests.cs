@@ -44,6 +44,8 @@ public sealed class AccountEndpointsTests : IDisposable
     [InlineData("""{"name":"x","senderDomains":["not a domain"]}""", "senderDomains")]
     [InlineData("""{"monthlyQuota":5}""", "name")]
     [InlineData("""{"name":"x","quota":5}""", "quota")]
+    [InlineData("""{"name":"x","unsubscribeTags":"broadcast"}""", "unsubscribeTags")]
+    [InlineData("""{"name":"x","unsubscribeTags":[""]}""", "unsubscribeTags")]
     public async Task Create_Invalid_Returns400NamingTheField(string json, string field)
     {
         var response = await _app.Authorized().PostAsync("/v1/accounts", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
@@ -69,6 +71,30 @@ public sealed class AccountEndpointsTests : IDisposable
         Assert.Equal(0, shown.GetProperty("usage").GetProperty("month").GetProperty("used").GetInt64());
         Assert.Equal(["default", "shop"], list.GetProperty("items").EnumerateArray().Select(a => a.GetProperty("name").GetString()));
         Assert.Equal(HttpStatusCode.NotFound, (await _admin.PatchAsync("acct_missing", new { perMinute = 1 })).StatusCode);
+    }
+
+    [Fact]
+    public async Task UnsubscribeTags_DefaultBroadcast_ShownEverywhere_PatchChangesOrRefuses()
+    {
+        var account = await _admin.CreateAccountAsync("shop");
+        var admin = _app.Authorized();
+
+        var created = await TestApp.ReadJsonAsync(await admin.GetAsync($"/v1/accounts/{account.Id}"));
+        var bad = await _admin.PatchAsync(account.Id, new { unsubscribeTags = new[] { "a\nb" } });
+        var tooMany = await _admin.PatchAsync(account.Id, new { unsubscribeTags = Enumerable.Range(0, 21).Select(i => $"t{i}").ToArray() });
+        var patched = await _admin.PatchAsync(account.Id, new { unsubscribeTags = new[] { "newsletter", "Promo" } });
+        var own = await TestApp.ReadJsonAsync(await account.Client.GetAsync("/v1/account"));
+        var cleared = await TestApp.ReadJsonAsync(await _admin.PatchAsync(account.Id, new { unsubscribeTags = (string[]?)null }));
+        var listed = await TestApp.ReadJsonAsync(await admin.GetAsync("/v1/accounts"));
+
+        Assert.Equal(["broadcast"], created.GetProperty("unsubscribeTags").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True((await TestApp.ReadJsonAsync(bad)).GetProperty("errors").TryGetProperty("unsubscribeTags", out _));
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Equal(["newsletter", "Promo"], own.GetProperty("unsubscribeTags").EnumerateArray().Select(t => t.GetString()));
+        Assert.Empty(cleared.GetProperty("unsubscribeTags").EnumerateArray());
+        Assert.Empty(listed.GetProperty("items").EnumerateArray().Single(a => a.GetProperty("name").GetString() == "shop").GetProperty("unsubscribeTags").EnumerateArray());
     }
 
     [Fact]

@@ -40,6 +40,23 @@ public abstract class AccountStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UnsubscribeTags_DefaultBroadcast_StoredAsGiven_ChangedOnlyWhenGiven()
+    {
+        var plain = await Store.CreateAccountAsync("plain", AccountLimits.Unlimited, [], CancellationToken.None);
+        var shop = await Store.CreateAccountAsync("shop", AccountLimits.Unlimited, [], ["news, weekly", "broadcast"], CancellationToken.None);
+        var none = await Store.CreateAccountAsync("none", AccountLimits.Unlimited, [], [], CancellationToken.None);
+
+        Assert.Equal(["broadcast"], (await Store.FindAccountAsync(plain!.Id, CancellationToken.None))!.UnsubscribeTags);
+        Assert.Equal(["news, weekly", "broadcast"], (await Store.FindAccountByNameAsync("shop", CancellationToken.None))!.UnsubscribeTags);
+        Assert.Empty((await Store.FindAccountAsync(none!.Id, CancellationToken.None))!.UnsubscribeTags);
+
+        await Store.UpdateAccountAsync(shop!.Id, new AccountChanges("shop2", default, default, default, null, null), CancellationToken.None);
+        Assert.Equal(["news, weekly", "broadcast"], (await Store.FindAccountAsync(shop.Id, CancellationToken.None))!.UnsubscribeTags);
+        await Store.UpdateAccountAsync(shop.Id, new AccountChanges(null, default, default, default, null, null, []), CancellationToken.None);
+        Assert.Empty((await Store.ListAccountsAsync(null, 10, CancellationToken.None)).Single(a => a.Id == shop.Id).UnsubscribeTags);
+    }
+
+    [Fact]
     public async Task CreateAccount_WithTakenName_ReturnsNull()
     {
         await Store.CreateAccountAsync("shop", AccountLimits.Unlimited, [], CancellationToken.None);
