@@ -13,9 +13,10 @@ namespace EmailApi.TlsReports;
 /// Sends the aggregate TLS reports of RFC 8460: one per policy domain and UTC day (§4.1), from the session
 /// counts every sender node adds to the database, to the <c>rua</c> addresses of the domain's
 /// <c>_smtp._tls</c> TXT record (§3). Every <c>CheckInterval</c> each node looks for finished days; the one
-/// whose claim of a (day, domain) inserts the row sends it, then the day's counts are deleted. <c>mailto:</c> reports are queued through the submission service
-/// as ordinary mail from <c>TlsReports:From</c> (§5.3); <c>https:</c> ones are POSTed (§5.2) through the
-/// MTA-STS client's address rule; a failed POST is logged and not retried.
+/// whose claim of a (day, domain) inserts the row sends it, then the day's counts are deleted.
+/// <c>mailto:</c> reports are queued through the submission service as ordinary mail from
+/// <c>TlsReports:From</c> (§5.3); <c>https:</c> ones are POSTed (§5.2) through the MTA-STS client's
+/// address rule; a failed POST is logged and not retried.
 /// A domain without a TLSRPT record gets no report. The same loop writes this node's sessions to the
 /// database (<see cref="TlsResults.Pending"/>); sessions counted after their day was claimed, and days
 /// never sent, are deleted after <c>KeepDays</c>.
