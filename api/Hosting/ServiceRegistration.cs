@@ -28,6 +28,7 @@ public static class ServiceRegistration
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<Delivery.MtaSts.TlsResults>();
         services.AddSingleton<Delivery.MtaSts.IMtaStsPolicyStore, Delivery.MtaSts.SqliteMtaStsPolicyStore>();
+        services.AddSingleton<TlsReports.ITlsReportStore, TlsReports.SqliteTlsReportStore>();
         services.Configure<TlsReports.TlsReportOptions>(configuration.GetSection(TlsReports.TlsReportOptions.Section));
         services.Configure<Delivery.MtaSts.MtaStsOptions>(configuration.GetSection(Delivery.MtaSts.MtaStsOptions.Section));
         services.AddSingleton(TimeProvider.System);

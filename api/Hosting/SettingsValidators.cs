@@ -190,7 +190,8 @@ public static class SettingsValidators
     public static IReadOnlyList<string> TlsReports(EmailApi.TlsReports.TlsReportOptions o, IConfiguration configuration)
     {
         var rules = new SettingRules(EmailApi.TlsReports.TlsReportOptions.Section);
-        rules.Positive("Period", o.Period);
+        rules.Positive("CheckInterval", o.CheckInterval);
+        rules.Range("KeepDays", o.KeepDays, 2, 366);
         if (!o.Enabled) return rules.Problems;
         rules.Required("OrganizationName", o.OrganizationName);
         rules.Required("ContactInfo", o.ContactInfo);

@@ -300,6 +300,28 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
         """
         ALTER TABLE accounts ADD COLUMN unsubscribe_tags TEXT;
         """,
+        // 11: TLS report counts per UTC day (RFC 8460 §4.1), shared by every sender node, and the claim that
+        // lets one node send each (day, policy domain) report. '' stands for "no MX host" / "no policy id".
+        """
+        CREATE TABLE tls_report_counts (
+            day             TEXT NOT NULL,
+            policy_domain   TEXT NOT NULL,
+            policy_type     TEXT NOT NULL,
+            policy_id       TEXT NOT NULL,
+            result_type     TEXT NOT NULL,
+            mx_host         TEXT NOT NULL,
+            policy_text     TEXT NOT NULL,
+            sessions        BIGINT NOT NULL,
+            PRIMARY KEY (day, policy_domain, policy_type, policy_id, result_type, mx_host)
+        );
+        CREATE TABLE tls_report_claims (
+            day             TEXT NOT NULL,
+            policy_domain   TEXT NOT NULL,
+            node            TEXT NOT NULL,
+            claimed_at      BIGINT NOT NULL,
+            PRIMARY KEY (day, policy_domain)
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

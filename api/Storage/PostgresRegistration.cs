@@ -31,6 +31,7 @@ public static class PostgresRegistration
         Replace<IDomainStore, PostgresDomainStore>(services);
         Replace<IUnsubscribeStore, PostgresUnsubscribeStore>(services);
         Replace<Delivery.MtaSts.IMtaStsPolicyStore, Delivery.MtaSts.PostgresMtaStsPolicyStore>(services);
+        Replace<TlsReports.ITlsReportStore, TlsReports.PostgresTlsReportStore>(services);
         Replace<IFeedbackStore, PostgresFeedbackStore>(services);
         Replace<IStorageProbe, PostgresStorageProbe>(services);
 

@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using EmailApi.Delivery.MtaSts;
 
 namespace EmailApi.TlsReports;
 
@@ -10,22 +9,45 @@ public sealed record TlsReport(string PolicyDomain, string ReportId, DateTimeOff
 {
     public const string MediaType = "application/tlsrpt+gzip";
 
-    public static TlsReport Build(string domain, MtaStsPolicy? policy, IReadOnlyDictionary<TlsResultKey, long> counts,
-        DateTimeOffset begin, DateTimeOffset end, string reportId, TlsReportOptions settings)
+    /// <summary>
+    /// The report of one policy domain for one UTC day: one <c>policies</c> entry per policy in force that
+    /// day (a policy changing mid-day gives two, RFC 8460 §4.4), from the counts every node added up.
+    /// </summary>
+    public static TlsReport Build(string domain, IReadOnlyList<TlsReportCount> counts, DateOnly day, string reportId, TlsReportOptions settings)
     {
-        var mine = counts.Where(c => c.Key.Domain == domain).ToArray();
-        var success = mine.Where(c => c.Key.Result == "success").Sum(c => c.Value);
-        var failures = mine.Where(c => c.Key.Result != "success").ToArray();
-        var policyNode = new JsonObject
+        var begin = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var end = begin.AddDays(1).AddSeconds(-1);   // §4.1's example: 00:00:00Z to 23:59:59Z
+        var policies = new JsonArray();
+        foreach (var group in counts.GroupBy(c => (c.PolicyType, c.PolicyId)))
         {
-            // §4.4: "sts" with the policy's lines, or "no-policy-found" when the domain had none in force.
-            ["policy-type"] = policy is null ? "no-policy-found" : "sts",
-            ["policy-domain"] = domain,
-        };
-        if (policy is not null)
-        {
-            policyNode["policy-string"] = new JsonArray([.. policy.Lines.Select(l => JsonValue.Create(l))]);
-            policyNode["mx-host"] = new JsonArray([.. policy.Mx.Select(m => JsonValue.Create(m))]);
+            var policy = group.First().Policy();
+            var success = group.Where(c => c.Result == "success").Sum(c => c.Sessions);
+            var failures = group.Where(c => c.Result != "success").ToArray();
+            var policyNode = new JsonObject
+            {
+                ["policy-type"] = policy is null ? "no-policy-found" : "sts",
+                ["policy-domain"] = domain,
+            };
+            if (policy is not null)
+            {
+                policyNode["policy-string"] = new JsonArray([.. policy.Lines.Select(l => JsonValue.Create(l))]);
+                policyNode["mx-host"] = new JsonArray([.. policy.Mx.Select(m => JsonValue.Create(m))]);
+            }
+            policies.Add(new JsonObject
+            {
+                ["policy"] = policyNode,
+                ["summary"] = new JsonObject
+                {
+                    ["total-successful-session-count"] = success,
+                    ["total-failure-session-count"] = failures.Sum(c => c.Sessions),
+                },
+                ["failure-details"] = new JsonArray([.. failures.Select(f =>
+                {
+                    var detail = new JsonObject { ["result-type"] = f.Result, ["failed-session-count"] = f.Sessions };
+                    if (f.Mx is not null) detail["receiving-mx-hostname"] = f.Mx;
+                    return (JsonNode)detail;
+                })]),
+            });
         }
         var report = new JsonObject
         {
@@ -37,21 +59,7 @@ public sealed record TlsReport(string PolicyDomain, string ReportId, DateTimeOff
             },
             ["contact-info"] = settings.ContactInfo,
             ["report-id"] = reportId,
-            ["policies"] = new JsonArray(new JsonObject
-            {
-                ["policy"] = policyNode,
-                ["summary"] = new JsonObject
-                {
-                    ["total-successful-session-count"] = success,
-                    ["total-failure-session-count"] = failures.Sum(c => c.Value),
-                },
-                ["failure-details"] = new JsonArray([.. failures.Select(f =>
-                {
-                    var detail = new JsonObject { ["result-type"] = f.Key.Result, ["failed-session-count"] = f.Value };
-                    if (f.Key.Mx is not null) detail["receiving-mx-hostname"] = f.Key.Mx;
-                    return (JsonNode)detail;
-                })]),
-            }),
+            ["policies"] = policies,
         };
         return new TlsReport(domain, reportId, begin, end, JsonSerializer.SerializeToUtf8Bytes(report));
     }

@@ -19,6 +19,12 @@ public sealed class TlsReportOptions
     /// <summary>The account whose queue and limits the report mail goes through.</summary>
     public string Account { get; set; } = "default";
 
-    /// <summary>How long one report covers (RFC 8460 §4.1: a day, starting at midnight UTC in production; tests shorten it).</summary>
-    public TimeSpan Period { get; set; } = TimeSpan.FromDays(1);
+    /// <summary>
+    /// How often a sender node looks for finished UTC days whose report no node has claimed yet. A report
+    /// always covers one UTC day (RFC 8460 §4.1); this only bounds how late after midnight it goes out.
+    /// </summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Counts of days older than this are deleted whether or not their report went out (late counts of sent days, days without a TLSRPT record).</summary>
+    public int KeepDays { get; set; } = 7;
 }

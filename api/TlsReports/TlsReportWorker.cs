@@ -10,16 +10,20 @@ using MimeKit;
 namespace EmailApi.TlsReports;
 
 /// <summary>
-/// Sends the aggregate TLS reports of RFC 8460: once a <c>Period</c>, for each policy domain this node
-/// delivered to, the session counts since the last report go to the <c>rua</c> addresses of the domain's
-/// <c>_smtp._tls</c> TXT record (§3). <c>mailto:</c> reports are queued through the submission service
-/// as ordinary mail from <c>TlsReports:From</c> (§5.3); <c>https:</c> ones are POSTed (§5.2) through the
-/// MTA-STS client's address rule; a failed POST is logged and not retried.
-/// A domain without a TLSRPT record gets no report. Counts are per node, so each sender node reports
-/// its own sessions under its own report-id; a node stopping loses the counts of its unfinished period.
+/// Sends the aggregate TLS reports of RFC 8460: one per policy domain and UTC day (§4.1), from the session
+/// counts every sender node adds to the database, to the <c>rua</c> addresses of the domain's
+/// <c>_smtp._tls</c> TXT record (§3). Every <c>CheckInterval</c> each node looks for finished days; the one
+/// whose claim of a (day, domain) inserts the row sends it, then the day's counts are deleted.
+/// <c>mailto:</c> reports are queued through the submission service as ordinary mail from
+/// <c>TlsReports:From</c> (§5.3); <c>https:</c> ones are POSTed (§5.2) through the MTA-STS client's
+/// address rule; a failed POST is logged and not retried.
+/// A domain without a TLSRPT record gets no report. The same loop writes this node's sessions to the
+/// database (<see cref="TlsResults.Pending"/>); sessions counted after their day was claimed, and days
+/// never sent, are deleted after <c>KeepDays</c>.
 /// </summary>
 public sealed class TlsReportWorker(
     TlsResults results,
+    ITlsReportStore store,
     MtaStsPolicies policies,
     SubmissionService submissions,
     AccountDirectory accounts,
@@ -37,41 +41,80 @@ public sealed class TlsReportWorker(
         {
             UseCache = false, Timeout = delivery.Value.DnsTimeout, Retries = 1, ThrowDnsErrors = false, UseTcpFallback = true,
         });
-        var begin = clock.GetUtcNow();
+        var writer = CountAsync(stoppingToken);
+        var node = $"{Environment.MachineName}/{Environment.ProcessId}";
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(settings.Period, clock, stoppingToken);
+                await Task.Delay(settings.CheckInterval, clock, stoppingToken);
+                await SendDueAsync(dns, node, settings, stoppingToken);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
-            var end = clock.GetUtcNow();
-            var (counts, policies) = results.TakePeriod();
-            foreach (var domain in counts.Keys.Select(k => k.Domain).Distinct())
+            catch (Exception ex)
             {
-                try
-                {
-                    await ReportAsync(dns, domain, policies.GetValueOrDefault(domain), counts, begin, end, settings, stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-                {
-                    log.LogWarning(ex, "The TLS report for {Domain} could not be sent", domain);
-                }
+                log.LogWarning(ex, "Looking for TLS reports to send failed");
             }
-            begin = end;
+        }
+        await writer;
+    }
+
+    /// <summary>Adds this node's sessions to the shared counts as they happen; on shutdown what is queued is still written.</summary>
+    private async Task CountAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var pending in results.Pending.ReadAllAsync(stoppingToken))
+                await AddAsync(pending, CancellationToken.None);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        while (results.Pending.TryRead(out var left)) await AddAsync(left, CancellationToken.None);
+    }
+
+    private async Task AddAsync(PendingTlsResult pending, CancellationToken ct)
+    {
+        try
+        {
+            await store.AddAsync(pending.Day, pending.Key, pending.Policy, ct);
+        }
+        catch (Exception ex)
+        {
+            log.LogWarning(ex, "A TLS session result for {Domain} could not be counted", pending.Key.Domain);
         }
     }
 
-    private async Task ReportAsync(LookupClient dns, string domain, MtaStsPolicy? policy, IReadOnlyDictionary<TlsResultKey, long> counts,
-        DateTimeOffset begin, DateTimeOffset end, TlsReportOptions settings, CancellationToken ct)
+    private async Task SendDueAsync(LookupClient dns, string node, TlsReportOptions settings, CancellationToken ct)
     {
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        foreach (var due in await store.DueAsync(today, ct))
+        {
+            if (!await store.TryClaimAsync(due, node, clock.GetUtcNow(), ct)) continue;   // another node sends it
+            try
+            {
+                await ReportAsync(dns, due, await store.CountsAsync(due, ct), settings, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                log.LogWarning(ex, "The TLS report for {Domain} on {Day} could not be sent", due.Domain, due.Day);
+            }
+            await store.DeleteCountsAsync(due, ct);
+        }
+        await store.PurgeAsync(today.AddDays(-settings.KeepDays), ct);
+    }
+
+    private async Task ReportAsync(LookupClient dns, TlsReportDay due, IReadOnlyList<TlsReportCount> counts, TlsReportOptions settings, CancellationToken ct)
+    {
+        var domain = due.Domain;
+        if (counts.Count == 0) return;
         var rua = await RuaAsync(dns, domain, ct);
         if (rua.Count == 0) return;
         var submitter = MailboxAddress.Parse(settings.From).Domain;
-        var report = TlsReport.Build(domain, policy, counts, begin, end, $"{end.UtcDateTime:yyyyMMddHHmmss}.{Guid.NewGuid():N}@{submitter}", settings);
+        var report = TlsReport.Build(domain, counts, due.Day, $"{due.Day:yyyyMMdd}.{Guid.NewGuid():N}@{submitter}", settings);
         foreach (var uri in rua)
         {
             if (uri.StartsWith("https:", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(uri, UriKind.Absolute, out var url))

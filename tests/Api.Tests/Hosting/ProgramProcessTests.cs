@@ -43,6 +43,8 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Http__PublicBaseUrl=mail.example.com"], "Http:PublicBaseUrl must be an absolute https:// URL without query or fragment (was mail.example.com)" },
         { ["Delivery__MtaSts__FetchTimeout=00:05:00"], "Delivery:MtaSts:FetchTimeout must be at most 00:01:00 (was 00:05:00)" },
         { ["TlsReports__Enabled=true", "TlsReports__OrganizationName=Example", "TlsReports__ContactInfo=tls@example.com", "TlsReports__From=nobody"], "TlsReports:From must be an email address when TlsReports:Enabled is true (was nobody)" },
+        { ["TlsReports__KeepDays=1"], "TlsReports:KeepDays must be between 2 and 366 (was 1)" },
+        { ["TlsReports__CheckInterval=00:00:00"], "TlsReports:CheckInterval must be a positive duration such as 00:00:30 (was 00:00:00)" },
         { ["Inbound__Port=70000"], "Inbound:Port must be between -1 and 65535 (was 70000)" },
         { ["Inbound__SoftBouncesToSuppress=0"], "Inbound:SoftBouncesToSuppress must be between 1 and 1000 (was 0)" },
         { ["Health__SenderStallAfter=00:00:00"], "Health:SenderStallAfter must be a positive duration such as 00:00:30 (was 00:00:00)" },

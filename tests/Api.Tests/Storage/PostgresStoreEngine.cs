@@ -30,6 +30,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         Unsubscribe = new PostgresUnsubscribeStore(db);
         MtaStsPolicies = new EmailApi.Delivery.MtaSts.PostgresMtaStsPolicyStore(db);
         Feedback = new PostgresFeedbackStore(db);
+        TlsReports = new EmailApi.TlsReports.PostgresTlsReportStore(db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
 
@@ -44,6 +45,9 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IUnsubscribeStore Unsubscribe { get; }
     public override EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
     public override IFeedbackStore Feedback { get; }
+    public override EmailApi.TlsReports.ITlsReportStore TlsReports { get; }
+
+    public override EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode() => new EmailApi.TlsReports.PostgresTlsReportStore(NewPool());
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public static async Task<PostgresStoreEngine> CreateAsync(PostgresServer server, FakeTimeProvider clock, CancellationToken ct)

@@ -33,6 +33,7 @@ public sealed class SqliteStoreEngine : StoreEngine
         Unsubscribe = new SqliteUnsubscribeStore(_db);
         MtaStsPolicies = new EmailApi.Delivery.MtaSts.SqliteMtaStsPolicyStore(_db);
         Feedback = new SqliteFeedbackStore(_db);
+        TlsReports = new EmailApi.TlsReports.SqliteTlsReportStore(_db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
     }
 
@@ -47,6 +48,9 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override IUnsubscribeStore Unsubscribe { get; }
     public override EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
     public override IFeedbackStore Feedback { get; }
+    public override EmailApi.TlsReports.ITlsReportStore TlsReports { get; }
+
+    public override EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode() => new EmailApi.TlsReports.SqliteTlsReportStore(_db);
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public override IQueueStore OpenAnotherNode(FakeTimeProvider clock) => new SqliteQueueStore(_db, clock);

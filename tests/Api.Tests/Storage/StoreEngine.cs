@@ -25,6 +25,10 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract IUnsubscribeStore Unsubscribe { get; }
     public abstract EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
     public abstract IFeedbackStore Feedback { get; }
+    public abstract EmailApi.TlsReports.ITlsReportStore TlsReports { get; }
+
+    /// <summary>Another sender node's TLS report store on the same database.</summary>
+    public abstract EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode();
 
     /// <summary>A second process on the same database (its own connections): only PostgreSQL can be shared.</summary>
     public abstract IQueueStore OpenAnotherNode(FakeTimeProvider clock);

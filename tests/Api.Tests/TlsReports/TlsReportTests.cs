@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using EmailApi.TestKit;
+using Microsoft.Extensions.Time.Testing;
 using EmailApi.Tests.Delivery;
 using EmailApi.Tests.Delivery.MtaSts;
 using MimeKit;
@@ -11,6 +12,7 @@ public sealed class TlsReportTests : IAsyncLifetime
 {
     private readonly TestCertificateAuthority _ca = new();
     private readonly int _policyPort = FakeSmtpServer.FreePort();
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private PolicyServer _policy = null!;
 
     public async Task InitializeAsync() =>
@@ -35,8 +37,7 @@ public sealed class TlsReportTests : IAsyncLifetime
             ["TlsReports:OrganizationName"] = "Example Relay",
             ["TlsReports:ContactInfo"] = "tls-reports@example.com",
             ["TlsReports:From"] = "tlsrpt@example.com",
-            ["TlsReports:Period"] = "00:00:02",
-        });
+        }, _clock);
         h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2")
             .Txt("_mta-sts.dest.test", "v=STSv1; id=20261204")
             .A("mta-sts.dest.test", "127.0.0.9")
@@ -49,7 +50,8 @@ public sealed class TlsReportTests : IAsyncLifetime
         var rua = h.Server("127.0.0.3");
 
         await h.WaitForStatusAsync(await h.SendAsync(new { from = "sender@example.com", to = "user@dest.test", subject = "Hello", text = "Hi" }), "delivered");
-        var received = await rua.WaitForMessageAsync(TimeSpan.FromSeconds(60));
+        var day = DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime);
+        var received = await NextDayAsync(() => rua.Messages.Count > 0 ? rua.WaitForMessageAsync(TimeSpan.FromSeconds(60)) : null);
 
         Assert.Equal(["reports@rua.test"], received.Recipients);
         using var mail = MimeMessage.Load(new MemoryStream(received.Data));
@@ -67,8 +69,9 @@ public sealed class TlsReportTests : IAsyncLifetime
         Assert.Equal("Example Relay", report.GetProperty("organization-name").GetString());
         Assert.Equal("tls-reports@example.com", report.GetProperty("contact-info").GetString());
         Assert.False(string.IsNullOrEmpty(report.GetProperty("report-id").GetString()));
-        Assert.True(DateTimeOffset.Parse(report.GetProperty("date-range").GetProperty("start-datetime").GetString()!)
-                    < DateTimeOffset.Parse(report.GetProperty("date-range").GetProperty("end-datetime").GetString()!));
+        // RFC 8460 §4.1: the report covers the UTC day the session happened on.
+        Assert.Equal($"{day:yyyy-MM-dd}T00:00:00Z", report.GetProperty("date-range").GetProperty("start-datetime").GetString());
+        Assert.Equal($"{day:yyyy-MM-dd}T23:59:59Z", report.GetProperty("date-range").GetProperty("end-datetime").GetString());
         var policy = Assert.Single(report.GetProperty("policies").EnumerateArray());
         Assert.Equal("sts", policy.GetProperty("policy").GetProperty("policy-type").GetString());
         Assert.Equal("dest.test", policy.GetProperty("policy").GetProperty("policy-domain").GetString());
@@ -94,8 +97,7 @@ public sealed class TlsReportTests : IAsyncLifetime
             ["TlsReports:OrganizationName"] = "Example Relay",
             ["TlsReports:ContactInfo"] = "tls-reports@example.com",
             ["TlsReports:From"] = "tlsrpt@example.com",
-            ["TlsReports:Period"] = "00:00:02",
-        });
+        }, _clock);
         h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2")
             .Txt("_mta-sts.dest.test", "v=STSv1; id=20261204")
             .A("mta-sts.dest.test", "127.0.0.9")
@@ -107,8 +109,7 @@ public sealed class TlsReportTests : IAsyncLifetime
         dest.ServerCertificate = _ca.Issue("mx.dest.test");
 
         await h.WaitForStatusAsync(await h.SendAsync(new { from = "sender@example.com", to = "user@dest.test", subject = "Hello", text = "Hi" }), "delivered");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (_policy.Reports.IsEmpty && DateTime.UtcNow < deadline) await Task.Delay(100);
+        await NextDayAsync(() => _policy.Reports.IsEmpty ? null : Task.FromResult(true));
 
         Assert.True(_policy.Reports.TryPeek(out var posted), "no TLS report was posted");
         Assert.Equal("application/tlsrpt+gzip", posted.ContentType);
@@ -118,5 +119,23 @@ public sealed class TlsReportTests : IAsyncLifetime
         Assert.Equal(1, policy.GetProperty("summary").GetProperty("total-successful-session-count").GetInt64());
         Assert.Equal(0, policy.GetProperty("summary").GetProperty("total-failure-session-count").GetInt64());
         Assert.Empty(policy.GetProperty("failure-details").EnumerateArray());
+    }
+
+    /// <summary>
+    /// Moves the clock into the next UTC day, then on by the check interval until <paramref name="arrived"/>
+    /// returns a task (the session's count is written to the database off the delivery path, so the
+    /// first look after midnight may come before it).
+    /// </summary>
+    private async Task<T> NextDayAsync<T>(Func<Task<T>?> arrived)
+    {
+        _clock.Advance(TimeSpan.FromDays(1));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (arrived() is { } done) return await done;
+            _clock.Advance(TimeSpan.FromMinutes(5));
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("No TLS report arrived");
     }
 }
