@@ -23,7 +23,6 @@ public sealed class VerpCodec
     public const string UnsubscribePrefix = "unsub+";
     private const int MacBytes = 10;
     private const int PayloadBytes = 16 + 8;
-    private const string Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
     private readonly byte[] _key;
 
     public VerpCodec(byte[] key)
@@ -33,7 +32,7 @@ public sealed class VerpCodec
         _key = key.ToArray();
     }
 
-    public static int TokenLength => (PayloadBytes + MacBytes) * 8 / 5 + ((PayloadBytes + MacBytes) * 8 % 5 == 0 ? 0 : 1);
+    public static int TokenLength => LowerBase32.EncodedLength(PayloadBytes + MacBytes);
 
     public string Encode(ReturnPathToken token)
     {
@@ -41,7 +40,7 @@ public sealed class VerpCodec
         token.MessageId.Value.TryWriteBytes(data[..16], bigEndian: true, out _);
         BinaryPrimitives.WriteInt64BigEndian(data[16..PayloadBytes], token.RecipientId);
         Mac(data[..PayloadBytes], data[PayloadBytes..]);
-        return Base32(data);
+        return LowerBase32.Encode(data);
     }
 
     /// <summary>The envelope sender for <paramref name="token"/> under <paramref name="returnPathDomain"/> (e.g. <c>bounces.example.com</c>).</summary>
@@ -51,7 +50,7 @@ public sealed class VerpCodec
     {
         if (text.Length != TokenLength) return new TokenCheck.Malformed();
         Span<byte> data = stackalloc byte[PayloadBytes + MacBytes];
-        if (!TryFromBase32(text, data)) return new TokenCheck.Malformed();
+        if (!LowerBase32.TryDecode(text, data)) return new TokenCheck.Malformed();
         Span<byte> expected = stackalloc byte[MacBytes];
         Mac(data[..PayloadBytes], expected);
         // Constant time, so response timing cannot be used to guess a MAC byte by byte.
@@ -71,43 +70,5 @@ public sealed class VerpCodec
         Span<byte> full = stackalloc byte[HMACSHA256.HashSizeInBytes];
         HMACSHA256.HashData(_key, payload, full);
         full[..MacBytes].CopyTo(destination);
-    }
-
-    private static string Base32(ReadOnlySpan<byte> data)
-    {
-        var chars = new char[TokenLength];
-        int buffer = 0, bits = 0, n = 0;
-        foreach (var b in data)
-        {
-            buffer = (buffer << 8) | b;
-            bits += 8;
-            while (bits >= 5)
-            {
-                chars[n++] = Alphabet[(buffer >> (bits - 5)) & 31];
-                bits -= 5;
-            }
-        }
-        if (bits > 0) chars[n++] = Alphabet[(buffer << (5 - bits)) & 31];
-        return new string(chars, 0, n);
-    }
-
-    private static bool TryFromBase32(string text, Span<byte> destination)
-    {
-        int buffer = 0, bits = 0, n = 0;
-        foreach (var c in text)
-        {
-            var value = Alphabet.IndexOf(char.ToLowerInvariant(c));
-            if (value < 0) return false;
-            buffer = (buffer << 5) | value;
-            bits += 5;
-            if (bits >= 8)
-            {
-                if (n == destination.Length) return false;
-                destination[n++] = (byte)(buffer >> (bits - 8));
-                bits -= 8;
-            }
-        }
-        // The padding bits of the last character must be zero, or two spellings would decode alike.
-        return n == destination.Length && (buffer & ((1 << bits) - 1)) == 0;
     }
 }

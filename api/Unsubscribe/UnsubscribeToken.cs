@@ -19,14 +19,13 @@ public static class UnsubscribeToken
     private const int IdBytes = 16;
     private const int MacBytes = 16;
     public const int Length = (IdBytes + MacBytes) * 8 / 5 + 1;   // 52 characters for 32 bytes
-    private const string Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
 
     public static string Create(byte[] key, string accountId, MessageId message, string recipient)
     {
         var bytes = new byte[IdBytes + MacBytes];
         message.Value.TryWriteBytes(bytes.AsSpan(0, IdBytes), bigEndian: true, out _);
         Mac(key, accountId, message, recipient).CopyTo(bytes.AsSpan(IdBytes));
-        return Base32(bytes);
+        return LowerBase32.Encode(bytes);
     }
 
     /// <summary>The message the token names, or null when it is not a token's shape at all.</summary>
@@ -40,42 +39,9 @@ public static class UnsubscribeToken
     private static byte[] Mac(byte[] key, string accountId, MessageId message, string recipient) =>
         HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"unsubscribe.v1\n{accountId}\n{message}\n{recipient.ToLowerInvariant()}"))[..MacBytes];
 
-    private static string Base32(byte[] bytes)
-    {
-        var text = new StringBuilder(Length);
-        int buffer = 0, bits = 0;
-        foreach (var b in bytes)
-        {
-            buffer = (buffer << 8) | b;
-            bits += 8;
-            while (bits >= 5)
-            {
-                text.Append(Alphabet[(buffer >> (bits - 5)) & 31]);
-                bits -= 5;
-            }
-        }
-        if (bits > 0) text.Append(Alphabet[(buffer << (5 - bits)) & 31]);
-        return text.ToString();
-    }
-
     private static byte[]? Decode(string token)
     {
-        if (token.Length != Length) return null;
         var bytes = new byte[IdBytes + MacBytes];
-        int buffer = 0, bits = 0, n = 0;
-        foreach (var c in token)
-        {
-            var value = Alphabet.IndexOf(char.ToLowerInvariant(c));
-            if (value < 0) return null;
-            buffer = (buffer << 5) | value;
-            bits += 5;
-            if (bits >= 8)
-            {
-                bytes[n++] = (byte)(buffer >> (bits - 8));
-                bits -= 8;
-            }
-        }
-        // 260 bits for 256: the 4 left over must be zero, so each token has one spelling only.
-        return (buffer & ((1 << bits) - 1)) == 0 ? bytes : null;
+        return token.Length == Length && LowerBase32.TryDecode(token, bytes) ? bytes : null;
     }
 }
