@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EmailApi.Queue;
+using EmailApi.Suppressions;
 using MimeKit;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +17,7 @@ namespace EmailApi.Feedback;
 /// </summary>
 public sealed class FeedbackProcessor(
     IFeedbackStore store,
-    IQueueStore queue,
+    ISuppressionStore suppressions,
     VerpKeys keys,
     MailedUnsubscribe mailedUnsubscribe,
     IOptions<InboundOptions> options,
@@ -87,7 +88,7 @@ public sealed class FeedbackProcessor(
             log.LogInformation("Inbound report {Id} to {Rcpt}: token {Check}; kept, nothing changed", report.Id, report.RcptTo, TokenName(check));
             return new ReportResult(classified.Classification, TokenName(check), null, null, null, "none", detail);
         }
-        var recipient = await queue.FindRecipientAsync(valid.Token.MessageId, valid.Token.RecipientId, ct);
+        var recipient = await store.FindRecipientAsync(valid.Token.MessageId, valid.Token.RecipientId, ct);
         if (recipient is null)
             return new ReportResult(classified.Classification, "unknown-recipient", null, valid.Token.MessageId.ToString(), valid.Token.RecipientId, "none", detail);
 
@@ -102,7 +103,7 @@ public sealed class FeedbackProcessor(
             reason = "soft-bounces";
         }
         var effect = reason is null ? "recorded"
-            : await queue.AddFeedbackSuppressionAsync(recipient.AccountId, recipient.Address, reason, ct) ? "suppressed" : "already-suppressed";
+            : await suppressions.AddAsync(recipient.AccountId, recipient.Address, reason, SuppressionSource.Feedback, ct) ? "suppressed" : "already-suppressed";
         return new ReportResult(classified.Classification, "valid", recipient.AccountId, recipient.MessageId.ToString(), recipient.RecipientId, effect, detail, recipient.Address);
     }
 

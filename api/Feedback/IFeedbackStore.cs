@@ -1,3 +1,5 @@
+using EmailApi.Queue;
+
 namespace EmailApi.Feedback;
 
 /// <summary>
@@ -6,6 +8,12 @@ namespace EmailApi.Feedback;
 /// </summary>
 public interface IFeedbackStore
 {
+    /// <summary>
+    /// The recipient row <paramref name="recipientId"/> of message <paramref name="messageId"/>, or null when there is none
+    /// (purged, or never ours). Not scoped to an account: the caller holds a return-path token it has verified, which names the row.
+    /// </summary>
+    Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct);
+
     /// <summary>
     /// The sealed VERP key named <paramref name="name"/>: the one already stored, or
     /// <paramref name="sealedCandidate"/> if none was. Nodes racing on an empty table all get the

@@ -1,16 +1,25 @@
-using System.Data.Common;
 using Dapper;
+using EmailApi.Queue;
+using EmailApi.Storage;
 
 namespace EmailApi.Feedback;
 
-/// <summary><see cref="IFeedbackStore"/> in SQL both engines run unchanged (<c>ON CONFLICT DO NOTHING</c> is in both); an engine only opens connections.</summary>
-public abstract class SqlFeedbackStore : IFeedbackStore
+/// <summary><see cref="IFeedbackStore"/> in SQL both engines run unchanged (<c>ON CONFLICT DO NOTHING</c> is in both).</summary>
+public sealed class SqlFeedbackStore(SqlDialect sql) : IFeedbackStore
 {
-    protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
+    public async Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct)
+    {
+        await using var connection = await sql.OpenAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<(string AccountId, string Address, string Status)?>(new CommandDefinition("""
+            SELECT m.account_id, r.address, r.status FROM recipients r JOIN messages m ON m.id = r.message_id
+            WHERE r.id = @recipientId AND r.message_id = @messageId
+            """, new { recipientId, messageId = messageId.ToString() }, cancellationToken: ct));
+        return row is { } r ? new SentRecipient(messageId, recipientId, r.AccountId, r.Address, RecipientStatusNames.FromDb(r.Status)) : null;
+    }
 
     public async Task<string> KeyAsync(string name, string sealedCandidate, DateTimeOffset now, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO feedback_keys (name, sealed_key, created_at) VALUES (@name, @sealedCandidate, @createdAt) ON CONFLICT (name) DO NOTHING",
             new { name, sealedCandidate, createdAt = now.ToUnixTimeMilliseconds() }, cancellationToken: ct));
@@ -20,7 +29,7 @@ public abstract class SqlFeedbackStore : IFeedbackStore
 
     public async Task AddReportsAsync(IReadOnlyList<InboundReport> reports, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         foreach (var r in reports)
             await connection.ExecuteAsync(new CommandDefinition("""
@@ -32,7 +41,7 @@ public abstract class SqlFeedbackStore : IFeedbackStore
 
     public async Task<IReadOnlyList<InboundReport>> PendingAsync(int limit, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var rows = await connection.QueryAsync<PendingRow>(new CommandDefinition("""
             SELECT id AS Id, received_at AS ReceivedAt, remote AS Remote, mail_from AS MailFrom, rcpt_to AS RcptTo, raw AS Raw
             FROM inbound_reports WHERE state = 'pending' ORDER BY received_at LIMIT @limit
@@ -42,7 +51,7 @@ public abstract class SqlFeedbackStore : IFeedbackStore
 
     public async Task<bool> CompleteAsync(string id, ReportResult result, DateTimeOffset now, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         return await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE inbound_reports SET state = 'processed', classification = @Classification, token_check = @TokenCheck, account_id = @AccountId,
                 message_id = @MessageId, recipient_id = @RecipientId, recipient = @Recipient, effect = @Effect, detail = @Detail, processed_at = @now
@@ -53,7 +62,7 @@ public abstract class SqlFeedbackStore : IFeedbackStore
 
     public async Task<IReadOnlyList<InboundReportView>> ListAsync(string? accountId, string? messageId, string? classification, string? before, int limit, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var rows = await connection.QueryAsync<ViewRow>(new CommandDefinition("""
             SELECT id AS Id, received_at AS ReceivedAt, remote AS Remote, mail_from AS MailFrom, rcpt_to AS RcptTo, state AS State,
                 classification AS Classification, token_check AS TokenCheck, account_id AS AccountId, message_id AS MessageId,
@@ -72,7 +81,7 @@ public abstract class SqlFeedbackStore : IFeedbackStore
 
     public async Task<int> CountSoftBouncesAsync(string accountId, string recipient, DateTimeOffset since, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         return (int)await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
             SELECT COUNT(*) FROM inbound_reports
             WHERE account_id = @accountId AND recipient = @recipient AND effect = @effect AND received_at >= @since

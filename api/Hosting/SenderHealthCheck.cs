@@ -10,7 +10,7 @@ namespace EmailApi.Hosting;
 /// (its heartbeat is recent) and, when something has been due for longer than
 /// <c>Health:SenderStallAfter</c>, the loop has leased within that time too.
 /// </summary>
-public sealed class SenderHealthCheck(SenderHeartbeat heartbeat, IQueueStore store, IOptions<HealthOptions> options, TimeProvider clock) : IHealthCheck
+public sealed class SenderHealthCheck(SenderHeartbeat heartbeat, QueueCounts counts, IOptions<HealthOptions> options, TimeProvider clock) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -25,7 +25,7 @@ public sealed class SenderHealthCheck(SenderHeartbeat heartbeat, IQueueStore sto
         DateTimeOffset? due;
         try
         {
-            due = await store.EarliestDueAsync(cancellationToken);
+            due = await counts.EarliestDueAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -24,7 +24,7 @@ public static class CancelMessageEndpoint
     }
 
     internal static async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> HandleAsync(
-        string id, ClaimsPrincipal user, IMessageLog log, IQueueStore store, CancellationToken ct)
+        string id, ClaimsPrincipal user, IMessageLog log, CancellationToken ct)
     {
         var account = user.AccountId();
         if (!MessageId.TryParse(id, out var messageId)) return NotFound(id);
@@ -36,7 +36,7 @@ public static class CancelMessageEndpoint
                 return TypedResults.Problem("Every recipient of this message was already attempted or is done; nothing was cancelled.",
                     statusCode: StatusCodes.Status409Conflict, title: "Nothing to cancel");
             case CancelOutcome.Cancelled:
-                var message = await store.FindMessageAsync(account, messageId, ct) ?? throw new InvalidOperationException($"Message {id} vanished.");
+                var message = await log.FindAsync(account, messageId, ct) ?? throw new InvalidOperationException($"Message {id} vanished.");
                 return TypedResults.Ok(MessageResponse.Of(message));
             case var other:
                 throw new UnreachableException(other.ToString());

@@ -25,10 +25,10 @@ public static class GetMessageEndpoint
     }
 
     internal static async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> HandleAsync(
-        string id, ClaimsPrincipal user, IQueueStore store, IFeedbackStore feedback, CancellationToken ct)
+        string id, ClaimsPrincipal user, IMessageLog log, IFeedbackStore feedback, CancellationToken ct)
     {
         // Another account's message answers exactly like a missing one: ids reveal nothing across tenants.
-        if (!MessageId.TryParse(id, out var messageId) || await store.FindMessageAsync(user.AccountId(), messageId, ct) is not { } message)
+        if (!MessageId.TryParse(id, out var messageId) || await log.FindAsync(user.AccountId(), messageId, ct) is not { } message)
             return TypedResults.Problem($"No message with id '{id}'.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
         // Only reports whose token was valid carry the account: a forged one never shows on a message.
         var reports = await feedback.ListAsync(user.AccountId(), messageId.ToString(), null, null, MaxInboundReports, ct);

@@ -1,8 +1,13 @@
 namespace EmailApi.Queue;
 
 /// <summary>
-/// The queue tables behind one seam, so SQLite and PostgreSQL pass the same tests.
-/// Every method either commits all it was given or nothing.
+/// The queue itself: enqueue, flush, lease, record results, release, postpone, recover. Every
+/// method is on the hot path and either commits all it was given or nothing; the two engines
+/// implement it separately because they do these things in truly different ways (SQLite: one
+/// writer, prepared per-row statements, an fsync of the log outside the write lock; PostgreSQL:
+/// array statements, <c>FOR UPDATE SKIP LOCKED</c> leases shared by many nodes, NOTIFY), and both
+/// pass the same contract suite. Reads of the queue live with their capability: the message log
+/// (<c>Messages/</c>), suppressions (<c>Suppressions/</c>), <see cref="QueueCounts"/>.
 /// </summary>
 public interface IQueueStore
 {
@@ -51,27 +56,4 @@ public interface IQueueStore
 
     /// <summary>Gives leased recipients back without an attempt, due again at <paramref name="dueAt"/> (throttling, a busy destination).</summary>
     Task PostponeAsync(long leaseToken, IReadOnlyList<long> recipientIds, DateTimeOffset dueAt, CancellationToken ct);
-
-    Task<MessageView?> FindMessageAsync(string accountId, MessageId id, CancellationToken ct);
-
-    Task<bool> PingAsync(CancellationToken ct);
-
-    /// <summary>When the longest-waiting due work became due (retry time or lease end), or null when the queue is empty; may lie in the future.</summary>
-    Task<DateTimeOffset?> EarliestDueAsync(CancellationToken ct);
-
-    /// <summary>How many recipients are queued, deferred and sending (for the metrics endpoint).</summary>
-    Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(CancellationToken ct);
-
-    Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(string accountId, string? after, int limit, CancellationToken ct);
-
-    /// <summary>Adds or replaces an entry; returns false when the address was already suppressed.</summary>
-    Task<bool> AddSuppressionAsync(string accountId, string address, string reason, CancellationToken ct);
-
-    /// <summary>The recipient row <paramref name="recipientId"/> of message <paramref name="messageId"/>, or null when there is none (purged, or never ours).</summary>
-    Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct);
-
-    /// <summary>Suppresses an address because of an inbound report (source <c>feedback</c>); false when it was already suppressed.</summary>
-    Task<bool> AddFeedbackSuppressionAsync(string accountId, string address, string reason, CancellationToken ct);
-
-    Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct);
 }

@@ -1,70 +1,11 @@
-using System.Data.Common;
-using Dapper;
-
 namespace EmailApi.Queue;
 
 /// <summary>
-/// The queue's statements and row shapes that SQLite and PostgreSQL share word for word (a filter
-/// that may be NULL is cast to text, so PostgreSQL can type the parameter); each store opens the
-/// connection and calls these. What differs between the engines (leasing, enqueueing) stays in them.
+/// The row shapes both queue stores lease into and the lease built from them. The statements
+/// themselves differ between the engines (see the stores) and stay in them.
 /// </summary>
 internal static class QueueQueries
 {
-    public static async Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(DbConnection connection, CancellationToken ct)
-    {
-        // Each count walks one of the partial indexes, never the whole table.
-        var rows = await connection.QueryAsync<(string Status, long Count)>(new CommandDefinition("""
-            SELECT 'queued', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'queued'
-            UNION ALL SELECT 'deferred', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'deferred'
-            UNION ALL SELECT 'sending', COUNT(*) FROM recipients WHERE status = 'sending'
-            """, cancellationToken: ct));
-        return rows.ToDictionary(r => RecipientStatusNames.FromDb(r.Status), r => r.Count);
-    }
-
-    /// <summary>When the longest-waiting work became due: the earliest retry time, or the earliest lease end (a lease that runs out makes its recipients due again).</summary>
-    public static async Task<DateTimeOffset?> EarliestDueAsync(DbConnection connection, CancellationToken ct)
-    {
-        // Each MIN reads the first entry of a partial index.
-        var ms = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
-            SELECT MIN(t) FROM (
-                SELECT MIN(next_attempt_at) AS t FROM recipients WHERE status IN ('queued', 'deferred')
-                UNION ALL SELECT MIN(lease_until) FROM recipients WHERE status = 'sending') AS due
-            """, cancellationToken: ct));
-        return ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
-    }
-
-    public static async Task<bool> PingAsync(DbConnection connection, CancellationToken ct) =>
-        await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM schema_version", cancellationToken: ct)) > 0;
-
-    public static async Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(DbConnection connection, string accountId, string? after, int limit, CancellationToken ct)
-    {
-        var rows = await connection.QueryAsync<SuppressionRow>(new CommandDefinition("""
-            SELECT address AS Address, reason AS Reason, source AS Source, created_at AS CreatedAt FROM suppressions
-            WHERE account_id = @accountId AND (CAST(@after AS TEXT) IS NULL OR address > @after) ORDER BY address LIMIT @limit
-            """, new { accountId, after, limit = (long)limit }, cancellationToken: ct));
-        return rows.Select(r => new Suppression(r.Address, r.Reason, r.Source, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToArray();
-    }
-
-    public static async Task<bool> AddSuppressionAsync(DbConnection connection, string accountId, string address, string reason, DateTimeOffset now, CancellationToken ct, string source = "manual") =>
-        await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@accountId, @address, @reason, @source, @now)
-            ON CONFLICT (account_id, address) DO NOTHING
-            """, new { accountId, address, reason, source, now = now.ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
-
-    public static async Task<SentRecipient?> FindRecipientAsync(DbConnection connection, MessageId messageId, long recipientId, CancellationToken ct)
-    {
-        var row = await connection.QuerySingleOrDefaultAsync<(string AccountId, string Address, string Status)?>(new CommandDefinition("""
-            SELECT m.account_id, r.address, r.status FROM recipients r JOIN messages m ON m.id = r.message_id
-            WHERE r.id = @recipientId AND r.message_id = @messageId
-            """, new { recipientId, messageId = messageId.ToString() }, cancellationToken: ct));
-        return row is { } r ? new SentRecipient(messageId, recipientId, r.AccountId, r.Address, RecipientStatusNames.FromDb(r.Status)) : null;
-    }
-
-    public static async Task<bool> RemoveSuppressionAsync(DbConnection connection, string accountId, string address, CancellationToken ct) =>
-        await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM suppressions WHERE account_id = @accountId AND address = @address",
-            new { accountId, address }, cancellationToken: ct)) == 1;
-
     /// <summary>A lease from the recipients the engine's lease statement returned and their messages.</summary>
     public static Lease ToLease(long token, DateTimeOffset until, IEnumerable<LeasedRow> rows, IEnumerable<QueuedMessageRow> messages) => new(
         token,
@@ -79,5 +20,4 @@ internal static class QueueQueries
 
     public sealed record QueuedMessageRow(string Id, string AccountId, string Source, string EnvelopeFrom, byte[] Raw, long CreatedAt);
 
-    private sealed record SuppressionRow(string Address, string Reason, string Source, long CreatedAt);
 }

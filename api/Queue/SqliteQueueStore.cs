@@ -298,59 +298,5 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         Later,
     }
 
-    public async Task<MessageView?> FindMessageAsync(string accountId, MessageId id, CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        return await MessageViewReader.ReadAsync(connection, accountId, id, ct);
-    }
-
-    public async Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        return await QueueQueries.CountLiveAsync(connection, ct);
-    }
-
-    public async Task<DateTimeOffset?> EarliestDueAsync(CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        return await QueueQueries.EarliestDueAsync(connection, ct);
-    }
-
-    public async Task<bool> PingAsync(CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        return await QueueQueries.PingAsync(connection, ct);
-    }
-
-    public async Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(string accountId, string? after, int limit, CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        return await QueueQueries.ListSuppressionsAsync(connection, accountId, after, limit, ct);
-    }
-
-    public async Task<bool> AddSuppressionAsync(string accountId, string address, string reason, CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        return await QueueQueries.AddSuppressionAsync(connection, accountId, address, reason, clock.GetUtcNow(), ct);
-    }
-
-    public async Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        return await QueueQueries.FindRecipientAsync(connection, messageId, recipientId, ct);
-    }
-
-    public async Task<bool> AddFeedbackSuppressionAsync(string accountId, string address, string reason, CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        return await QueueQueries.AddSuppressionAsync(connection, accountId, address, reason, clock.GetUtcNow(), ct, source: "feedback");
-    }
-
-    public async Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        return await QueueQueries.RemoveSuppressionAsync(connection, accountId, address, ct);
-    }
-
     internal static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..].ToLowerInvariant();
 }

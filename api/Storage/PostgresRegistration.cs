@@ -25,14 +25,13 @@ public static class PostgresRegistration
         if (sender) services.AddHostedService<PostgresQueueListener>();
         Replace<IQueueStore, PostgresQueueStore>(services);
         Replace<IAccountStore, PostgresAccountStore>(services);
-        Replace<IMessageLog, PostgresMessageLog>(services);
+        Replace<SqlDialect, PostgresDialect>(services);
         Replace<IWebhookStore, PostgresWebhookStore>(services);
         Replace<IRetentionStore, PostgresRetentionStore>(services);
         Replace<IDomainStore, PostgresDomainStore>(services);
         Replace<IUnsubscribeStore, PostgresUnsubscribeStore>(services);
         Replace<Delivery.MtaSts.IMtaStsPolicyStore, Delivery.MtaSts.PostgresMtaStsPolicyStore>(services);
         Replace<TlsReports.ITlsReportStore, TlsReports.PostgresTlsReportStore>(services);
-        Replace<IFeedbackStore, PostgresFeedbackStore>(services);
         Replace<IStorageProbe, PostgresStorageProbe>(services);
 
         var leftover = services

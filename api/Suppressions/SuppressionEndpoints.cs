@@ -1,7 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using EmailApi.Accounts;
-using EmailApi.Queue;
 using EmailApi.Sending;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -28,28 +27,28 @@ public static class SuppressionEndpoints
         return v1;
     }
 
-    internal static async Task<Ok<SuppressionPage>> ListAsync(ClaimsPrincipal user, IQueueStore store, string? after, CancellationToken ct)
+    internal static async Task<Ok<SuppressionPage>> ListAsync(ClaimsPrincipal user, ISuppressionStore store, string? after, CancellationToken ct)
     {
-        var items = await store.ListSuppressionsAsync(user.AccountId(), after?.ToLowerInvariant(), PageSize, ct);
+        var items = await store.ListAsync(user.AccountId(), after?.ToLowerInvariant(), PageSize, ct);
         return TypedResults.Ok(new SuppressionPage(
             items.Select(s => new SuppressionResponse(s.Address, s.Reason, s.Source, s.CreatedAt)).ToArray(),
             items.Count == PageSize ? items[^1].Address : null));
     }
 
     internal static async Task<Results<Created<SuppressionResponse>, Ok<SuppressionResponse>, ValidationProblem>> AddAsync(
-        AddSuppressionRequest request, ClaimsPrincipal user, IQueueStore store, TimeProvider clock, CancellationToken ct)
+        AddSuppressionRequest request, ClaimsPrincipal user, ISuppressionStore store, TimeProvider clock, CancellationToken ct)
     {
         if (!AddressRules.IsValid(request.Email))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["email"] = [$"'{request.Email}' is not a valid email address."] });
         var address = request.Email.Trim().ToLowerInvariant();
         var reason = string.IsNullOrWhiteSpace(request.Reason) ? "Added by the account" : request.Reason.Trim();
-        var added = await store.AddSuppressionAsync(user.AccountId(), address, reason, ct);
+        var added = await store.AddAsync(user.AccountId(), address, reason, SuppressionSource.Manual, ct);
         var response = new SuppressionResponse(address, reason, "manual", clock.GetUtcNow());
         return added ? TypedResults.Created($"/v1/suppressions/{Uri.EscapeDataString(address)}", response) : TypedResults.Ok(response);
     }
 
-    internal static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(string email, ClaimsPrincipal user, IQueueStore store, CancellationToken ct) =>
-        await store.RemoveSuppressionAsync(user.AccountId(), email.Trim().ToLowerInvariant(), ct)
+    internal static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(string email, ClaimsPrincipal user, ISuppressionStore store, CancellationToken ct) =>
+        await store.RemoveAsync(user.AccountId(), email.Trim().ToLowerInvariant(), ct)
             ? TypedResults.NoContent()
             : TypedResults.Problem($"'{email}' is not on the suppression list.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
 }

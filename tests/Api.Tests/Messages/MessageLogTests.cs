@@ -7,6 +7,7 @@ using EmailApi.Tests.Accounts;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using EmailApi.Messages;
 
 namespace EmailApi.Tests.Messages;
 
@@ -133,7 +134,7 @@ public sealed class MessageLogTests : IDisposable
     {
         var filter = new MessageFilter(status is null ? null : RecipientStatusNames.FromDb(status), recipient, tag,
             source is null ? null : Enum.Parse<MessageSource>(source, ignoreCase: true), DateTimeOffset.UnixEpoch, DateTimeOffset.UtcNow);
-        var (sql, args) = MessageLogQueries.BuildQuery(MessageLogDialect.Sqlite, "acct", filter, new MessageId(Guid.CreateVersion7()), 50);
+        var (sql, args) = SqlMessageLog.BuildQuery(new SqliteDialect(null!), "acct", filter, new MessageId(Guid.CreateVersion7()), 50);
         using var connection = _app.Services.GetRequiredService<SqliteDb>().Open();
 
         var plan = string.Join("\n", Dapper.SqlMapper.Query<(long, long, long, string)>(connection, "EXPLAIN QUERY PLAN " + sql, args).Select(r => r.Item4));

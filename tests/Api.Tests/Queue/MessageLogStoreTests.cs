@@ -2,6 +2,7 @@ using EmailApi.Accounts;
 using EmailApi.Queue;
 using EmailApi.Tests.Storage;
 using Microsoft.Extensions.Time.Testing;
+using EmailApi.Messages;
 
 namespace EmailApi.Tests.Queue;
 
@@ -140,7 +141,7 @@ public abstract class MessageLogStoreTests : IAsyncLifetime
         Assert.Empty(leased.Recipients);
         Assert.Equal(["b@one.test", "c@one.test"], cancelled.Recipients.Order());
         Assert.IsType<CancelOutcome.NotFound>(await Engine.Log.CancelAsync("acct_other", scheduled.Id, CancellationToken.None));
-        var view = await Engine.Queue.FindMessageAsync(_account, scheduled.Id, CancellationToken.None);
+        var view = await Engine.Log.FindAsync(_account, scheduled.Id, CancellationToken.None);
         Assert.All(view!.Recipients, r => Assert.Equal(RecipientStatus.Cancelled, r.Status));
         Assert.Equal(2, view.Events.Count(e => e.Type == "cancelled"));
         _clock.Advance(TimeSpan.FromHours(2));

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using EmailApi.Accounts;
 using EmailApi.Queue;
+using EmailApi.Suppressions;
 using EmailApi.Tests.Storage;
 using Microsoft.Extensions.Time.Testing;
 
@@ -94,7 +95,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
         await Store.RecordAsync(first.Token, [new RecipientResult(id, message.Id, RecipientStatus.Bounced, "550 late", "mx", null)], [], CancellationToken.None);
         await Store.RecordAsync(second.Token, [new RecipientResult(id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [], CancellationToken.None);
 
-        var view = await Store.FindMessageAsync(Account, message.Id, CancellationToken.None);
+        var view = await Engine.Log.FindAsync(Account, message.Id, CancellationToken.None);
         var recipient = Assert.Single(view!.Recipients);
         Assert.Equal(RecipientStatus.Delivered, recipient.Status);
         Assert.Equal(1, recipient.Attempts);
@@ -143,8 +144,8 @@ public abstract class QueueStoreTests : IAsyncLifetime
         var message = Message("a@one.test");
         await Store.EnqueueAsync([message], CancellationToken.None);
 
-        Assert.Null(await Store.FindMessageAsync("acct_other", message.Id, CancellationToken.None));
-        Assert.NotNull(await Store.FindMessageAsync(Account, message.Id, CancellationToken.None));
+        Assert.Null(await Engine.Log.FindAsync("acct_other", message.Id, CancellationToken.None));
+        Assert.NotNull(await Engine.Log.FindAsync(Account, message.Id, CancellationToken.None));
     }
 
     [Fact]
@@ -156,7 +157,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
         // SqliteException or PostgresException: both are the provider's DbException.
         await Assert.ThrowsAnyAsync<DbException>(() => Store.EnqueueAsync([good, duplicate], CancellationToken.None));
 
-        Assert.Null(await Store.FindMessageAsync(Account, good.Id, CancellationToken.None));
+        Assert.Null(await Engine.Log.FindAsync(Account, good.Id, CancellationToken.None));
         Assert.Empty((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
     }
 
@@ -171,7 +172,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
         };
         await Store.EnqueueAsync([message], CancellationToken.None);
 
-        var view = await Store.FindMessageAsync(Account, message.Id, CancellationToken.None);
+        var view = await Engine.Log.FindAsync(Account, message.Id, CancellationToken.None);
 
         Assert.NotNull(view);
         Assert.Equal(MessageSource.Smtp, view.Source);
@@ -198,12 +199,12 @@ public abstract class QueueStoreTests : IAsyncLifetime
     [Fact]
     public async Task Enqueue_ToSuppressedAddressInAnyCase_RecordsSuppressedAndNeverLeases()
     {
-        Assert.True(await Store.AddSuppressionAsync(Account, "Bad@One.test", "manual entry", CancellationToken.None));
+        Assert.True(await Engine.Suppressions.AddAsync(Account, "Bad@One.test", "manual entry", SuppressionSource.Manual, CancellationToken.None));
         var message = Message("bad@one.test", "good@one.test");
 
         await Store.EnqueueAsync([message], CancellationToken.None);
 
-        var view = await Store.FindMessageAsync(Account, message.Id, CancellationToken.None);
+        var view = await Engine.Log.FindAsync(Account, message.Id, CancellationToken.None);
         Assert.Equal([RecipientStatus.Suppressed, RecipientStatus.Queued], view!.Recipients.Select(r => r.Status));
         Assert.Equal("good@one.test", Assert.Single((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients).Address);
     }
@@ -211,20 +212,20 @@ public abstract class QueueStoreTests : IAsyncLifetime
     [Fact]
     public async Task Suppressions_AddListRemove_AreCaseInsensitiveAndPaged()
     {
-        Assert.True(await Store.AddSuppressionAsync(Account, "b@x.test", "r", CancellationToken.None));
-        Assert.True(await Store.AddSuppressionAsync(Account, "a@x.test", "r", CancellationToken.None));
-        Assert.True(await Store.AddSuppressionAsync(Account, "c@x.test", "r", CancellationToken.None));
-        Assert.False(await Store.AddSuppressionAsync(Account, "A@X.test", "again", CancellationToken.None));
+        Assert.True(await Engine.Suppressions.AddAsync(Account, "b@x.test", "r", SuppressionSource.Manual, CancellationToken.None));
+        Assert.True(await Engine.Suppressions.AddAsync(Account, "a@x.test", "r", SuppressionSource.Manual, CancellationToken.None));
+        Assert.True(await Engine.Suppressions.AddAsync(Account, "c@x.test", "r", SuppressionSource.Manual, CancellationToken.None));
+        Assert.False(await Engine.Suppressions.AddAsync(Account, "A@X.test", "again", SuppressionSource.Manual, CancellationToken.None));
 
-        var first = await Store.ListSuppressionsAsync(Account, null, 2, CancellationToken.None);
-        var rest = await Store.ListSuppressionsAsync(Account, first[^1].Address, 2, CancellationToken.None);
+        var first = await Engine.Suppressions.ListAsync(Account, null, 2, CancellationToken.None);
+        var rest = await Engine.Suppressions.ListAsync(Account, first[^1].Address, 2, CancellationToken.None);
 
         Assert.Equal(["a@x.test", "b@x.test"], first.Select(s => s.Address));
         Assert.Equal(["c@x.test"], rest.Select(s => s.Address));
         Assert.All(first, s => Assert.Equal("manual", s.Source));
-        Assert.Empty(await Store.ListSuppressionsAsync("acct_other", null, 10, CancellationToken.None));
-        Assert.True(await Store.RemoveSuppressionAsync(Account, "B@x.TEST", CancellationToken.None));
-        Assert.False(await Store.RemoveSuppressionAsync(Account, "b@x.test", CancellationToken.None));
+        Assert.Empty(await Engine.Suppressions.ListAsync("acct_other", null, 10, CancellationToken.None));
+        Assert.True(await Engine.Suppressions.RemoveAsync(Account, "B@x.TEST", CancellationToken.None));
+        Assert.False(await Engine.Suppressions.RemoveAsync(Account, "b@x.test", CancellationToken.None));
     }
 
     [Fact]
@@ -239,12 +240,12 @@ public abstract class QueueStoreTests : IAsyncLifetime
             [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, "550 5.1.1 no such user", "mx.one.test", null, Suppress: true)],
             [dsn], CancellationToken.None);
 
-        var suppression = Assert.Single(await Store.ListSuppressionsAsync(Account, null, 10, CancellationToken.None));
+        var suppression = Assert.Single(await Engine.Suppressions.ListAsync(Account, null, 10, CancellationToken.None));
         Assert.Equal(("gone@one.test", "bounce", "550 5.1.1 no such user"), (suppression.Address, suppression.Source, suppression.Reason));
-        var view = await Store.FindMessageAsync(Account, message.Id, CancellationToken.None);
+        var view = await Engine.Log.FindAsync(Account, message.Id, CancellationToken.None);
         Assert.Equal(RecipientStatus.Bounced, view!.Recipients.Single().Status);
         Assert.Equal("mx.one.test", view.Events[^1].Mx);
-        Assert.Equal(MessageSource.Dsn, (await Store.FindMessageAsync(Account, dsn.Id, CancellationToken.None))!.Source);
+        Assert.Equal(MessageSource.Dsn, (await Engine.Log.FindAsync(Account, dsn.Id, CancellationToken.None))!.Source);
     }
 
     [Fact]
@@ -259,7 +260,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
 
         await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, "550", "mx", null)], [dsn], CancellationToken.None);
 
-        Assert.Null(await Store.FindMessageAsync(Account, dsn.Id, CancellationToken.None));
+        Assert.Null(await Engine.Log.FindAsync(Account, dsn.Id, CancellationToken.None));
     }
 
     [Fact]
@@ -285,12 +286,11 @@ public abstract class QueueStoreTests : IAsyncLifetime
         await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, lease.Recipients[0].MessageId, RecipientStatus.Deferred, "451", "mx",
             Clock.GetUtcNow().AddMinutes(5))], [], CancellationToken.None);
 
-        var counts = await Store.CountLiveAsync(CancellationToken.None);
+        var counts = await Engine.Counts.CountLiveAsync(CancellationToken.None);
 
         Assert.Equal(1, counts[RecipientStatus.Queued]);
         Assert.Equal(1, counts[RecipientStatus.Deferred]);
         Assert.Equal(1, counts[RecipientStatus.Sending]);
-        Assert.True(await Store.PingAsync(CancellationToken.None));
     }
 
     [Fact]
@@ -335,7 +335,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
         await Store.RecordAsync(crashed.Token, [new RecipientResult(crashed.Recipients.Single().Id, message.Id, RecipientStatus.Deferred, "451", "mx",
             Clock.GetUtcNow())], [], CancellationToken.None);
 
-        var recipient = (await Store.FindMessageAsync(Account, message.Id, CancellationToken.None))!.Recipients.Single();
+        var recipient = (await Engine.Log.FindAsync(Account, message.Id, CancellationToken.None))!.Recipients.Single();
         Assert.Equal((RecipientStatus.Delivered, 1), (recipient.Status, recipient.Attempts));
     }
 }

@@ -42,7 +42,7 @@ public sealed class QueueWriterTests : IAsyncLifetime
         var write = writer.WriteAsync([message], CancellationToken.None);
 
         await store.FlushStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.NotNull(await Engine.Queue.FindMessageAsync(_account!, message.Id, CancellationToken.None));   // committed
+        Assert.NotNull(await Engine.Log.FindAsync(_account!, message.Id, CancellationToken.None));   // committed
         await Task.Delay(200);
         Assert.False(write.IsCompleted, "answered before the disk confirmed the commit");
 
@@ -144,16 +144,5 @@ public sealed class QueueWriterTests : IAsyncLifetime
         public Task ReleaseAsync(long leaseToken, CancellationToken ct) => inner.ReleaseAsync(leaseToken, ct);
         public Task PostponeAsync(long leaseToken, IReadOnlyList<long> recipientIds, DateTimeOffset dueAt, CancellationToken ct) =>
             inner.PostponeAsync(leaseToken, recipientIds, dueAt, ct);
-        public Task<MessageView?> FindMessageAsync(string accountId, MessageId id, CancellationToken ct) => inner.FindMessageAsync(accountId, id, ct);
-        public Task<bool> PingAsync(CancellationToken ct) => inner.PingAsync(ct);
-        public Task<DateTimeOffset?> EarliestDueAsync(CancellationToken ct) => inner.EarliestDueAsync(ct);
-        public Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(CancellationToken ct) => inner.CountLiveAsync(ct);
-        public Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(string accountId, string? after, int limit, CancellationToken ct) =>
-            inner.ListSuppressionsAsync(accountId, after, limit, ct);
-        public Task<bool> AddSuppressionAsync(string accountId, string address, string reason, CancellationToken ct) =>
-            inner.AddSuppressionAsync(accountId, address, reason, ct);
-        public Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct) => inner.RemoveSuppressionAsync(accountId, address, ct);
-        public Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct) => inner.FindRecipientAsync(messageId, recipientId, ct);
-        public Task<bool> AddFeedbackSuppressionAsync(string accountId, string address, string reason, CancellationToken ct) => inner.AddFeedbackSuppressionAsync(accountId, address, reason, ct);
     }
 }

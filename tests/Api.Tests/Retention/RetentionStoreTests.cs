@@ -2,6 +2,7 @@ using EmailApi.Accounts;
 using EmailApi.Queue;
 using EmailApi.Tests.Storage;
 using Microsoft.Extensions.Time.Testing;
+using EmailApi.Messages;
 
 namespace EmailApi.Tests.Retention;
 
@@ -73,8 +74,8 @@ public abstract class RetentionStoreTests : IAsyncLifetime
         Assert.Equal(1, await Engine.Retention.PruneStatusAsync(_clock.GetUtcNow().AddDays(-90), 100, CancellationToken.None));
         Assert.Equal(0, await Engine.Retention.PruneStatusAsync(_clock.GetUtcNow().AddDays(-90), 100, CancellationToken.None));
 
-        Assert.Null(await Engine.Queue.FindMessageAsync(_account, old.Id, CancellationToken.None));
-        Assert.NotNull(await Engine.Queue.FindMessageAsync(_account, live.Id, CancellationToken.None));
+        Assert.Null(await Engine.Log.FindAsync(_account, old.Id, CancellationToken.None));
+        Assert.NotNull(await Engine.Log.FindAsync(_account, live.Id, CancellationToken.None));
         var tagged = await Engine.Log.ListAsync(_account, new MessageFilter(null, null, "t", null, null, null), null, 10, CancellationToken.None);
         Assert.Equal([live.Id], tagged.Select(m => m.Id));
     }

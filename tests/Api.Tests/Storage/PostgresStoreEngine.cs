@@ -2,7 +2,9 @@ using EmailApi.Accounts;
 using EmailApi.Domains;
 using EmailApi.Feedback;
 using EmailApi.Events;
+using EmailApi.Messages;
 using EmailApi.Queue;
+using EmailApi.Suppressions;
 using EmailApi.Retention;
 using EmailApi.Storage;
 using EmailApi.TestKit;
@@ -23,13 +25,16 @@ public sealed class PostgresStoreEngine : StoreEngine
         _pools.Add(db);
         Queue = new PostgresQueueStore(db, clock);
         Accounts = new PostgresAccountStore(db, clock);
-        Log = new PostgresMessageLog(db, clock);
+        var dialect = new PostgresDialect(db);
+        Log = new SqlMessageLog(dialect, clock);
+        Suppressions = new SqlSuppressionStore(dialect, clock);
+        Counts = new QueueCounts(dialect);
         Webhooks = new PostgresWebhookStore(db, clock);
         Retention = new PostgresRetentionStore(db, clock);
         Domains = new PostgresDomainStore(db);
         Unsubscribe = new PostgresUnsubscribeStore(db);
         MtaStsPolicies = new EmailApi.Delivery.MtaSts.PostgresMtaStsPolicyStore(db);
-        Feedback = new PostgresFeedbackStore(db);
+        Feedback = new SqlFeedbackStore(dialect);
         TlsReports = new EmailApi.TlsReports.PostgresTlsReportStore(db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
@@ -39,6 +44,8 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IQueueStore Queue { get; }
     public override IAccountStore Accounts { get; }
     public override IMessageLog Log { get; }
+    public override ISuppressionStore Suppressions { get; }
+    public override QueueCounts Counts { get; }
     public override IWebhookStore Webhooks { get; }
     public override IRetentionStore Retention { get; }
     public override IDomainStore Domains { get; }

@@ -2,7 +2,9 @@ using EmailApi.Accounts;
 using EmailApi.Domains;
 using EmailApi.Feedback;
 using EmailApi.Events;
+using EmailApi.Messages;
 using EmailApi.Queue;
+using EmailApi.Suppressions;
 using EmailApi.Retention;
 using EmailApi.Storage;
 using EmailApi.Unsubscribe;
@@ -26,13 +28,16 @@ public sealed class SqliteStoreEngine : StoreEngine
         new SqliteMigrations(_db, clock, NullLogger<SqliteMigrations>.Instance).Apply();
         Queue = new SqliteQueueStore(_db, clock);
         Accounts = new SqliteAccountStore(_db, clock);
-        Log = new SqliteMessageLog(_db, clock);
+        var dialect = new SqliteDialect(_db);
+        Log = new SqlMessageLog(dialect, clock);
+        Suppressions = new SqlSuppressionStore(dialect, clock);
+        Counts = new QueueCounts(dialect);
         Webhooks = new SqliteWebhookStore(_db, clock);
         Retention = new SqliteRetentionStore(_db, clock);
         Domains = new SqliteDomainStore(_db);
         Unsubscribe = new SqliteUnsubscribeStore(_db);
         MtaStsPolicies = new EmailApi.Delivery.MtaSts.SqliteMtaStsPolicyStore(_db);
-        Feedback = new SqliteFeedbackStore(_db);
+        Feedback = new SqlFeedbackStore(dialect);
         TlsReports = new EmailApi.TlsReports.SqliteTlsReportStore(_db);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
     }
@@ -42,6 +47,8 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override IQueueStore Queue { get; }
     public override IAccountStore Accounts { get; }
     public override IMessageLog Log { get; }
+    public override ISuppressionStore Suppressions { get; }
+    public override QueueCounts Counts { get; }
     public override IWebhookStore Webhooks { get; }
     public override IRetentionStore Retention { get; }
     public override IDomainStore Domains { get; }

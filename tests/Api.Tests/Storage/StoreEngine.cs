@@ -2,7 +2,9 @@ using EmailApi.Accounts;
 using EmailApi.Domains;
 using EmailApi.Feedback;
 using EmailApi.Events;
+using EmailApi.Messages;
 using EmailApi.Queue;
+using EmailApi.Suppressions;
 using EmailApi.Retention;
 using EmailApi.Unsubscribe;
 using Microsoft.Extensions.Time.Testing;
@@ -19,6 +21,8 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract IQueueStore Queue { get; }
     public abstract IAccountStore Accounts { get; }
     public abstract IMessageLog Log { get; }
+    public abstract ISuppressionStore Suppressions { get; }
+    public abstract QueueCounts Counts { get; }
     public abstract IWebhookStore Webhooks { get; }
     public abstract IRetentionStore Retention { get; }
     public abstract IDomainStore Domains { get; }

@@ -58,13 +58,13 @@ public abstract class UnsubscribeStoreTests : IAsyncLifetime
         Assert.True(await Engine.Unsubscribe.SuppressAsync(target, "https", _clock.GetUtcNow(), CancellationToken.None));
         Assert.False(await Engine.Unsubscribe.SuppressAsync(target, "mailto", _clock.GetUtcNow(), CancellationToken.None));
 
-        var events = (await Engine.Queue.FindMessageAsync(_account, first.Id, CancellationToken.None))!.Events;
+        var events = (await Engine.Log.FindAsync(_account, first.Id, CancellationToken.None))!.Events;
         var unsubscribed = Assert.Single(events, e => e.Type == "unsubscribed");
         Assert.Equal(("Ann@one.test", "Unsubscribed via https"), (unsubscribed.Recipient, unsubscribed.Detail));
-        var entry = Assert.Single(await Engine.Queue.ListSuppressionsAsync(_account, null, 10, CancellationToken.None));
+        var entry = Assert.Single(await Engine.Suppressions.ListAsync(_account, null, 10, CancellationToken.None));
         Assert.Equal(("ann@one.test", "unsubscribed", "unsubscribe"), (entry.Address, entry.Reason, entry.Source));
         var next = await SendAsync("ann@one.test");
-        Assert.Equal(RecipientStatus.Suppressed, Assert.Single((await Engine.Queue.FindMessageAsync(_account, next.Id, CancellationToken.None))!.Recipients).Status);
+        Assert.Equal(RecipientStatus.Suppressed, Assert.Single((await Engine.Log.FindAsync(_account, next.Id, CancellationToken.None))!.Recipients).Status);
     }
 
     private async Task<NewMessage> SendAsync(params string[] recipients)

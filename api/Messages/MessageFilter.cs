@@ -1,4 +1,6 @@
-namespace EmailApi.Queue;
+using EmailApi.Queue;
+
+namespace EmailApi.Messages;
 
 /// <summary>
 /// What the message log is narrowed to. <see cref="Status"/> matches a message with any recipient in

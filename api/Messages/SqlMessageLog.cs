@@ -2,39 +2,37 @@ using System.Data.Common;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using EmailApi.Queue;
+using EmailApi.Storage;
 
-namespace EmailApi.Queue;
-
-/// <summary>
-/// How the message log's queries are spelled on each engine; everything else about them is shared.
-/// PostgreSQL binds arrays instead of expanding IN lists, compares addresses through its
-/// <c>nocase</c> collation, and wants the selected message columns grouped too.
-/// </summary>
-internal sealed record MessageLogDialect(string InIds, string AddressIs, string GroupByMessage)
-{
-    public static readonly MessageLogDialect Sqlite = new("IN @Ids", "d.address = @Recipient COLLATE NOCASE", "GROUP BY d.message_id");
-
-    public static readonly MessageLogDialect Postgres = new("= ANY(@Ids)", "d.address COLLATE nocase = @Recipient", "GROUP BY d.message_id, m.id");
-}
+namespace EmailApi.Messages;
 
 /// <summary>
-/// The message log's queries, for both engines. Each query is driven by the narrowest index for its
+/// <see cref="IMessageLog"/> in SQL both engines run, with the few spellings they differ in taken
+/// from the <see cref="SqlDialect"/> (array parameters, the <c>nocase</c> comparison, grouping over
+/// a join). Each query is driven by the narrowest index for its
 /// filters (recipient address, tag or status on <c>recipients</c>/<c>message_tags</c>, which carry the
 /// account; otherwise <c>messages(account_id, id)</c>), walked in id order and stopped at the page
 /// size, so a page costs the same on a million rows as on a hundred. Time bounds become id bounds:
 /// a version 7 id starts with its creation time in milliseconds (on PostgreSQL ids compare in byte
 /// order through their <c>COLLATE "C"</c> columns, so pages and bounds mean the same on both).
 /// </summary>
-internal static class MessageLogQueries
+public sealed class SqlMessageLog(SqlDialect sql, TimeProvider clock) : IMessageLog
 {
-    public static async Task<IReadOnlyList<MessageSummary>> ListAsync(DbConnection connection, MessageLogDialect dialect,
-        string accountId, MessageFilter filter, MessageId? before, int limit, CancellationToken ct)
+    public async Task<MessageView?> FindAsync(string accountId, MessageId id, CancellationToken ct)
     {
-        var (sql, args) = BuildQuery(dialect, accountId, filter, before, limit);
-        var rows = (await connection.QueryAsync<SummaryRow>(new CommandDefinition(sql, args, cancellationToken: ct))).AsList();
+        await using var connection = await sql.OpenAsync(ct);
+        return await MessageViewReader.ReadAsync(connection, accountId, id, ct);
+    }
+
+    public async Task<IReadOnlyList<MessageSummary>> ListAsync(string accountId, MessageFilter filter, MessageId? before, int limit, CancellationToken ct)
+    {
+        await using var connection = await sql.OpenAsync(ct);
+        var (query, args) = BuildQuery(sql, accountId, filter, before, limit);
+        var rows = (await connection.QueryAsync<SummaryRow>(new CommandDefinition(query, args, cancellationToken: ct))).AsList();
         if (rows.Count == 0) return [];
         var recipients = (await connection.QueryAsync<RecipientRow>(new CommandDefinition(
-                $"SELECT message_id AS MessageId, address AS Address, status AS Status FROM recipients WHERE message_id {dialect.InIds} ORDER BY id",
+                $"SELECT message_id AS MessageId, address AS Address, status AS Status FROM recipients WHERE message_id {sql.AnyOf("@Ids")} ORDER BY id",
                 new { Ids = rows.Select(r => r.Id).ToArray() }, cancellationToken: ct)))
             .ToLookup(r => r.MessageId);
         return rows.Select(r => new MessageSummary(
@@ -49,9 +47,10 @@ internal static class MessageLogQueries
             recipients[r.Id].Select(x => new RecipientSummary(x.Address, RecipientStatusNames.FromDb(x.Status))).ToArray())).ToArray();
     }
 
-    public static async Task<CancelOutcome> CancelAsync(DbConnection connection, string accountId, MessageId id, DateTimeOffset at, CancellationToken ct)
+    public async Task<CancelOutcome> CancelAsync(string accountId, MessageId id, CancellationToken ct)
     {
-        var now = at.ToUnixTimeMilliseconds();
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await sql.OpenAsync(ct);
         var key = id.ToString();
         await using var tx = await connection.BeginTransactionAsync(ct);
         var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -73,7 +72,7 @@ internal static class MessageLogQueries
         return new CancelOutcome.Cancelled(cancelled.Select(c => c.Address).ToArray());
     }
 
-    internal static (string Sql, DynamicParameters Args) BuildQuery(MessageLogDialect dialect, string accountId, MessageFilter filter, MessageId? before, int limit)
+    internal static (string Sql, DynamicParameters Args) BuildQuery(SqlDialect dialect, string accountId, MessageFilter filter, MessageId? before, int limit)
     {
         var args = new DynamicParameters(new { AccountId = accountId, Limit = (long)limit });
         var where = new List<string>();
@@ -83,7 +82,7 @@ internal static class MessageLogQueries
         {
             from = "recipients d JOIN messages m ON m.id = d.message_id";
             key = "d.message_id";
-            where.Add($"d.account_id = @AccountId AND {dialect.AddressIs}");
+            where.Add($"d.account_id = @AccountId AND {dialect.EqualsNoCase("d.address", "@Recipient")}");
             args.Add("Recipient", filter.Recipient);
             if (filter.Status is not null) where.Add("d.status = @Status");
         }
@@ -99,7 +98,7 @@ internal static class MessageLogQueries
             from = "recipients d JOIN messages m ON m.id = d.message_id";
             key = "d.message_id";
             where.Add("d.account_id = @AccountId AND d.status = @Status");
-            groupBy = dialect.GroupByMessage;   // several recipients of one message can share the state
+            groupBy = dialect.GroupBy("d.message_id", "m.id");   // several recipients of one message can share the state
         }
         else
         {

@@ -1,4 +1,6 @@
-namespace EmailApi.Queue;
+using EmailApi.Queue;
+
+namespace EmailApi.Messages;
 
 public sealed record MessageView(
     MessageId Id,

@@ -1,4 +1,4 @@
-namespace EmailApi.Queue;
+namespace EmailApi.Messages;
 
 public abstract record CancelOutcome
 {

@@ -1,8 +1,9 @@
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
+using EmailApi.Queue;
 
-namespace EmailApi.Queue;
+namespace EmailApi.Messages;
 
 /// <summary>
 /// Reads one message with its recipients and events for the status API. The statements are plain

@@ -1,4 +1,6 @@
-namespace EmailApi.Queue;
+using EmailApi.Queue;
+
+namespace EmailApi.Messages;
 
 /// <summary>One entry of the message log: the message and where each of its recipients stands.</summary>
 public sealed record MessageSummary(
