@@ -1,20 +1,17 @@
 using System.Data.Common;
 using Dapper;
 using EmailApi.Queue;
+using EmailApi.Storage;
 
 namespace EmailApi.Accounts;
 
 /// <summary>
 /// Accounts and keys in SQL that SQLite and PostgreSQL run unchanged (a filter that may be NULL is
-/// cast to text, so PostgreSQL can type the parameter). An engine says only how it opens a
-/// connection and how it reports a taken name.
+/// cast to text, so PostgreSQL can type the parameter). The engine's <see cref="SqlDialect"/> says
+/// how to open a connection and how a taken name is reported.
 /// </summary>
-public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
+public sealed class SqlAccountStore(SqlDialect sql, TimeProvider clock) : IAccountStore
 {
-    protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
-
-    /// <summary>The error a unique index raises: an account name already in use.</summary>
-    protected abstract bool IsUniqueViolation(DbException ex);
 
     private const string AccountColumns = """
         id AS Id, name AS Name, created_at AS CreatedAt, disabled AS Disabled, monthly_quota AS MonthlyQuota,
@@ -29,13 +26,13 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
 
     public async Task<bool> AnyAccountAsync(CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         return await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM accounts)", cancellationToken: ct));
     }
 
     public async Task<Account?> FindAccountByNameAsync(string name, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<AccountRow>(new CommandDefinition(
             $"SELECT {AccountColumns} FROM accounts WHERE name = @name", new { name }, cancellationToken: ct));
         return row?.ToAccount();
@@ -43,7 +40,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
 
     public async Task<Account?> FindAccountAsync(string id, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<AccountRow>(new CommandDefinition(
             $"SELECT {AccountColumns} FROM accounts WHERE id = @id", new { id }, cancellationToken: ct));
         return row?.ToAccount();
@@ -51,7 +48,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
 
     public async Task<IReadOnlyList<Account>> ListAccountsAsync(string? afterName, int limit, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var rows = await connection.QueryAsync<AccountRow>(new CommandDefinition(
             $"SELECT {AccountColumns} FROM accounts WHERE CAST(@afterName AS TEXT) IS NULL OR name > @afterName ORDER BY name LIMIT @limit",
             new { afterName, limit = (long)limit }, cancellationToken: ct));
@@ -63,7 +60,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
     {
         var now = clock.GetUtcNow();
         var account = new Account($"acct_{MonotonicUuid.Next(clock):N}", name, now, false, limits, senderDomains, null, unsubscribeTags);
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         try
         {
             await connection.ExecuteAsync(new CommandDefinition("""
@@ -81,7 +78,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
                 UnsubscribeTags = JoinTags(unsubscribeTags),
             }, cancellationToken: ct));
         }
-        catch (DbException ex) when (IsUniqueViolation(ex))
+        catch (DbException ex) when (sql.IsUniqueViolation(ex))
         {
             return null;
         }
@@ -94,7 +91,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
 
     public async Task<AccountUpdate> UpdateAccountAsync(string id, AccountChanges changes, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<AccountRow>(new CommandDefinition(
             $"SELECT {AccountColumns} FROM accounts WHERE id = @id", new { id }, tx, cancellationToken: ct));
@@ -133,7 +130,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
                 UpdatedAt = updated.UpdatedAt!.Value.ToUnixTimeMilliseconds(),
             }, tx, cancellationToken: ct));
         }
-        catch (DbException ex) when (IsUniqueViolation(ex))
+        catch (DbException ex) when (sql.IsUniqueViolation(ex))
         {
             return new AccountUpdate.NameTaken();
         }
@@ -144,7 +141,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
     public async Task<string> AddKeyAsync(string accountId, string name, byte[] hash, IReadOnlyList<string> scopes, CancellationToken ct)
     {
         var id = ApiKey.IdOf(hash);
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO api_keys (id, account_id, name, hash, scopes, created_at) VALUES (@id, @accountId, @name, @hash, @scopes, @now)
             """, new { id, accountId, name, hash, scopes = string.Join(',', scopes), now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct));
@@ -153,7 +150,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
 
     public async Task<StoredKey?> FindKeyAsync(string id, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition("""
             SELECT k.id AS Id, k.account_id AS AccountId, k.name AS Name, k.hash AS Hash, k.scopes AS Scopes,
                    k.revoked_at AS RevokedAt, a.disabled AS Disabled
@@ -166,7 +163,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
 
     public async Task<IReadOnlyList<KeySummary>> ListKeysAsync(string? accountId, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var rows = await connection.QueryAsync<KeyListRow>(new CommandDefinition($"""
             SELECT {KeyListColumns}
             FROM api_keys k JOIN accounts a ON a.id = k.account_id
@@ -179,7 +176,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
 
     public async Task<bool> RevokeKeyAsync(string? accountId, string id, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         return await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL AND (CAST(@accountId AS TEXT) IS NULL OR account_id = @accountId)",
             new { id, accountId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
@@ -188,7 +185,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
     public async Task TouchKeyAsync(string id, CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE api_keys SET last_used_at = @now WHERE id = @id AND (last_used_at IS NULL OR last_used_at <= @now - 60000)",
             new { id, now }, cancellationToken: ct));
@@ -198,7 +195,7 @@ public abstract class SqlAccountStore(TimeProvider clock) : IAccountStore
     {
         var now = clock.GetUtcNow();
         var usage = new Dictionary<LimitPeriod, long>();
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         foreach (var period in Enum.GetValues<LimitPeriod>())
         {
             usage[period] = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(

@@ -31,7 +31,6 @@ public static class DomainsRegistration
             dataProtection.PersistKeysToFileSystem(new DirectoryInfo(folder));
         }
 
-        services.AddSingleton<IDomainStore, SqliteDomainStore>();
         services.AddSingleton<DkimKeyFactory>();
         services.AddSingleton<DomainRecords>();
         services.AddSingleton<DnsLookup>();

@@ -1,19 +1,17 @@
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
+using EmailApi.Storage;
 
 namespace EmailApi.Domains;
 
 /// <summary>
 /// <see cref="IDomainStore"/> in SQL that SQLite and PostgreSQL run unchanged (a filter that may be
-/// NULL is cast to text so PostgreSQL can type it). An engine says only how it opens a connection
-/// and how it reports a taken name. Enums are stored as their lower-case names, times as Unix ms.
+/// NULL is cast to text so PostgreSQL can type it); the engine's <see cref="SqlDialect"/> opens the
+/// connection and tells a taken name. Enums are stored as their lower-case names, times as Unix ms.
 /// </summary>
-public abstract class SqlDomainStore : IDomainStore
+public sealed class SqlDomainStore(SqlDialect sql) : IDomainStore
 {
-    protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
-
-    protected abstract bool IsUniqueViolation(DbException ex);
 
     private const string DomainColumns = """
         id AS Id, account_id AS AccountId, name AS Name, status AS Status, dmarc_rua AS DmarcRua, checks AS Checks,
@@ -28,7 +26,7 @@ public abstract class SqlDomainStore : IDomainStore
 
     public async Task<DomainCreate> CreateAsync(SendingDomain domain, IReadOnlyList<DomainKey> keys, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         try
         {
@@ -37,7 +35,7 @@ public abstract class SqlDomainStore : IDomainStore
                 VALUES (@Id, @AccountId, @Name, @Status, @DmarcRua, @Checks, @LastError, @CreatedAt, @VerifiedAt, @CheckedAt, @NextCheckAt, @CheckFailures)
                 """, DomainParameters(domain), tx, cancellationToken: ct));
         }
-        catch (DbException ex) when (IsUniqueViolation(ex))
+        catch (DbException ex) when (sql.IsUniqueViolation(ex))
         {
             await tx.RollbackAsync(ct);
             var owner = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
@@ -51,7 +49,7 @@ public abstract class SqlDomainStore : IDomainStore
 
     public async Task<SendingDomain?> FindAsync(string id, string? accountId, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<DomainRow>(new CommandDefinition(
             $"SELECT {DomainColumns} FROM domains WHERE id = @id AND (CAST(@accountId AS TEXT) IS NULL OR account_id = @accountId)",
             new { id, accountId }, cancellationToken: ct));
@@ -60,14 +58,14 @@ public abstract class SqlDomainStore : IDomainStore
 
     public async Task<bool> ExistsAsync(string name, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM domains WHERE name = @name", new { name }, cancellationToken: ct)) > 0;
     }
 
     public async Task<IReadOnlyList<SendingDomain>> ListAsync(string? accountId, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var rows = await connection.QueryAsync<DomainRow>(new CommandDefinition(
             $"SELECT {DomainColumns} FROM domains WHERE CAST(@accountId AS TEXT) IS NULL OR account_id = @accountId ORDER BY name",
             new { accountId }, cancellationToken: ct));
@@ -76,14 +74,14 @@ public abstract class SqlDomainStore : IDomainStore
 
     public async Task<int> CountAsync(string accountId, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         return (int)await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM domains WHERE account_id = @accountId", new { accountId }, cancellationToken: ct));
     }
 
     public async Task<IReadOnlyList<DomainKey>> KeysAsync(string domainId, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(
             $"SELECT {KeyColumns} FROM domain_keys k WHERE k.domain_id = @domainId ORDER BY k.created_at, k.id", new { domainId }, cancellationToken: ct));
         return rows.Select(r => r.ToKey()).ToArray();
@@ -91,7 +89,7 @@ public abstract class SqlDomainStore : IDomainStore
 
     public async Task AddKeyAsync(DomainKey key, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await InsertKeyAsync(connection, tx, key, ct);
         await tx.CommitAsync(ct);
@@ -99,7 +97,7 @@ public abstract class SqlDomainStore : IDomainStore
 
     public async Task<bool> DeleteAsync(string id, string? accountId, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var found = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             "SELECT id FROM domains WHERE id = @id AND (CAST(@accountId AS TEXT) IS NULL OR account_id = @accountId)",
@@ -113,7 +111,7 @@ public abstract class SqlDomainStore : IDomainStore
 
     public async Task<bool> TryClaimCheckAsync(string id, DateTimeOffset now, DateTimeOffset notCheckedSince, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var claimed = await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE domains SET checked_at = @now WHERE id = @id AND (checked_at IS NULL OR checked_at <= @since)
             """, new { id, now = now.ToUnixTimeMilliseconds(), since = notCheckedSince.ToUnixTimeMilliseconds() }, cancellationToken: ct));
@@ -123,7 +121,7 @@ public abstract class SqlDomainStore : IDomainStore
     public async Task SaveCheckAsync(SendingDomain domain, IReadOnlyList<DomainKey> changedKeys, IReadOnlyList<string> droppedKeyIds,
         IReadOnlyList<DomainEvent> events, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var updated = await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE domains SET status = @Status, checks = @Checks, last_error = @LastError, verified_at = @VerifiedAt,
@@ -157,7 +155,7 @@ public abstract class SqlDomainStore : IDomainStore
 
     public async Task<IReadOnlyList<SendingDomain>> DueAsync(DateTimeOffset now, int limit, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var rows = await connection.QueryAsync<DomainRow>(new CommandDefinition(
             $"SELECT {DomainColumns} FROM domains WHERE next_check_at <= @now ORDER BY next_check_at LIMIT @limit",
             new { now = now.ToUnixTimeMilliseconds(), limit = (long)limit }, cancellationToken: ct));
@@ -166,7 +164,7 @@ public abstract class SqlDomainStore : IDomainStore
 
     public async Task<IReadOnlyList<VerifiedDomain>> VerifiedAsync(string accountId, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var names = (await connection.QueryAsync<(string Id, string Name)>(new CommandDefinition(
             "SELECT id, name FROM domains WHERE account_id = @accountId AND status = 'verified'", new { accountId }, cancellationToken: ct))).ToArray();
         if (names.Length == 0) return [];
@@ -180,7 +178,7 @@ public abstract class SqlDomainStore : IDomainStore
 
     public async Task<IReadOnlyList<DomainEvent>> EventsAsync(string accountId, string? domainId, long afterId, int limit, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var rows = await connection.QueryAsync<EventRow>(new CommandDefinition("""
             SELECT id AS Id, account_id AS AccountId, domain_id AS DomainId, domain AS Domain, type AS Type, detail AS Detail, created_at AS CreatedAt
             FROM domain_events WHERE account_id = @accountId AND (CAST(@domainId AS TEXT) IS NULL OR domain_id = @domainId) AND id > @afterId

@@ -9,8 +9,6 @@ using EmailApi.Queue;
 using EmailApi.Retention;
 using EmailApi.Sending;
 using EmailApi.Storage;
-using EmailApi.Messages;
-using EmailApi.Suppressions;
 using EmailApi.Unsubscribe;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication;
@@ -29,8 +27,6 @@ public static class ServiceRegistration
         services.AddSingleton(roles);
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<Delivery.MtaSts.TlsResults>();
-        services.AddSingleton<Delivery.MtaSts.IMtaStsPolicyStore, Delivery.MtaSts.SqliteMtaStsPolicyStore>();
-        services.AddSingleton<TlsReports.ITlsReportStore, TlsReports.SqliteTlsReportStore>();
         services.Configure<TlsReports.TlsReportOptions>(configuration.GetSection(TlsReports.TlsReportOptions.Section));
         services.Configure<Delivery.MtaSts.MtaStsOptions>(configuration.GetSection(Delivery.MtaSts.MtaStsOptions.Section));
         services.AddSingleton(TimeProvider.System);
@@ -46,24 +42,12 @@ public static class ServiceRegistration
         // Checked once more when the host starts, for anyone who builds it without SettingsCheck first.
         services.AddSettingsValidation(configuration);
 
-        // Storage and queue: one SQLite file for now; the PostgreSQL engine plugs in behind the same interfaces.
-        services.AddSingleton<SqliteDb>();
-        services.AddSingleton<SqliteMigrations>();
-        services.AddSingleton<IQueueStore, SqliteQueueStore>();
-        services.AddSingleton<IAccountStore, SqliteAccountStore>();
-        services.AddSingleton<SqlDialect, SqliteDialect>();
-        services.AddSingleton<IMessageLog, SqlMessageLog>();
-        services.AddSingleton<ISuppressionStore, SqlSuppressionStore>();
-        services.AddSingleton<QueueCounts>();
-        services.AddSingleton<IStorageProbe, SqliteStorageProbe>();
-        services.AddSingleton<StorageMonitor>();
-        services.AddHostedService(sp => sp.GetRequiredService<StorageMonitor>());
+        // Every store, for the configured engine: an embedded SQLite file, or PostgreSQL shared by many nodes.
+        services.AddStorage(StorageOptions.From(configuration), roles.Sender);
         // Webhooks and retention are background work: they run where the sender runs.
         services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
         services.Configure<RetentionOptions>(configuration.GetSection(RetentionOptions.Section));
-        services.AddSingleton<IWebhookStore, SqliteWebhookStore>();
         services.AddSingleton<WebhookAddressGuard>();
-        services.AddSingleton<IRetentionStore, SqliteRetentionStore>();
         services.AddSingleton<RetentionWorker>();
         if (roles.Sender)
         {
@@ -82,7 +66,6 @@ public static class ServiceRegistration
         services.AddSingleton<SenderDomainRule>();
         builder.AddDomains(roles);
         services.AddUnsubscribe(configuration);
-        services.AddSingleton<IFeedbackStore, SqlFeedbackStore>();
         services.AddSingleton<VerpKeys>();
         services.AddSingleton<ReturnPaths>();
         services.Configure<InboundOptions>(configuration.GetSection(InboundOptions.Section));
@@ -142,13 +125,6 @@ public static class ServiceRegistration
             kestrel.Limits.MaxRequestBodySize = max * 4 / 3 + 1024 * 1024;
         });
         services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = 64 * 1024 * 1024);
-
-        // Scale-out: on PostgreSQL every store above is swapped for its twin (last, so none is missed).
-        // SQLite alone needs its WAL checkpointed; PostgreSQL checkpoints on its own.
-        if (StorageOptions.From(configuration).UsesPostgres)
-            services.UsePostgresStores(roles.Sender);
-        else
-            services.AddHostedService<SqliteCheckpointer>();
         return builder;
     }
 

@@ -18,5 +18,7 @@ public sealed class PostgresDialect(PostgresDb db) : SqlDialect
 
     public override string EqualsNoCase(string column, string parameter) => $"{column} COLLATE nocase = {parameter}";
 
+    public override string SkipLocked => "FOR UPDATE SKIP LOCKED";
+
     public override string GroupBy(string key, string joinedKey) => $"GROUP BY {key}, {joinedKey}";
 }

@@ -26,6 +26,13 @@ public abstract class SqlDialect
     public abstract string EqualsNoCase(string column, string parameter);
 
     /// <summary>
+    /// Ends a SELECT that picks rows to change: on PostgreSQL it locks them and skips rows another
+    /// node's transaction holds (<c>FOR UPDATE SKIP LOCKED</c>), so nodes working at once take
+    /// different rows; SQLite has one writer and needs nothing.
+    /// </summary>
+    public abstract string SkipLocked { get; }
+
+    /// <summary>
     /// A GROUP BY on <paramref name="key"/> that selects columns of the joined table whose primary key
     /// is <paramref name="joinedKey"/>: PostgreSQL wants that key named, SQLite walks its index on
     /// <paramref name="key"/> only when it is grouped alone.

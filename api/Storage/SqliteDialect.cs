@@ -19,5 +19,7 @@ public sealed class SqliteDialect(SqliteDb db) : SqlDialect
 
     public override string EqualsNoCase(string column, string parameter) => $"{column} = {parameter} COLLATE NOCASE";
 
+    public override string SkipLocked => "";
+
     public override string GroupBy(string key, string joinedKey) => $"GROUP BY {key}";
 }

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using EmailApi.Delivery.MtaSts;
+using EmailApi.Storage;
 
 namespace EmailApi.TlsReports;
 
@@ -9,13 +10,11 @@ namespace EmailApi.TlsReports;
 /// <see cref="ITlsReportStore"/> in SQL that SQLite and PostgreSQL run unchanged. Days are <c>yyyy-MM-dd</c>
 /// text (they sort as dates); a missing MX host is stored as '' so it can be part of the key.
 /// </summary>
-public abstract class SqlTlsReportStore : ITlsReportStore
+public sealed class SqlTlsReportStore(SqlDialect sql) : ITlsReportStore
 {
-    protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
-
     public async Task AddAsync(DateOnly day, TlsResultKey key, MtaStsPolicy? policy, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO tls_report_counts (day, policy_domain, policy_type, policy_id, result_type, mx_host, policy_text, sessions)
             VALUES (@day, @Domain, @type, @id, @Result, @mx, @text, 1)
@@ -36,7 +35,7 @@ public abstract class SqlTlsReportStore : ITlsReportStore
 
     public async Task<IReadOnlyList<TlsReportDay>> DueAsync(DateOnly today, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var rows = await connection.QueryAsync<(string Day, string Domain)>(new CommandDefinition("""
             SELECT DISTINCT c.day, c.policy_domain FROM tls_report_counts c
             WHERE c.day < @today
@@ -48,7 +47,7 @@ public abstract class SqlTlsReportStore : ITlsReportStore
 
     public async Task<bool> TryClaimAsync(TlsReportDay due, string node, DateTimeOffset now, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         // The primary key decides: of two nodes inserting the same (day, domain), one inserts a row.
         var inserted = await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO tls_report_claims (day, policy_domain, node, claimed_at) VALUES (@day, @domain, @node, @now)
@@ -59,7 +58,7 @@ public abstract class SqlTlsReportStore : ITlsReportStore
 
     public async Task<IReadOnlyList<TlsReportCount>> CountsAsync(TlsReportDay due, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition("""
             SELECT policy_type AS PolicyType, policy_id AS PolicyId, policy_text AS PolicyText, result_type AS Result, mx_host AS Mx, sessions AS Sessions
             FROM tls_report_counts WHERE day = @day AND policy_domain = @domain
@@ -70,14 +69,14 @@ public abstract class SqlTlsReportStore : ITlsReportStore
 
     public async Task DeleteCountsAsync(TlsReportDay due, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM tls_report_counts WHERE day = @day AND policy_domain = @domain",
             new { day = Text(due.Day), domain = due.Domain }, cancellationToken: ct));
     }
 
     public async Task PurgeAsync(DateOnly before, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             DELETE FROM tls_report_counts WHERE day < @before;
             DELETE FROM tls_report_claims WHERE day < @before;
@@ -87,15 +86,4 @@ public abstract class SqlTlsReportStore : ITlsReportStore
     private static string Text(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private sealed record Row(string PolicyType, string PolicyId, string PolicyText, string Result, string Mx, long Sessions);
-}
-
-public sealed class SqliteTlsReportStore(Storage.SqliteDb db) : SqlTlsReportStore
-{
-    protected override async Task<DbConnection> OpenAsync(CancellationToken ct) => await db.OpenAsync(ct);
-}
-
-/// <summary>The counts on PostgreSQL, shared by every sender node.</summary>
-public sealed class PostgresTlsReportStore(Storage.PostgresDb db) : SqlTlsReportStore
-{
-    protected override async Task<DbConnection> OpenAsync(CancellationToken ct) => await db.OpenAsync(ct);
 }

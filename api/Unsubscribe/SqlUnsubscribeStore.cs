@@ -1,19 +1,17 @@
-using System.Data.Common;
 using Dapper;
+using EmailApi.Storage;
 
 namespace EmailApi.Unsubscribe;
 
 /// <summary>
 /// <see cref="IUnsubscribeStore"/> in SQL both engines run unchanged (<c>ON CONFLICT DO NOTHING</c>
-/// is SQLite's and PostgreSQL's); an engine says only how it opens a connection.
+/// is SQLite's and PostgreSQL's).
 /// </summary>
-public abstract class SqlUnsubscribeStore : IUnsubscribeStore
+public sealed class SqlUnsubscribeStore(SqlDialect sql) : IUnsubscribeStore
 {
-    protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
-
     public async Task<string> SecretAsync(string name, string candidate, DateTimeOffset now, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO service_secrets (name, value, created_at) VALUES (@name, @candidate, @now) ON CONFLICT (name) DO NOTHING",
             new { name, candidate, now = now.ToUnixTimeMilliseconds() }, cancellationToken: ct));
@@ -23,7 +21,7 @@ public abstract class SqlUnsubscribeStore : IUnsubscribeStore
 
     public async Task<UnsubscribeTarget?> FindAsync(string messageId, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var rows = (await connection.QueryAsync<UnsubscribeTarget>(new CommandDefinition("""
             SELECT m.account_id AS AccountId, m.id AS MessageId, r.id AS RecipientId, r.address AS Address
             FROM messages m JOIN recipients r ON r.message_id = m.id
@@ -35,7 +33,7 @@ public abstract class SqlUnsubscribeStore : IUnsubscribeStore
     public async Task<bool> SuppressAsync(UnsubscribeTarget target, string via, DateTimeOffset now, CancellationToken ct)
     {
         var at = now.ToUnixTimeMilliseconds();
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var added = await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@AccountId, @address, 'unsubscribed', 'unsubscribe', @at)

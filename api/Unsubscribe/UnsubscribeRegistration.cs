@@ -5,7 +5,6 @@ public static class UnsubscribeRegistration
     public static IServiceCollection AddUnsubscribe(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<PublicUrlOptions>(configuration.GetSection(PublicUrlOptions.Section));
-        services.AddSingleton<IUnsubscribeStore, SqliteUnsubscribeStore>();
         services.AddSingleton<UnsubscribeService>();
         services.AddUnsubscribeRateLimit();
         return services;

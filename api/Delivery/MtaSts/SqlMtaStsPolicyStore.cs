@@ -1,5 +1,5 @@
-using System.Data.Common;
 using Dapper;
+using EmailApi.Storage;
 
 namespace EmailApi.Delivery.MtaSts;
 
@@ -7,13 +7,11 @@ namespace EmailApi.Delivery.MtaSts;
 /// <see cref="IMtaStsPolicyStore"/> in SQL that SQLite and PostgreSQL run unchanged; times as Unix ms.
 /// The policy is kept as the text it was fetched as and parsed again when read (it parsed when stored).
 /// </summary>
-public abstract class SqlMtaStsPolicyStore : IMtaStsPolicyStore
+public sealed class SqlMtaStsPolicyStore(SqlDialect sql) : IMtaStsPolicyStore
 {
-    protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
-
     public async Task<CachedMtaStsPolicy?> FindAsync(string domain, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition("""
             SELECT domain AS Domain, policy_id AS PolicyId, policy_text AS PolicyText, fetched_at AS FetchedAt, expires_at AS ExpiresAt
             FROM mta_sts_policies WHERE domain = @domain
@@ -27,7 +25,7 @@ public abstract class SqlMtaStsPolicyStore : IMtaStsPolicyStore
 
     public async Task SaveAsync(CachedMtaStsPolicy cached, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
+        await using var connection = await sql.OpenAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO mta_sts_policies (domain, policy_id, policy_text, fetched_at, expires_at)
             VALUES (@Domain, @PolicyId, @PolicyText, @FetchedAt, @ExpiresAt)

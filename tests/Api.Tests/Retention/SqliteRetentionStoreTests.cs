@@ -22,7 +22,7 @@ public sealed class SqliteRetentionStoreTests : RetentionStoreTests
         try
         {
             using var connection = db.Open();
-            var plan = string.Join("\n", Dapper.SqlMapper.Query<(long, long, long, string)>(connection, "EXPLAIN QUERY PLAN " + SqliteRetentionStore.FinishedCandidates,
+            var plan = string.Join("\n", Dapper.SqlMapper.Query<(long, long, long, string)>(connection, "EXPLAIN QUERY PLAN " + SqlRetentionStore.FinishedCandidates,
                 new { BeforeId = "01900000-0000-0000-0000-000000000000", Before = 0L, Chunk = 500L }).Select(r => r.Item4));
 
             Assert.DoesNotMatch(@"SCAN (m|r)(\s|$)", plan);

@@ -23,19 +23,19 @@ public sealed class PostgresStoreEngine : StoreEngine
     {
         ConnectionString = connectionString;
         _pools.Add(db);
-        Queue = new PostgresQueueStore(db, clock);
-        Accounts = new PostgresAccountStore(db, clock);
         var dialect = new PostgresDialect(db);
+        Queue = new PostgresQueueStore(db, clock);
+        Accounts = new SqlAccountStore(dialect, clock);
         Log = new SqlMessageLog(dialect, clock);
         Suppressions = new SqlSuppressionStore(dialect, clock);
         Counts = new QueueCounts(dialect);
-        Webhooks = new PostgresWebhookStore(db, clock);
-        Retention = new PostgresRetentionStore(db, clock);
-        Domains = new PostgresDomainStore(db);
-        Unsubscribe = new PostgresUnsubscribeStore(db);
-        MtaStsPolicies = new EmailApi.Delivery.MtaSts.PostgresMtaStsPolicyStore(db);
+        Webhooks = new PostgresWebhookStore(dialect, clock);
+        Retention = new SqlRetentionStore(dialect, clock);
+        Domains = new SqlDomainStore(dialect);
+        Unsubscribe = new SqlUnsubscribeStore(dialect);
+        MtaStsPolicies = new EmailApi.Delivery.MtaSts.SqlMtaStsPolicyStore(dialect);
         Feedback = new SqlFeedbackStore(dialect);
-        TlsReports = new EmailApi.TlsReports.PostgresTlsReportStore(db);
+        TlsReports = new EmailApi.TlsReports.SqlTlsReportStore(dialect);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
 
@@ -54,7 +54,7 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IFeedbackStore Feedback { get; }
     public override EmailApi.TlsReports.ITlsReportStore TlsReports { get; }
 
-    public override EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode() => new EmailApi.TlsReports.PostgresTlsReportStore(NewPool());
+    public override EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode() => new EmailApi.TlsReports.SqlTlsReportStore(new PostgresDialect(NewPool()));
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public static async Task<PostgresStoreEngine> CreateAsync(PostgresServer server, FakeTimeProvider clock, CancellationToken ct)
@@ -67,7 +67,7 @@ public sealed class PostgresStoreEngine : StoreEngine
 
     public override IQueueStore OpenAnotherNode(FakeTimeProvider clock) => new PostgresQueueStore(NewPool(), clock);
 
-    public override IWebhookStore OpenAnotherWebhookNode(FakeTimeProvider clock) => new PostgresWebhookStore(NewPool(), clock);
+    public override IWebhookStore OpenAnotherWebhookNode(FakeTimeProvider clock) => new PostgresWebhookStore(new PostgresDialect(NewPool()), clock);
 
     // A pool of its own, as another process would have.
     private PostgresDb NewPool()

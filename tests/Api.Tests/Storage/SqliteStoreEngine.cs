@@ -26,19 +26,19 @@ public sealed class SqliteStoreEngine : StoreEngine
         var path = Path.Combine(_dir, "q.db");
         _db = new SqliteDb(Options.Create(new StorageOptions { Sqlite = { Path = path } }));
         new SqliteMigrations(_db, clock, NullLogger<SqliteMigrations>.Instance).Apply();
-        Queue = new SqliteQueueStore(_db, clock);
-        Accounts = new SqliteAccountStore(_db, clock);
         var dialect = new SqliteDialect(_db);
+        Queue = new SqliteQueueStore(_db, clock);
+        Accounts = new SqlAccountStore(dialect, clock);
         Log = new SqlMessageLog(dialect, clock);
         Suppressions = new SqlSuppressionStore(dialect, clock);
         Counts = new QueueCounts(dialect);
-        Webhooks = new SqliteWebhookStore(_db, clock);
-        Retention = new SqliteRetentionStore(_db, clock);
-        Domains = new SqliteDomainStore(_db);
-        Unsubscribe = new SqliteUnsubscribeStore(_db);
-        MtaStsPolicies = new EmailApi.Delivery.MtaSts.SqliteMtaStsPolicyStore(_db);
+        Webhooks = new SqliteWebhookStore(dialect, clock);
+        Retention = new SqlRetentionStore(dialect, clock);
+        Domains = new SqlDomainStore(dialect);
+        Unsubscribe = new SqlUnsubscribeStore(dialect);
+        MtaStsPolicies = new EmailApi.Delivery.MtaSts.SqlMtaStsPolicyStore(dialect);
         Feedback = new SqlFeedbackStore(dialect);
-        TlsReports = new EmailApi.TlsReports.SqliteTlsReportStore(_db);
+        TlsReports = new EmailApi.TlsReports.SqlTlsReportStore(dialect);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
     }
 
@@ -57,12 +57,12 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override IFeedbackStore Feedback { get; }
     public override EmailApi.TlsReports.ITlsReportStore TlsReports { get; }
 
-    public override EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode() => new EmailApi.TlsReports.SqliteTlsReportStore(_db);
+    public override EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode() => new EmailApi.TlsReports.SqlTlsReportStore(new SqliteDialect(_db));
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }
 
     public override IQueueStore OpenAnotherNode(FakeTimeProvider clock) => new SqliteQueueStore(_db, clock);
 
-    public override IWebhookStore OpenAnotherWebhookNode(FakeTimeProvider clock) => new SqliteWebhookStore(_db, clock);
+    public override IWebhookStore OpenAnotherWebhookNode(FakeTimeProvider clock) => new SqliteWebhookStore(new SqliteDialect(_db), clock);
 
     public override ValueTask DisposeAsync()
     {

@@ -1,4 +1,4 @@
-using EmailApi.Accounts;
+using EmailApi.Hosting;
 using EmailApi.Queue;
 using EmailApi.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,32 +25,21 @@ public sealed class StorageSelectionTests
         Assert.Contains("mysql", error.Message);
     }
 
-    [Fact]
-    public void UsePostgresStores_ReplacesEverySqliteStore()
+    [Theory]
+    [InlineData("Sqlite", typeof(SqliteDialect), typeof(SqliteQueueStore))]
+    [InlineData("Postgres", typeof(PostgresDialect), typeof(PostgresQueueStore))]
+    public void AddStorage_RegistersOneEngineOnly(string provider, Type dialect, Type queue)
     {
         var services = new ServiceCollection();
-        services.AddSingleton<IQueueStore, SqliteQueueStore>();
-        services.AddSingleton<IAccountStore, SqliteAccountStore>();
 
-        services.UsePostgresStores(sender: false);
+        services.AddStorage(new StorageOptions { Provider = provider }, sender: true);
 
-        Assert.Equal(typeof(PostgresQueueStore), Assert.Single(services, d => d.ServiceType == typeof(IQueueStore)).ImplementationType);
-        Assert.Equal(typeof(PostgresAccountStore), Assert.Single(services, d => d.ServiceType == typeof(IAccountStore)).ImplementationType);
+        Assert.Equal(queue, Assert.Single(services, d => d.ServiceType == typeof(IQueueStore)).ImplementationType);
+        Assert.Single(services, d => d.ServiceType == typeof(SqlDialect));
+        Assert.Contains(services, d => d.ServiceType == dialect);
+        // Nothing of the other engine is registered, so nothing can quietly write to the wrong database.
+        var other = provider == "Sqlite" ? "Postgres" : "Sqlite";
+        Assert.DoesNotContain(services, d => (d.ImplementationType ?? d.ServiceType).Name.StartsWith(other, StringComparison.Ordinal));
+        Assert.All(services.GroupBy(d => d.ServiceType).Where(g => g.Key != typeof(Microsoft.Extensions.Hosting.IHostedService)), g => Assert.Single(g));
     }
-
-    [Fact]
-    public void UsePostgresStores_WithAStoreThatHasNoPostgresTwin_RefusesToStart()
-    {
-        var services = new ServiceCollection();
-        services.AddSingleton<ISqliteOnlyStore, SqliteOnlyStore>();
-
-        var error = Assert.Throws<InvalidOperationException>(() => services.UsePostgresStores(sender: false));
-
-        Assert.Contains(nameof(SqliteOnlyStore), error.Message);
-    }
-
-    // Stands for a store added on SQLite whose PostgreSQL twin was forgotten.
-    private interface ISqliteOnlyStore;
-
-    private sealed class SqliteOnlyStore : ISqliteOnlyStore;
 }
