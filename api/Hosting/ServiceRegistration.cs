@@ -131,14 +131,8 @@ public static class ServiceRegistration
     /// <summary>Migrates the database and creates the first account; runs before anything is served.</summary>
     public static async Task InitializeStorageAsync(this IServiceProvider services, CancellationToken ct)
     {
+        // On PostgreSQL nodes starting together take turns on an advisory lock: one migrates, one creates the first account.
         var bootstrapper = services.GetRequiredService<AccountBootstrapper>();
-        if (services.GetRequiredService<IOptions<StorageOptions>>().Value.UsesPostgres)
-        {
-            // Nodes starting together take turns on an advisory lock: one migrates, one creates the first account.
-            await services.GetRequiredService<PostgresMigrations>().ApplyAsync(bootstrapper.RunAsync, ct);
-            return;
-        }
-        services.GetRequiredService<SqliteMigrations>().Apply();
-        await bootstrapper.RunAsync(ct);
+        await services.GetRequiredService<SchemaMigrations>().ApplyAsync(bootstrapper.RunAsync, ct);
     }
 }

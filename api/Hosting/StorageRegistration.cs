@@ -28,7 +28,7 @@ public static class StorageRegistration
         if (storage.UsesPostgres)
         {
             services.AddSingleton<PostgresDb>();
-            services.AddSingleton<PostgresMigrations>();
+            services.AddSingleton<SchemaMigrations, PostgresMigrations>();
             services.AddSingleton<PostgresDialect>();
             services.AddSingleton<SqlDialect>(sp => sp.GetRequiredService<PostgresDialect>());
             services.AddSingleton<IQueueStore, PostgresQueueStore>();
@@ -39,7 +39,7 @@ public static class StorageRegistration
         else
         {
             services.AddSingleton<SqliteDb>();
-            services.AddSingleton<SqliteMigrations>();
+            services.AddSingleton<SchemaMigrations, SqliteMigrations>();
             services.AddSingleton<SqliteDialect>();
             services.AddSingleton<SqlDialect>(sp => sp.GetRequiredService<SqliteDialect>());
             services.AddSingleton<IQueueStore, SqliteQueueStore>();

@@ -14,7 +14,7 @@ public interface IQueueStore
     /// <summary>
     /// Stores the messages of every request, one recipient row and one <c>queued</c> event per
     /// recipient, in one transaction. Each message is first counted against its account's limits and
-    /// each request's idempotency key claimed (see <see cref="SqliteAdmission"/>); a refused message
+    /// each request's idempotency key claimed (see <see cref="Admission"/>); a refused message
     /// is left out without failing the others. Returns once the transaction has committed; it is
     /// durable once <see cref="FlushAsync"/> has returned after that, and only then may a message
     /// be acknowledged.

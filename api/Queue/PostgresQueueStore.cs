@@ -118,6 +118,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         var unlimited = new List<NewMessage>();
         await using var connection = await db.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        var admission = new PostgresAdmission(connection, tx);
         // Accounts in a fixed order, so two nodes' batches lock the same usage rows in the same order
         // (first come, first served still holds within an account: the sort is stable).
         foreach (var i in Enumerable.Range(0, requests.Count).OrderBy(i => AccountOf(requests[i]), StringComparer.Ordinal))
@@ -128,7 +129,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
             if (request.Claim is { } claim)
             {
                 await tx.SaveAsync("request", ct);
-                if (await PostgresAdmission.ClaimAsync(connection, tx, claim, nowMs, ct) is { } duplicate)
+                if (await Admission.ClaimAsync(connection, tx, claim, nowMs, ct) is { } duplicate)
                 {
                     await tx.ReleaseAsync("request", ct);
                     outcomes[i] = duplicate;
@@ -148,7 +149,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
                 }
                 else
                 {
-                    results[m] = await PostgresAdmission.CountAsync(connection, tx, message, now, ct);
+                    results[m] = await Admission.CountAsync(tx, admission, message, now, ct);
                     if (results[m] is not EnqueueResult.Stored) continue;
                 }
                 stored.Add(message);
@@ -159,14 +160,14 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
             {
                 // A request refused as a whole leaves no trace, so that its retry can succeed later.
                 if (storedHere == 0) await tx.RollbackAsync("request", ct);
-                else await PostgresAdmission.RememberAsync(connection, tx, kept, kept.Respond(results), ct);
+                else await Admission.RememberAsync(connection, tx, kept, kept.Respond(results), ct);
                 await tx.ReleaseAsync("request", ct);
             }
             outcomes[i] = new EnqueueOutcome.Done(results);
         }
         // Admission decided everything above; the counts nothing can refuse and the rows themselves
         // go in with a few array statements.
-        await PostgresAdmission.CountUnlimitedAsync(connection, tx, unlimited, now, ct);
+        await admission.CountUnlimitedAsync(unlimited, now, ct);
         await InsertAsync(connection, tx, stored, nowMs, ct);
         if (stored.Count > 0) await NotifyAsync(connection, tx, ct);
         await tx.CommitAsync(ct);

@@ -130,6 +130,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         using var turn = await db.WriteTurnAsync(ct);
         await using var tx = connection.BeginTransaction();
         statements.Transaction = tx;
+        var usage = new PreparedUsage(statements);
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
@@ -138,7 +139,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
             if (request.Claim is { } claim)
             {
                 tx.Save("request");
-                if (await SqliteAdmission.ClaimAsync(connection, tx, claim, nowMs, ct) is { } duplicate)
+                if (await Admission.ClaimAsync(connection, tx, claim, nowMs, ct) is { } duplicate)
                 {
                     tx.Release("request");
                     outcomes[i] = duplicate;
@@ -150,7 +151,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
             var stored = new List<NewMessage>(request.Messages.Count);
             for (var m = 0; m < results.Length; m++)
             {
-                results[m] = await SqliteAdmission.CountAsync(statements, tx, request.Messages[m], now, ct);
+                results[m] = await Admission.CountAsync(tx, usage, request.Messages[m], now, ct);
                 if (results[m] is EnqueueResult.Stored) stored.Add(request.Messages[m]);
             }
             await InsertAsync(statements, stored, nowMs, ct);
@@ -159,7 +160,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
             {
                 // A request refused as a whole leaves no trace, so that its retry can succeed later.
                 if (stored.Count == 0) tx.Rollback("request");
-                else await SqliteAdmission.RememberAsync(connection, tx, kept, kept.Respond(results), ct);
+                else await Admission.RememberAsync(connection, tx, kept, kept.Respond(results), ct);
                 tx.Release("request");
             }
             outcomes[i] = new EnqueueOutcome.Done(results);
@@ -296,6 +297,16 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
 
         /// <summary>Durable with the next flush by anyone; a crash before it is undone by <see cref="RecoverAsync"/>.</summary>
         Later,
+    }
+
+    /// <summary>The usage statements on the enqueue connection's prepared statements; parameters always in this order.</summary>
+    private sealed class PreparedUsage(SqliteStatements statements) : IUsageCommands
+    {
+        public Task<int> ExecuteAsync(string sql, UsageWindow w, CancellationToken ct) =>
+            statements.ExecuteAsync(sql, ct, ("@AccountId", w.AccountId), ("@Period", w.Period), ("@WindowStart", w.WindowStart), ("@N", w.N), ("@Limit", w.Limit));
+
+        public async Task<long?> ScalarAsync(string sql, UsageWindow w, CancellationToken ct) =>
+            await statements.ScalarAsync(sql, ct, ("@AccountId", w.AccountId), ("@Period", w.Period), ("@WindowStart", w.WindowStart)) as long?;
     }
 
     internal static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..].ToLowerInvariant();

@@ -1,5 +1,4 @@
 using Dapper;
-using Npgsql;
 
 namespace EmailApi.Storage;
 
@@ -20,12 +19,12 @@ namespace EmailApi.Storage;
 /// Never edit a released entry: append a new one, in step with the SQLite list.
 /// </para>
 /// </summary>
-public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogger<PostgresMigrations> log)
+public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogger<PostgresMigrations> log) : SchemaMigrations(clock, log)
 {
     // Any constant works as long as every node uses the same one: the bytes of "EmailApi".
     internal const long StartupLockKey = 0x456D61696C417069;
 
-    private static readonly string[] Steps =
+    private static readonly string[] AllSteps =
     [
         // 1: accounts, keys, the queue (messages → recipients) and the event log.
         """
@@ -324,19 +323,28 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
         """,
     ];
 
-    public static int LatestVersion => Steps.Length;
+    public static int LatestVersion => AllSteps.Length;
+
+    protected override IReadOnlyList<string> Steps => AllSteps;
+
+    protected override string VersionTable => "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
+
+    protected override string DatabaseName => $"PostgreSQL database {db.Database}";
 
     /// <summary>
     /// Applies the missing steps, then runs <paramref name="whileLocked"/> (the first account's
     /// creation) before the startup lock is let go, so two nodes starting on an empty database
     /// cannot both create it.
     /// </summary>
-    public async Task ApplyAsync(Func<CancellationToken, Task> whileLocked, CancellationToken ct)
+    public override async Task ApplyAsync(Func<CancellationToken, Task> whileLocked, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = StartupLockKey }, cancellationToken: ct));
         try
         {
+            // Outside the numbered steps: the readiness probe's scratch row per node (PostgresStorageProbe).
+            await connection.ExecuteAsync(new CommandDefinition(
+                "CREATE TABLE IF NOT EXISTS storage_checks (node TEXT PRIMARY KEY, checked_at BIGINT NOT NULL)", cancellationToken: ct));
             await MigrateAsync(connection, ct);
             await whileLocked(ct);
         }
@@ -345,30 +353,6 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
             // Not cancelled: the lock must go back even when start-up was aborted, or other nodes wait
             // until this connection closes.
             await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_unlock(@key)", new { key = StartupLockKey }, cancellationToken: CancellationToken.None));
-        }
-    }
-
-    public Task ApplyAsync(CancellationToken ct) => ApplyAsync(_ => Task.CompletedTask, ct);
-
-    private async Task MigrateAsync(NpgsqlConnection connection, CancellationToken ct)
-    {
-        await connection.ExecuteAsync(new CommandDefinition(
-            "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)", cancellationToken: ct));
-        // Outside the numbered steps: the readiness probe's scratch row per node (PostgresStorageProbe).
-        await connection.ExecuteAsync(new CommandDefinition(
-            "CREATE TABLE IF NOT EXISTS storage_checks (node TEXT PRIMARY KEY, checked_at BIGINT NOT NULL)", cancellationToken: ct));
-        var current = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT MAX(version) FROM schema_version", cancellationToken: ct)) ?? 0;
-        if (current > Steps.Length)
-            throw new InvalidOperationException($"The database {db.Database} has schema version {current}, newer than this build knows ({Steps.Length}).");
-
-        for (var version = (int)current + 1; version <= Steps.Length; version++)
-        {
-            await using var tx = await connection.BeginTransactionAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition(Steps[version - 1], transaction: tx, cancellationToken: ct));
-            await connection.ExecuteAsync(new CommandDefinition("INSERT INTO schema_version (version, applied_at) VALUES (@version, @now)",
-                new { version = (long)version, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx, cancellationToken: ct));
-            await tx.CommitAsync(ct);
-            log.LogInformation("Applied schema migration {Version} to PostgreSQL database {Database}", version, db.Database);
         }
     }
 }

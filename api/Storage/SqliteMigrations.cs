@@ -4,13 +4,13 @@ using Microsoft.Data.Sqlite;
 namespace EmailApi.Storage;
 
 /// <summary>
-/// Versioned schema migrations for the SQLite store. Each entry runs once, in order, inside
-/// its own transaction together with the row that records it, so a crash mid-migration leaves
-/// the previous version intact. Never edit a released entry: append a new one.
+/// The SQLite schema's steps (run by <see cref="SchemaMigrations"/>). Only this process uses the
+/// file, so no lock is needed; the file's identity is checked and established first.
+/// Never edit a released entry: append a new one.
 /// </summary>
-public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<SqliteMigrations> log)
+public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<SqliteMigrations> log) : SchemaMigrations(clock, log)
 {
-    private static readonly string[] Steps =
+    private static readonly string[] AllSteps =
     [
         // 1: accounts, keys, the queue (messages → recipients) and the event log.
         """
@@ -301,33 +301,29 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
         """,
     ];
 
-    public static int LatestVersion => Steps.Length;
+    public static int LatestVersion => AllSteps.Length;
 
-    public void Apply()
+    protected override IReadOnlyList<string> Steps => AllSteps;
+
+    protected override string VersionTable => "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)";
+
+    protected override string DatabaseName => db.FilePath;
+
+    public override async Task ApplyAsync(Func<CancellationToken, Task> whileLocked, CancellationToken ct)
     {
         SqliteIdentity.CheckBeforeOpen(db.FilePath, db.AllowCreate);
         var directory = Path.GetDirectoryName(db.FilePath);
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
 
-        using var connection = new SqliteConnection(db.CreatingConnectionString);
-        connection.Open();
-        connection.Execute("PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;");
-        connection.Execute("PRAGMA journal_mode=WAL;");
-        // Outside the numbered steps: it is the file's, not the schema's.
-        db.Identity = SqliteIdentity.Establish(connection, db.FilePath, db.AllowCreate, clock.GetUtcNow());
-        connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);");
-        var current = connection.ExecuteScalar<long?>("SELECT MAX(version) FROM schema_version") ?? 0;
-        if (current > Steps.Length)
-            throw new InvalidOperationException($"The database {db.FilePath} has schema version {current}, newer than this build knows ({Steps.Length}).");
-
-        for (var version = (int)current + 1; version <= Steps.Length; version++)
+        await using (var connection = new SqliteConnection(db.CreatingConnectionString))
         {
-            using var tx = connection.BeginTransaction();
-            connection.Execute(Steps[version - 1], transaction: tx);
-            connection.Execute("INSERT INTO schema_version (version, applied_at) VALUES (@version, @now)",
-                new { version, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx);
-            tx.Commit();
-            log.LogInformation("Applied schema migration {Version} to {Path}", version, db.FilePath);
+            await connection.OpenAsync(ct);
+            await connection.ExecuteAsync(new CommandDefinition("PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;", cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode=WAL;", cancellationToken: ct));
+            // Outside the numbered steps: it is the file's, not the schema's.
+            db.Identity = SqliteIdentity.Establish(connection, db.FilePath, db.AllowCreate, Clock.GetUtcNow());
+            await MigrateAsync(connection, ct);
         }
+        await whileLocked(ct);
     }
 }

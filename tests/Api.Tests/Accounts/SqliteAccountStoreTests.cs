@@ -5,5 +5,5 @@ namespace EmailApi.Tests.Accounts;
 
 public sealed class SqliteAccountStoreTests : AccountStoreTests
 {
-    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
+    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => SqliteStoreEngine.CreateAsync(clock);
 }

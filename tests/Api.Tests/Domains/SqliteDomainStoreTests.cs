@@ -5,5 +5,5 @@ namespace EmailApi.Tests.Domains;
 
 public sealed class SqliteDomainStoreTests : DomainStoreTests
 {
-    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
+    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => SqliteStoreEngine.CreateAsync(clock);
 }

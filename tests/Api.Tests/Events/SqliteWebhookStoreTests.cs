@@ -5,5 +5,5 @@ namespace EmailApi.Tests.Events;
 
 public sealed class SqliteWebhookStoreTests : WebhookStoreTests
 {
-    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
+    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => SqliteStoreEngine.CreateAsync(clock);
 }

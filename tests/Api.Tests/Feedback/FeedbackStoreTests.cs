@@ -74,7 +74,7 @@ public abstract class FeedbackStoreTests : IAsyncLifetime
 
 public sealed class SqliteFeedbackStoreTests : FeedbackStoreTests
 {
-    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
+    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => SqliteStoreEngine.CreateAsync(clock);
 }
 
 [Collection(PostgresCollection.Name)]

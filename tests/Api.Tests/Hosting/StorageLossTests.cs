@@ -114,8 +114,8 @@ public sealed class StorageLossTests : IDisposable
         }
         Assert.False(File.Exists(DbPath));
         var db = new SqliteDb(Microsoft.Extensions.Options.Options.Create(new StorageOptions { Sqlite = { Path = DbPath } }));
-        var refused = Assert.Throws<StorageStartException>(() =>
-            new SqliteMigrations(db, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteMigrations>.Instance).Apply());
+        var refused = await Assert.ThrowsAsync<StorageStartException>(() =>
+            new SqliteMigrations(db, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqliteMigrations>.Instance).ApplyAsync(CancellationToken.None));
         Assert.Equal($"The database {DbPath} is missing, but {DbPath}.id shows that database {File.ReadAllText(DbPath + ".id").Trim()} was there: " +
             "mail it had accepted would be lost. Restore the file (with its -wal file), or set Storage:Sqlite:AllowCreate=true to start with an empty database.", refused.Message);
         Assert.False(File.Exists(DbPath));

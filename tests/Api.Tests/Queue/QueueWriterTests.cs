@@ -23,7 +23,7 @@ public sealed class QueueWriterTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _engine = new SqliteStoreEngine(_clock);
+        _engine = (SqliteStoreEngine)await SqliteStoreEngine.CreateAsync(_clock);
         _account = (await Engine.Accounts.CreateAccountAsync("a", AccountLimits.Unlimited, [], CancellationToken.None))!.Id;
     }
 

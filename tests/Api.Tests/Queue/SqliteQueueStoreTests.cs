@@ -6,7 +6,7 @@ namespace EmailApi.Tests.Queue;
 
 public sealed class SqliteQueueStoreTests : QueueStoreTests
 {
-    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
+    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => SqliteStoreEngine.CreateAsync(clock);
 
     // Only one process can use an SQLite queue, so leases still held at start are a crashed predecessor's.
     [Fact]

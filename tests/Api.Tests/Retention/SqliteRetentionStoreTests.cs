@@ -10,15 +10,15 @@ namespace EmailApi.Tests.Retention;
 
 public sealed class SqliteRetentionStoreTests : RetentionStoreTests
 {
-    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
+    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => SqliteStoreEngine.CreateAsync(clock);
 
     // Pruning runs all day against a table of every message kept: it must walk an index, not the table.
     [Fact]
-    public void QueryPlan_FinishedCandidates_SearchesTheIdIndexWithoutAScan()
+    public async Task QueryPlan_FinishedCandidates_SearchesTheIdIndexWithoutAScan()
     {
         var dir = Path.Combine(Path.GetTempPath(), "emailapi-retention-plan", Guid.NewGuid().ToString("N"));
         var db = new SqliteDb(Options.Create(new StorageOptions { Sqlite = { Path = Path.Combine(dir, "r.db") } }));
-        new SqliteMigrations(db, TimeProvider.System, NullLogger<SqliteMigrations>.Instance).Apply();
+        await new SqliteMigrations(db, TimeProvider.System, NullLogger<SqliteMigrations>.Instance).ApplyAsync(CancellationToken.None);
         try
         {
             using var connection = db.Open();

@@ -18,14 +18,11 @@ namespace EmailApi.Tests.Storage;
 /// <summary>The SQLite stores on a temp file, deleted on dispose.</summary>
 public sealed class SqliteStoreEngine : StoreEngine
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "emailapi-store", Guid.NewGuid().ToString("N"));
     private readonly SqliteDb _db;
 
-    public SqliteStoreEngine(FakeTimeProvider clock)
+    private SqliteStoreEngine(SqliteDb db, string path, FakeTimeProvider clock)
     {
-        var path = Path.Combine(_dir, "q.db");
-        _db = new SqliteDb(Options.Create(new StorageOptions { Sqlite = { Path = path } }));
-        new SqliteMigrations(_db, clock, NullLogger<SqliteMigrations>.Instance).Apply();
+        _db = db;
         var dialect = new SqliteDialect(_db);
         Queue = new SqliteQueueStore(_db, clock);
         Accounts = new SqlAccountStore(dialect, clock);
@@ -40,6 +37,15 @@ public sealed class SqliteStoreEngine : StoreEngine
         Feedback = new SqlFeedbackStore(dialect);
         TlsReports = new EmailApi.TlsReports.SqlTlsReportStore(dialect);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
+    }
+
+    public static async Task<StoreEngine> CreateAsync(FakeTimeProvider clock)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "emailapi-store", Guid.NewGuid().ToString("N"));
+        var path = Path.Combine(dir, "q.db");
+        var db = new SqliteDb(Options.Create(new StorageOptions { Sqlite = { Path = path } }));
+        await new SqliteMigrations(db, clock, NullLogger<SqliteMigrations>.Instance).ApplyAsync(CancellationToken.None);
+        return new SqliteStoreEngine(db, path, clock);
     }
 
     public override string Name => "sqlite";
@@ -68,7 +74,7 @@ public sealed class SqliteStoreEngine : StoreEngine
     {
         ((SqliteQueueStore)Queue).Dispose();
         SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+        try { Directory.Delete(Path.GetDirectoryName(_db.FilePath)!, recursive: true); } catch (IOException) { }
         return ValueTask.CompletedTask;
     }
 }

@@ -75,7 +75,7 @@ public abstract class TlsReportStoreTests : IAsyncLifetime
 
 public sealed class SqliteTlsReportStoreTests : TlsReportStoreTests
 {
-    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
+    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => SqliteStoreEngine.CreateAsync(clock);
 }
 
 [Collection(PostgresCollection.Name)]

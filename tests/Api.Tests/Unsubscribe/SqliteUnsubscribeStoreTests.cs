@@ -5,5 +5,5 @@ namespace EmailApi.Tests.Unsubscribe;
 
 public sealed class SqliteUnsubscribeStoreTests : UnsubscribeStoreTests
 {
-    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
+    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => SqliteStoreEngine.CreateAsync(clock);
 }

@@ -5,5 +5,5 @@ namespace EmailApi.Tests.Delivery.MtaSts;
 
 public sealed class SqliteMtaStsPolicyStoreTests : MtaStsPolicyStoreTests
 {
-    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => Task.FromResult<StoreEngine>(new SqliteStoreEngine(clock));
+    protected override Task<StoreEngine> CreateEngineAsync(FakeTimeProvider clock) => SqliteStoreEngine.CreateAsync(clock);
 }

@@ -1,26 +1,28 @@
+using System.Data.Common;
 using Dapper;
-using EmailApi.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace EmailApi.Queue;
 
 /// <summary>
 /// The checks the enqueue transaction makes before it stores a message: the account's usage
-/// counters and the request's idempotency key. Both are conditional writes inside the same
-/// transaction as the message, so two concurrent requests can never both take the last unit of a
-/// quota, and two retries with the same key can never both store a message. The statements are
-/// plain upserts that PostgreSQL runs unchanged (<c>ON CONFLICT … DO UPDATE … WHERE</c>).
+/// counters and the request's idempotency key, written once for both engines. Both are conditional
+/// upserts (<c>INSERT … ON CONFLICT … DO UPDATE … WHERE</c>) inside the same transaction as the
+/// message, so two concurrent requests can never both take the last unit of a quota, and two retries
+/// with the same key can never both store a message. On PostgreSQL the upsert locks the conflicting
+/// row and evaluates the condition on its latest committed version, so two nodes counting into the
+/// same window take turns; a second node claiming the same key waits for the first's transaction and
+/// then sees its key (or, if that rolled back, takes it).
 /// </summary>
-internal static class SqliteAdmission
+internal static class Admission
 {
     // Counts the recipients into the window unless that would pass the limit; 0 rows changed = refused.
-    private const string Count = """
+    public const string Count = """
         INSERT INTO account_usage (account_id, period, window_start, used) VALUES (@AccountId, @Period, @WindowStart, @N)
         ON CONFLICT (account_id, period, window_start) DO UPDATE SET used = account_usage.used + excluded.used
         WHERE @Limit IS NULL OR account_usage.used + excluded.used <= @Limit
         """;
 
-    private const string Used = "SELECT used FROM account_usage WHERE account_id = @AccountId AND period = @Period AND window_start = @WindowStart";
+    public const string Used = "SELECT used FROM account_usage WHERE account_id = @AccountId AND period = @Period AND window_start = @WindowStart";
 
     // An expired key is taken over by the new request, as if it had never been used.
     private const string Claim = """
@@ -37,7 +39,7 @@ internal static class SqliteAdmission
     private static readonly LimitPeriod[] Periods = [LimitPeriod.Minute, LimitPeriod.Hour, LimitPeriod.Month];
 
     /// <summary>Null when the key is now this request's; otherwise the earlier request's answer.</summary>
-    public static async Task<EnqueueOutcome.Duplicate?> ClaimAsync(SqliteConnection connection, SqliteTransaction tx, IdempotencyClaim claim, long now, CancellationToken ct)
+    public static async Task<EnqueueOutcome.Duplicate?> ClaimAsync(DbConnection connection, DbTransaction tx, IdempotencyClaim claim, long now, CancellationToken ct)
     {
         var args = new { claim.AccountId, claim.Key, Hash = claim.RequestHash, Now = now, ExpiresAt = claim.ExpiresAt.ToUnixTimeMilliseconds() };
         if (await connection.ExecuteAsync(new CommandDefinition(Claim, args, tx, cancellationToken: ct)) == 1) return null;
@@ -47,39 +49,53 @@ internal static class SqliteAdmission
         return new EnqueueOutcome.Duplicate(row.Hash, new StoredResponse((int)(row.StatusCode ?? 500), row.Location, row.Body ?? ""));
     }
 
-    public static Task RememberAsync(SqliteConnection connection, SqliteTransaction tx, IdempotencyClaim claim, StoredResponse response, CancellationToken ct) =>
+    public static Task RememberAsync(DbConnection connection, DbTransaction tx, IdempotencyClaim claim, StoredResponse response, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition(Remember,
-            new { claim.AccountId, claim.Key, response.StatusCode, response.Location, response.Body }, tx, cancellationToken: ct));
+            new { claim.AccountId, claim.Key, StatusCode = (long)response.StatusCode, response.Location, response.Body }, tx, cancellationToken: ct));
 
     /// <summary>
     /// Counts the message's recipients into every window the account is limited in (and always into
     /// the month, so usage is known even without a quota). All or nothing: a refusal by the month
-    /// undoes the minute and hour counts taken just before.
+    /// undoes the minute and hour counts taken just before. <paramref name="usage"/> runs
+    /// <see cref="Count"/> and <see cref="Used"/> the engine's way.
     /// </summary>
-    public static async Task<EnqueueResult> CountAsync(SqliteStatements statements, SqliteTransaction tx, NewMessage message, DateTimeOffset now, CancellationToken ct)
+    public static async Task<EnqueueResult> CountAsync(DbTransaction tx, IUsageCommands usage, NewMessage message, DateTimeOffset now, CancellationToken ct)
     {
         var limits = message.Limits;
         if (limits is null) return new EnqueueResult.Stored();
         var n = message.Recipients.Count;
         var periods = Periods.Where(p => p == LimitPeriod.Month || limits.For(p) is not null).ToArray();
         var savepoint = periods.Length > 1 ? "usage" : null;
-        if (savepoint is not null) tx.Save(savepoint);
+        if (savepoint is not null) await tx.SaveAsync(savepoint, ct);
         foreach (var period in periods)
         {
             var limit = limits.For(period);
-            var windowStart = period.WindowStart(now).ToUnixTimeMilliseconds();
-            if ((limit is null || n <= limit) && await statements.ExecuteAsync(Count, ct,
-                    ("@AccountId", message.AccountId), ("@Period", period.ToDb()), ("@WindowStart", windowStart), ("@N", n), ("@Limit", limit)) == 1)
+            var window = new UsageWindow(message.AccountId, period.ToDb(), period.WindowStart(now).ToUnixTimeMilliseconds(), n, limit);
+            if ((limit is null || n <= limit) && await usage.ExecuteAsync(Count, window, ct) == 1)
                 continue;
 
-            if (savepoint is not null) tx.Rollback(savepoint);
-            var used = await statements.ScalarAsync(Used, ct, ("@AccountId", message.AccountId), ("@Period", period.ToDb()), ("@WindowStart", windowStart)) is long u ? u : 0;
-            if (savepoint is not null) tx.Release(savepoint);
+            if (savepoint is not null) await tx.RollbackAsync(savepoint, ct);
+            var used = await usage.ScalarAsync(Used, window, ct) ?? 0;
+            if (savepoint is not null) await tx.ReleaseAsync(savepoint, ct);
             return new EnqueueResult.LimitReached(period, limit!.Value, used, period.WindowEnd(now));
         }
-        if (savepoint is not null) tx.Release(savepoint);
+        if (savepoint is not null) await tx.ReleaseAsync(savepoint, ct);
         return new EnqueueResult.Stored();
     }
 
     private sealed record ClaimRow(byte[] Hash, long? StatusCode, string? Location, string? Body);
+}
+
+/// <summary>One usage counter row and what to count into it: the parameters of <see cref="Admission.Count"/> and <see cref="Admission.Used"/>.</summary>
+internal sealed record UsageWindow(string AccountId, string Period, long WindowStart, long N, long? Limit);
+
+/// <summary>
+/// How an engine runs the usage statements inside its enqueue transaction: SQLite through the
+/// prepared statements of its enqueue connection (the group commit's hot path), PostgreSQL through Dapper.
+/// </summary>
+internal interface IUsageCommands
+{
+    Task<int> ExecuteAsync(string sql, UsageWindow window, CancellationToken ct);
+
+    Task<long?> ScalarAsync(string sql, UsageWindow window, CancellationToken ct);
 }
