@@ -1,5 +1,5 @@
 using System.Text.Json;
-using EmailApi.Sending;
+using EmailApi.Mail;
 
 namespace EmailApi.Accounts;
 
@@ -59,9 +59,9 @@ internal static class AccountInput
             if (u.ValueKind == JsonValueKind.Null) unsubscribeTags = [];
             else if (u.ValueKind != JsonValueKind.Array
                 || u.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.String
-                    || x.GetString() is not { Length: > 0 and <= SendMessageValidator.MaxTagLength } tag || tag.Any(char.IsControl))
-                || u.GetArrayLength() > SendMessageValidator.MaxTags)
-                errors["unsubscribeTags"] = [string.Format(rule, SendMessageValidator.MaxTags, SendMessageValidator.MaxTagLength)];
+                    || x.GetString() is not { Length: > 0 and <= TagRules.MaxTagLength } tag || tag.Any(char.IsControl))
+                || u.GetArrayLength() > TagRules.MaxTags)
+                errors["unsubscribeTags"] = [string.Format(rule, TagRules.MaxTags, TagRules.MaxTagLength)];
             // Tags match exactly, as GET /v1/messages?tag= does: no trimming or case folding.
             else unsubscribeTags = u.EnumerateArray().Select(x => x.GetString()!).Distinct(StringComparer.Ordinal).ToList();
         }

@@ -12,9 +12,6 @@ public sealed class DeliveryOptions
     /// <summary>Port used to reach MX hosts (25 in production; tests point it at receivers on loopback).</summary>
     public int Port { get; set; } = 25;
 
-    /// <summary>EHLO name and Message-ID domain.</summary>
-    public string HeloName { get; set; } = Environment.MachineName;
-
     /// <summary>Simultaneous SMTP transactions over all destinations.</summary>
     public int MaxConcurrency { get; set; } = 100;
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using EmailApi.Mail;
 using EmailApi.Queue;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +20,7 @@ public sealed class DeliveryWorker(
     SenderHeartbeat heartbeat,
     Hosting.RelayMetrics metrics,
     IOptions<DeliveryOptions> options,
+    IOptions<RelayHostOptions> relayHost,
     TimeProvider clock,
     ILogger<DeliveryWorker> log) : BackgroundService
 {
@@ -253,7 +255,7 @@ public sealed class DeliveryWorker(
             .Where(g => BounceNotification.Wanted(lease.Messages[g.Key], settings.DsnForApi))
             .Select(g => BounceNotification.Create(lease.Messages[g.Key],
                 g.Select(p => new BounceNotification.FailedRecipient(p.First.Recipient.Address, p.Second.Response, p.Second.Mx, true)).ToArray(),
-                settings.HeloName, clock))
+                relayHost.Value.HostName, clock))
             .ToArray();
     }
 

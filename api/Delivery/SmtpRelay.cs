@@ -10,6 +10,7 @@ using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using EmailApi.Mail;
 using EmailApi.SmtpBridge.Messages;
 using static EmailApi.Delivery.DeliveryOutcome;
 
@@ -28,6 +29,7 @@ public sealed class SmtpRelay(
     SmtpConnectionCache cache,
     LoopGuard loopGuard,
     IOptions<DeliveryOptions> options,
+    IOptions<RelayHostOptions> relayHost,
     IOptions<Queue.HopLimitOptions> hopLimit,
     TimeProvider clock,
     Hosting.RelayMetrics metrics,
@@ -384,7 +386,7 @@ public sealed class SmtpRelay(
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         var client = new RecordingSmtpClient
         {
-            LocalDomain = settings.HeloName,
+            LocalDomain = relayHost.Value.HostName,
             Timeout = (int)settings.CommandTimeout.TotalMilliseconds,
             CheckCertificateRevocation = false,
         };

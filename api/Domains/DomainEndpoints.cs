@@ -172,7 +172,7 @@ public static class DomainEndpoints
 
     private static bool ValidRua(string rua) =>
         rua.Length <= 512 && rua.Split(',').All(u => u.Trim().StartsWith("mailto:", StringComparison.OrdinalIgnoreCase)
-            && Sending.AddressRules.IsValid(u.Trim()[7..].Split('!')[0]) && !u.Contains(';'));
+            && Mail.AddressRules.IsValid(u.Trim()[7..].Split('!')[0]) && !u.Contains(';'));
 }
 
 /// <param name="Name">The domain, e.g. example.com (an international name is stored as its A-label).</param>

@@ -1,5 +1,5 @@
 using System.Globalization;
-using EmailApi.Sending;
+using EmailApi.Mail;
 
 namespace EmailApi.Domains;
 

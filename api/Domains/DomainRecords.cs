@@ -1,4 +1,5 @@
 using EmailApi.Delivery;
+using EmailApi.Mail;
 using Microsoft.Extensions.Options;
 
 namespace EmailApi.Domains;
@@ -9,7 +10,7 @@ namespace EmailApi.Domains;
 /// configured include), DMARC (<c>p=none</c> to start, reports to the user's <c>rua</c>) and the
 /// return-path subdomain's MX (to the relay's inbound host) and SPF.
 /// </summary>
-public sealed class DomainRecords(IOptions<DomainsOptions> domains, IOptions<DeliveryOptions> delivery)
+public sealed class DomainRecords(IOptions<DomainsOptions> domains, IOptions<DeliveryOptions> delivery, IOptions<RelayHostOptions> relayHost)
 {
     public IReadOnlyList<ExpectedRecord> For(SendingDomain domain, IReadOnlyList<DomainKey> keys)
     {
@@ -29,7 +30,7 @@ public sealed class DomainRecords(IOptions<DomainsOptions> domains, IOptions<Del
         return records;
     }
 
-    public string ReturnPathHost => (domains.Value.InboundHostName ?? delivery.Value.HeloName).TrimEnd('.').ToLowerInvariant();
+    public string ReturnPathHost => (domains.Value.InboundHostName ?? relayHost.Value.HostName).TrimEnd('.').ToLowerInvariant();
 
     public string ReturnPathName(string domain) => $"{domains.Value.ReturnPathLabel}.{domain}";
 

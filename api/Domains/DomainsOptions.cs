@@ -43,6 +43,6 @@ public sealed class DomainsOptions
 
     public int MaxDomainsPerAccount { get; set; } = 100;
 
-    /// <summary>Bound from <c>Inbound:HostName</c>: the host the return-path subdomain's MX names (default <c>Delivery:HeloName</c>).</summary>
+    /// <summary>Bound from <c>Inbound:HostName</c>: the host the return-path subdomain's MX names (default <c>Relay:HostName</c>).</summary>
     public string? InboundHostName { get; set; }
 }

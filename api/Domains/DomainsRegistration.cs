@@ -1,6 +1,5 @@
 using System.Net;
-using EmailApi.Delivery;
-using EmailApi.Hosting;
+using EmailApi.Mail;
 using EmailApi.Storage;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -10,7 +9,8 @@ namespace EmailApi.Domains;
 
 public static class DomainsRegistration
 {
-    public static WebApplicationBuilder AddDomains(this WebApplicationBuilder builder, Roles roles)
+    /// <param name="sender">This node runs the sender role: it rechecks domains in the background.</param>
+    public static WebApplicationBuilder AddDomains(this WebApplicationBuilder builder, bool sender)
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
@@ -40,7 +40,7 @@ public static class DomainsRegistration
         services.AddSingleton<DomainVerifier>();
         services.AddSingleton<HeloCheck>();
         services.AddHostedService<HeloNameWarning>();
-        if (roles.Sender)
+        if (sender)
         {
             services.AddSingleton<DomainRecheckWorker>();
             services.AddHostedService(sp => sp.GetRequiredService<DomainRecheckWorker>());
@@ -50,13 +50,13 @@ public static class DomainsRegistration
 }
 
 /// <summary>Says at start when the EHLO name is not fully qualified (RFC 5321 §4.1.1.1): receivers refuse or score such mail down.</summary>
-public sealed class HeloNameWarning(IOptions<DeliveryOptions> delivery, ILogger<HeloNameWarning> log) : IHostedService
+public sealed class HeloNameWarning(IOptions<RelayHostOptions> relayHost, ILogger<HeloNameWarning> log) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var name = delivery.Value.HeloName;
+        var name = relayHost.Value.HostName;
         if (!HeloCheck.IsFullyQualified(name))
-            log.LogWarning("Delivery:HeloName '{HeloName}' is not a fully qualified domain name; set it to the relay's public host name " +
+            log.LogWarning("Relay:HostName '{HeloName}' is not a fully qualified domain name; set it to the relay's public host name " +
                            "(with forward and reverse DNS pointing to Delivery:PublicAddresses). GET /v1/deliverability checks it.", name);
         return Task.CompletedTask;
     }

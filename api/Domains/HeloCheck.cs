@@ -1,8 +1,8 @@
 using System.Net;
 using DnsClient;
 using EmailApi.Delivery;
-using EmailApi.Sending;
 using Microsoft.Extensions.Options;
+using EmailApi.Mail;
 
 namespace EmailApi.Domains;
 
@@ -12,7 +12,7 @@ namespace EmailApi.Domains;
 /// naming a host that resolves back to it (forward-confirmed reverse DNS, as Gmail and Microsoft
 /// require). It reports the answers it saw, so an operator can tell a wrong record from a slow one.
 /// </summary>
-public sealed class HeloCheck(DnsLookup dns, IOptions<DeliveryOptions> delivery)
+public sealed class HeloCheck(DnsLookup dns, IOptions<DeliveryOptions> delivery, IOptions<RelayHostOptions> relayHost)
 {
     public static bool IsFullyQualified(string name)
     {
@@ -24,10 +24,10 @@ public sealed class HeloCheck(DnsLookup dns, IOptions<DeliveryOptions> delivery)
     public async Task<DeliverabilityReport> RunAsync(CancellationToken ct)
     {
         var settings = delivery.Value;
-        var helo = settings.HeloName.TrimEnd('.').ToLowerInvariant();
+        var helo = relayHost.Value.HostName.TrimEnd('.').ToLowerInvariant();
         var problems = new List<string>();
         var fqdn = IsFullyQualified(helo);
-        if (!fqdn) problems.Add($"Delivery:HeloName '{helo}' is not a fully qualified domain name; receivers may refuse or score down the EHLO.");
+        if (!fqdn) problems.Add($"Relay:HostName '{helo}' is not a fully qualified domain name; receivers may refuse or score down the EHLO.");
         var publicAddresses = settings.PublicAddresses.Select(IPAddress.Parse).ToArray();
         if (publicAddresses.Length == 0) problems.Add("Delivery:PublicAddresses is empty: the relay cannot tell which addresses receivers see.");
 

@@ -1,5 +1,6 @@
 using System.Net;
 using EmailApi.Delivery;
+using EmailApi.Mail;
 using Microsoft.Extensions.Options;
 
 namespace EmailApi.Domains;
@@ -10,7 +11,7 @@ namespace EmailApi.Domains;
 /// string-matched; DMARC needs a <c>v=DMARC1</c> record with a policy; the return path needs an MX
 /// (or a CNAME) naming the inbound host. A timeout or SERVFAIL is <see cref="RecordAnswer.Unknown"/>.
 /// </summary>
-public sealed class RecordChecker(DnsLookup dns, SpfEvaluator spf, IOptions<DeliveryOptions> delivery, IOptions<DomainsOptions> domains, DomainRecords records)
+public sealed class RecordChecker(DnsLookup dns, SpfEvaluator spf, IOptions<DeliveryOptions> delivery, IOptions<RelayHostOptions> relayHost, IOptions<DomainsOptions> domains, DomainRecords records)
 {
     public async Task<RecordAnswer> CheckAsync(SendingDomain domain, ExpectedRecord record, CancellationToken ct)
     {
@@ -54,7 +55,7 @@ public sealed class RecordChecker(DnsLookup dns, SpfEvaluator spf, IOptions<Deli
         }
         foreach (var address in addresses)
         {
-            var result = await spf.CheckAsync(address, name, $"postmaster@{name}", delivery.Value.HeloName, ct);
+            var result = await spf.CheckAsync(address, name, $"postmaster@{name}", relayHost.Value.HostName, ct);
             if (result.Verdict == SpfVerdict.TempError) return new RecordAnswer.Unknown(result.Explanation);
             if (result.Verdict != SpfVerdict.Pass)
                 return new RecordAnswer.Mismatch($"{string.Join(" | ", found)} (SPF for {address}: {result.Verdict.ToString().ToLowerInvariant()}: {result.Explanation})");

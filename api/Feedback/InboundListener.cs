@@ -1,5 +1,5 @@
 using System.Net;
-using EmailApi.Delivery;
+using EmailApi.Mail;
 using EmailApi.SmtpBridge;
 using EmailApi.Storage;
 using Microsoft.Extensions.Options;
@@ -16,14 +16,14 @@ public sealed class InboundListener : IHostedService, IDisposable
     private readonly SmtpBridgeHost _host;
 
     public InboundListener(InboundPort port, IOptions<InboundOptions> inbound, IConfiguration configuration, IOptions<StorageOptions> storage,
-        IOptions<DeliveryOptions> delivery, TimeProvider clock, ILoggerFactory loggers)
+        IOptions<RelayHostOptions> relayHost, TimeProvider clock, ILoggerFactory loggers)
     {
         var smtp = configuration.GetSection(SmtpOptions.Section).Get<SmtpOptions>() ?? new SmtpOptions();
         smtp.Address = inbound.Value.Address;
         smtp.Port = inbound.Value.Port;
         smtp.ImplicitTlsPort = -1;
         smtp.MaxMessageBytes = inbound.Value.MaxMessageBytes;
-        smtp.ServerName = configuration["Inbound:HostName"] is { Length: > 0 } name ? name : smtp.ServerName is { Length: > 0 } s ? s : delivery.Value.HeloName;
+        smtp.ServerName = configuration["Inbound:HostName"] is { Length: > 0 } name ? name : smtp.ServerName is { Length: > 0 } s ? s : relayHost.Value.HostName;
         smtp.DataDirectory ??= Path.GetDirectoryName(Path.GetFullPath(storage.Value.Sqlite.Path));
         // Everyone may send reports (RFC 5321 §4.5.1: an MX takes mail from any client); the port
         // limits the recipients, so this is no open relay.

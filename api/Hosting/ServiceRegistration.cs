@@ -5,6 +5,7 @@ using EmailApi.Delivery;
 using EmailApi.Domains;
 using EmailApi.Feedback;
 using EmailApi.Events;
+using EmailApi.Mail;
 using EmailApi.Queue;
 using EmailApi.Retention;
 using EmailApi.Sending;
@@ -26,7 +27,9 @@ public static class ServiceRegistration
         var roles = Roles.From(configuration);
         services.AddSingleton(roles);
         services.AddSingleton<RelayMetrics>();
-        services.AddSingleton<Delivery.MtaSts.TlsResults>();
+        // The relay records TLS results; only with TLS reports on are they also kept for the report worker.
+        services.AddSingleton(sp => new Delivery.MtaSts.TlsResults(
+            sp.GetRequiredService<IOptions<TlsReports.TlsReportOptions>>().Value.Enabled, sp.GetRequiredService<TimeProvider>()));
         services.Configure<TlsReports.TlsReportOptions>(configuration.GetSection(TlsReports.TlsReportOptions.Section));
         services.Configure<Delivery.MtaSts.MtaStsOptions>(configuration.GetSection(Delivery.MtaSts.MtaStsOptions.Section));
         services.AddSingleton(TimeProvider.System);
@@ -34,6 +37,8 @@ public static class ServiceRegistration
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 
         services.Configure<StorageOptions>(configuration.GetSection(StorageOptions.Section));
+        // The relay's host name is the whole host's (EHLO, Message-IDs, greetings): Sending, Delivery and the listeners read it.
+        services.Configure<RelayHostOptions>(o => o.HostName = RelayHostOptions.NameFrom(configuration));
         services.Configure<DeliveryOptions>(configuration.GetSection(DeliveryOptions.Section));
         services.Configure<HopLimitOptions>(configuration.GetSection(DeliveryOptions.Section));
         services.Configure<SendingOptions>(configuration.GetSection(SendingOptions.Section));
@@ -64,7 +69,7 @@ public static class ServiceRegistration
         services.AddSingleton<SubmissionService>();
         services.AddSingleton<DkimSigning>();
         services.AddSingleton<SenderDomainRule>();
-        builder.AddDomains(roles);
+        builder.AddDomains(roles.Sender);
         services.AddUnsubscribe(configuration);
         services.AddSingleton<VerpKeys>();
         services.AddSingleton<ReturnPaths>();

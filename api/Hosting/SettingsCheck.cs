@@ -3,6 +3,7 @@ using System.Reflection;
 using EmailApi.Accounts;
 using EmailApi.Delivery;
 using EmailApi.Domains;
+using EmailApi.Mail;
 using EmailApi.Queue;
 using EmailApi.Events;
 using EmailApi.Retention;
@@ -26,6 +27,7 @@ public static class SettingsCheck
     private static readonly Section[] Sections =
     [
         Of<StorageOptions>(StorageOptions.Section, SettingsValidators.Storage),
+        Of<RelayHostOptions>(RelayHostOptions.Section, SettingsValidators.RelayHost),
         Of<DeliveryOptions>(DeliveryOptions.Section, SettingsValidators.Delivery),
         Of<HopLimitOptions>(DeliveryOptions.Section, SettingsValidators.HopLimit),
         Of<Delivery.MtaSts.MtaStsOptions>(Delivery.MtaSts.MtaStsOptions.Section, SettingsValidators.MtaSts),

@@ -5,6 +5,7 @@ using EmailApi.Delivery;
 using EmailApi.Domains;
 using EmailApi.Events;
 using EmailApi.Feedback;
+using EmailApi.Mail;
 using EmailApi.Queue;
 using EmailApi.Retention;
 using EmailApi.Sending;
@@ -44,7 +45,6 @@ public static class SettingsValidators
         rules.Range("BatchSize", o.BatchSize, 1, 10_000);
         rules.Range("Port", o.Port, 1, 65_535);
         rules.Range("MaxMxHosts", o.MaxMxHosts, 1, 100);
-        rules.Required("HeloName", o.HeloName);
         rules.Positive("DnsTimeout", o.DnsTimeout);
         rules.Positive("LeaseDuration", o.LeaseDuration);
         rules.Positive("PollInterval", o.PollInterval, TimeSpan.FromHours(1));
@@ -70,6 +70,20 @@ public static class SettingsValidators
             if (string.IsNullOrEmpty(o.SmartHost.Username) != string.IsNullOrEmpty(o.SmartHost.Password))
                 rules.Fail("SmartHost:Username", "and Delivery:SmartHost:Password must be set together");
         }
+        return rules.Problems;
+    }
+
+    /// <summary><c>Relay:HostName</c>, or its older key <c>Delivery:HeloName</c>; both set to different names is a mistake.</summary>
+    public static IReadOnlyList<string> RelayHost(RelayHostOptions o, IConfiguration configuration)
+    {
+        var rules = new SettingRules(RelayHostOptions.Section);
+        var name = configuration[$"{RelayHostOptions.Section}:HostName"];
+        var older = configuration[RelayHostOptions.OlderKey];
+        foreach (var (key, value) in new[] { ($"{RelayHostOptions.Section}:HostName", name), (RelayHostOptions.OlderKey, older) })
+            if (!string.IsNullOrEmpty(value) && Uri.CheckHostName(value.TrimEnd('.')) != UriHostNameType.Dns)
+                rules.FailKey(key, $"must be a host name (was {value})");
+        if (!string.IsNullOrEmpty(name) && !string.IsNullOrEmpty(older) && !string.Equals(name, older, StringComparison.OrdinalIgnoreCase))
+            rules.FailKey(RelayHostOptions.OlderKey, $"is the older name of Relay:HostName; set only Relay:HostName (was {older}, Relay:HostName {name})");
         return rules.Problems;
     }
 

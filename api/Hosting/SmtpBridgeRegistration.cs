@@ -1,4 +1,5 @@
 using EmailApi.Delivery;
+using EmailApi.Mail;
 using EmailApi.Sending;
 using EmailApi.SmtpBridge;
 using EmailApi.Storage;
@@ -15,10 +16,10 @@ public static class SmtpBridgeRegistration
         var services = builder.Services;
         services.AddOptions<SmtpOptions>()
             .Bind(builder.Configuration.GetSection(SmtpOptions.Section))
-            .PostConfigure<IOptions<DeliveryOptions>, IOptions<SendingOptions>, IOptions<StorageOptions>>((smtp, delivery, sending, storage) =>
+            .PostConfigure<IOptions<RelayHostOptions>, IOptions<SendingOptions>, IOptions<StorageOptions>>((smtp, relayHost, sending, storage) =>
             {
                 // One name for the host everywhere: EHLO to MX hosts, Message-IDs, and the bridge's greeting.
-                if (string.IsNullOrWhiteSpace(smtp.ServerName)) smtp.ServerName = delivery.Value.HeloName;
+                if (string.IsNullOrWhiteSpace(smtp.ServerName)) smtp.ServerName = relayHost.Value.HostName;
                 if (string.IsNullOrWhiteSpace(smtp.DataDirectory))
                     smtp.DataDirectory = Path.GetDirectoryName(Path.GetFullPath(storage.Value.Sqlite.Path));
                 // The bridge refuses early (SIZE, 452 to RCPT) what the submission service would refuse at the end.

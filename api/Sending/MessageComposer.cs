@@ -1,5 +1,5 @@
 using System.Text;
-using EmailApi.Delivery;
+using EmailApi.Mail;
 using EmailApi.Queue;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -10,10 +10,10 @@ namespace EmailApi.Sending;
 /// <summary>
 /// Builds the MIME message for a validated send request with MimeKit: text and HTML as
 /// multipart/alternative, inline parts (with a content id) as multipart/related, other attachments
-/// in multipart/mixed; Message-ID <c>&lt;id@HeloName&gt;</c>. The result is 7-bit clean with CRLF
+/// in multipart/mixed; Message-ID <c>&lt;id@Relay:HostName&gt;</c>. The result is 7-bit clean with CRLF
 /// line endings, so it relays unchanged through any hop and can be DKIM-signed once.
 /// </summary>
-public sealed class MessageComposer(IOptions<DeliveryOptions> delivery, TimeProvider clock)
+public sealed class MessageComposer(IOptions<RelayHostOptions> relayHost, TimeProvider clock)
 {
     private static readonly FormatOptions Format = CreateFormat();
 
@@ -34,7 +34,7 @@ public sealed class MessageComposer(IOptions<DeliveryOptions> delivery, TimeProv
             new Header(HeaderId.From, ""),
             new Header(HeaderId.Date, DateUtils.FormatDate(clock.GetUtcNow())),
             new Header(Encoding.UTF8, HeaderId.Subject, request.Subject ?? ""),
-            new Header(HeaderId.MessageId, $"<{id}@{delivery.Value.HeloName}>"));
+            new Header(HeaderId.MessageId, $"<{id}@{relayHost.Value.HostName}>"));
         message.From.Add(Mailbox(request.From!));
         foreach (var a in request.To.OrEmpty()) message.To.Add(Mailbox(a));
         foreach (var a in request.Cc.OrEmpty()) message.Cc.Add(Mailbox(a));
@@ -57,7 +57,7 @@ public sealed class MessageComposer(IOptions<DeliveryOptions> delivery, TimeProv
 
         var output = t_output ??= new MemoryStream();
         output.SetLength(0);
-        if (trace is not null) output.Write(Encoding.ASCII.GetBytes(trace.ReceivedHeader(id, delivery.Value.HeloName, clock.GetUtcNow())));
+        if (trace is not null) output.Write(Encoding.ASCII.GetBytes(trace.ReceivedHeader(id, relayHost.Value.HostName, clock.GetUtcNow())));
         message.WriteTo(Format, output);
         var raw = output.ToArray();
         if (output.Capacity > KeptBufferBytes) t_output = null;

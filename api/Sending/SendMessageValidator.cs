@@ -3,6 +3,7 @@ using EmailApi.Unsubscribe;
 using FluentValidation;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using EmailApi.Mail;
 
 namespace EmailApi.Sending;
 
@@ -31,8 +32,8 @@ public sealed class SendMessageValidator : AbstractValidator<SendMessageRequest>
     public const int MaxMimeParameter = 256;      // contentType, contentId
     public const int MaxCustomHeaders = 50;
     public const int MaxHeaderValue = 998;
-    public const int MaxTags = 20;
-    public const int MaxTagLength = 128;
+    public const int MaxTags = TagRules.MaxTags;
+    public const int MaxTagLength = TagRules.MaxTagLength;
     public const int MaxMetadata = 50;
     public const int MaxMetadataKey = 128;
     public const int MaxMetadataValue = 1024;

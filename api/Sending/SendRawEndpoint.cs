@@ -3,13 +3,13 @@ using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using EmailApi.Accounts;
-using EmailApi.Delivery;
 using EmailApi.Queue;
 using Microsoft.AspNetCore.Http.HttpResults;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Mvc;
 using MimeKit;
+using EmailApi.Mail;
 
 namespace EmailApi.Sending;
 
@@ -42,7 +42,7 @@ public static class SendRawEndpoint
 
     internal static async Task<Results<Accepted<SendMessageResponse>, ContentHttpResult, ValidationProblem, ProblemHttpResult>> HandleAsync(
         HttpRequest http, ClaimsPrincipal user, [FromQuery] string? from, [FromQuery] string[]? to, [FromQuery] string[]? tag, [FromQuery] DateTimeOffset? sendAt,
-        SubmissionService submissions, IOptions<SendingOptions> sending, IOptions<DeliveryOptions> delivery, IOptions<JsonOptions> json,
+        SubmissionService submissions, IOptions<SendingOptions> sending, IOptions<RelayHostOptions> relayHost, IOptions<JsonOptions> json,
         TimeProvider clock, CancellationToken ct)
     {
         if (!string.Equals(http.ContentType?.Split(';')[0].Trim(), ContentType, StringComparison.OrdinalIgnoreCase))
@@ -88,7 +88,7 @@ public static class SendRawEndpoint
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var id = MessageId.New(clock);
-        var raw = Prepare(body, message, id, delivery.Value.HeloName, HttpTrace.Of(http), clock);
+        var raw = Prepare(body, message, id, relayHost.Value.HostName, HttpTrace.Of(http), clock);
         var submission = new Submission(id, user.AccountId(), MessageSource.Api, envelopeFrom!, recipients, raw,
             message.From.ToString(), message.Subject, tags, null, sendAt);
 

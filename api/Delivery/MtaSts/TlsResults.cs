@@ -1,19 +1,17 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Threading.Channels;
-using EmailApi.TlsReports;
-using Microsoft.Extensions.Options;
 
 namespace EmailApi.Delivery.MtaSts;
 
 /// <summary>
 /// TLS session results per policy domain, the counts an RFC 8460 report summarises: successful
 /// sessions and failures by result type and MX host (§4.3). Lifetime counts per node stay in memory for
-/// /metrics; with TlsReports:Enabled each session is also queued, stamped with its UTC day, for the
-/// <see cref="TlsReportWorker"/> to add to the database counts every node shares (<see cref="ITlsReportStore"/>).
-/// The relay's checks are synchronous, so the database write happens off the delivery path.
+/// /metrics; when <paramref name="queueForReports"/> (TlsReports:Enabled) each session is also queued,
+/// stamped with its UTC day, for the TLS report worker to add to the database counts every node
+/// shares. The relay's checks are synchronous, so the database write happens off the delivery path.
 /// </summary>
-public sealed class TlsResults(IOptions<TlsReportOptions> options, TimeProvider clock)
+public sealed class TlsResults(bool queueForReports, TimeProvider clock)
 {
     private readonly ConcurrentDictionary<(string Domain, string Policy, string Result), long> _lifetime = new();
     private readonly Channel<PendingTlsResult> _pending = Channel.CreateUnbounded<PendingTlsResult>(new() { SingleReader = true });
@@ -39,7 +37,7 @@ public sealed class TlsResults(IOptions<TlsReportOptions> options, TimeProvider 
     {
         var mode = (policy?.Mode ?? MtaStsMode.None).ToString().ToLowerInvariant();
         _lifetime.AddOrUpdate((domain, mode, result), 1, (_, n) => n + 1);
-        if (options.Value.Enabled)
+        if (queueForReports)
             _pending.Writer.TryWrite(new PendingTlsResult(DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), new TlsResultKey(domain, result, mx), policy));
     }
 }

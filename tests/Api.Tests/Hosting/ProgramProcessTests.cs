@@ -48,6 +48,9 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Inbound__Port=70000"], "Inbound:Port must be between -1 and 65535 (was 70000)" },
         { ["Inbound__SoftBouncesToSuppress=0"], "Inbound:SoftBouncesToSuppress must be between 1 and 1000 (was 0)" },
         { ["Health__SenderStallAfter=00:00:00"], "Health:SenderStallAfter must be a positive duration such as 00:00:30 (was 00:00:00)" },
+        { ["Relay__HostName=bad name"], "Relay:HostName must be a host name (was bad name)" },
+        { ["Relay__HostName=relay.example", "Delivery__HeloName=other.example"],
+            "Delivery:HeloName is the older name of Relay:HostName; set only Relay:HostName (was other.example, Relay:HostName relay.example)" },
     };
 
     [Theory]

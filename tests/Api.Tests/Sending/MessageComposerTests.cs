@@ -4,6 +4,7 @@ using EmailApi.Sending;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using MimeKit;
+using EmailApi.Mail;
 
 namespace EmailApi.Tests.Sending;
 
@@ -12,7 +13,7 @@ public sealed class MessageComposerTests
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 29, 10, 0, 0, TimeSpan.Zero));
     private readonly MessageComposer _composer;
 
-    public MessageComposerTests() => _composer = new MessageComposer(Options.Create(new DeliveryOptions { HeloName = "relay.example" }), _clock);
+    public MessageComposerTests() => _composer = new MessageComposer(Options.Create(new RelayHostOptions { HostName = "relay.example" }), _clock);
 
     private static SendMessageRequest Request(string? text = "text", string? html = null, List<AttachmentInput>? attachments = null) => new(
         new AddressInput("from@example.com", "Sender Näme"), new AddressList([new AddressInput("to@example.org", null)]),

@@ -8,6 +8,7 @@ using EmailApi.Sending;
 using EmailApi.Tests.Delivery;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using EmailApi.Mail;
 
 namespace EmailApi.Tests.Sending;
 
@@ -32,7 +33,7 @@ public sealed class MimeDisposalTests
     [Fact]
     public void Composing_LeavesNoMimeObjectToTheFinalizer()
     {
-        var composer = new MessageComposer(Options.Create(new DeliveryOptions { HeloName = "relay.example" }), TimeProvider.System);
+        var composer = new MessageComposer(Options.Create(new RelayHostOptions { HostName = "relay.example" }), TimeProvider.System);
         var request = new SendMessageRequest(new AddressInput("from@example.com", "Sender"), new AddressList([new AddressInput("to@example.org", null)]),
             null, null, null, "Subject", "text", "<b>html</b>", null,
             [new AttachmentInput("a.bin", Convert.ToBase64String(new byte[] { 1, 2, 3 }), "application/octet-stream", null)], null, null);

@@ -1,6 +1,7 @@
+using EmailApi.Mail;
 using EmailApi.Sending;
 
-namespace EmailApi.Tests.Sending;
+namespace EmailApi.Tests.Mail;
 
 public sealed class AddressRulesTests
 {

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace EmailApi.Sending;
+namespace EmailApi.Mail;
 
 /// <summary>
 /// What counts as a mailbox we will send to: <c>local@domain</c> with a dot-atom local part
