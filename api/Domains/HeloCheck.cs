@@ -1,8 +1,8 @@
 using System.Net;
 using DnsClient;
 using EmailApi.Delivery;
-using Microsoft.Extensions.Options;
 using EmailApi.Mail;
+using Microsoft.Extensions.Options;
 
 namespace EmailApi.Domains;
 

@@ -1,9 +1,9 @@
 using System.Buffers.Text;
+using EmailApi.Mail;
 using EmailApi.Unsubscribe;
 using FluentValidation;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using EmailApi.Mail;
 
 namespace EmailApi.Sending;
 

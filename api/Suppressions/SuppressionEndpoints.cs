@@ -1,8 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using EmailApi.Accounts;
-using Microsoft.AspNetCore.Http.HttpResults;
 using EmailApi.Mail;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace EmailApi.Suppressions;
 

@@ -1,13 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using EmailApi.Messages;
 using EmailApi.Queue;
 using EmailApi.Storage;
 using EmailApi.Tests.Accounts;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using EmailApi.Messages;
 
 namespace EmailApi.Tests.Messages;
 

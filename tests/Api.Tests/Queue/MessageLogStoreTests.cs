@@ -1,8 +1,8 @@
 using EmailApi.Accounts;
+using EmailApi.Messages;
 using EmailApi.Queue;
 using EmailApi.Tests.Storage;
 using Microsoft.Extensions.Time.Testing;
-using EmailApi.Messages;
 
 namespace EmailApi.Tests.Queue;
 

@@ -1,10 +1,10 @@
 using EmailApi.Delivery;
+using EmailApi.Mail;
 using EmailApi.Queue;
 using EmailApi.Sending;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using MimeKit;
-using EmailApi.Mail;
 
 namespace EmailApi.Tests.Sending;
 

@@ -3,12 +3,12 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using EmailApi.Delivery;
+using EmailApi.Mail;
 using EmailApi.Queue;
 using EmailApi.Sending;
 using EmailApi.Tests.Delivery;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using EmailApi.Mail;
 
 namespace EmailApi.Tests.Sending;
 

@@ -1,12 +1,12 @@
 using EmailApi.Accounts;
 using EmailApi.Domains;
-using EmailApi.Feedback;
 using EmailApi.Events;
+using EmailApi.Feedback;
 using EmailApi.Messages;
 using EmailApi.Queue;
-using EmailApi.Suppressions;
 using EmailApi.Retention;
 using EmailApi.Storage;
+using EmailApi.Suppressions;
 using EmailApi.TestKit;
 using EmailApi.Unsubscribe;
 using Microsoft.Extensions.Logging.Abstractions;

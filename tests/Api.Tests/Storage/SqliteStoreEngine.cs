@@ -1,12 +1,12 @@
 using EmailApi.Accounts;
 using EmailApi.Domains;
-using EmailApi.Feedback;
 using EmailApi.Events;
+using EmailApi.Feedback;
 using EmailApi.Messages;
 using EmailApi.Queue;
-using EmailApi.Suppressions;
 using EmailApi.Retention;
 using EmailApi.Storage;
+using EmailApi.Suppressions;
 using EmailApi.Unsubscribe;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,11 +1,11 @@
 using EmailApi.Accounts;
 using EmailApi.Domains;
-using EmailApi.Feedback;
 using EmailApi.Events;
+using EmailApi.Feedback;
 using EmailApi.Messages;
 using EmailApi.Queue;
-using EmailApi.Suppressions;
 using EmailApi.Retention;
+using EmailApi.Suppressions;
 using EmailApi.Unsubscribe;
 using Microsoft.Extensions.Time.Testing;
 

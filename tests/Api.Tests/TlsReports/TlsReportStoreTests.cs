@@ -1,7 +1,7 @@
 using EmailApi.Delivery.MtaSts;
 using EmailApi.TestKit;
-using EmailApi.TlsReports;
 using EmailApi.Tests.Storage;
+using EmailApi.TlsReports;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EmailApi.Tests.TlsReports;
