@@ -80,6 +80,13 @@ public sealed class FeedbackProcessor(
         {
             classified = new FeedbackReport.Unrecognised($"not a MIME message: {ex.Message}");
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Parsing and classifying are pure: whatever else a hostile report makes them throw would throw
+            // again on every retry, and the report would block the ones after it. It is kept as unrecognised.
+            log.LogWarning(ex, "Inbound report {Id} could not be classified; kept as unrecognised", report.Id);
+            classified = new FeedbackReport.Unrecognised($"could not be parsed ({ex.GetType().Name})");
+        }
         var detail = JsonSerializer.Serialize(classified, classified.GetType(), Json);
 
         if (classified is FeedbackReport.Unsubscribe unsubscribe)

@@ -206,6 +206,10 @@ with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
         except smtplib.SMTPDataError as e:
             assert e.smtp_code // 100 == 5, e   # refused as content is fine; a 4xx would be our own trouble
 print(f"    forged token and malformed corpus: {accepted} of {len(corpus) + 1} accepted and kept")
+# The listener still answers a new session after all that.
+with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+    assert s.ehlo("mta.remote.test")[0] == 250
+    assert s.noop()[0] == 250
 open(accepted_file, "w").write(str(accepted))
 PY
     http GET /health/live

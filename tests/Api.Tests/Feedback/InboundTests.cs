@@ -328,6 +328,83 @@ public abstract class InboundTests : IAsyncLifetime
         Assert.Empty(await H.App.Services.GetRequiredService<IFeedbackStore>().ListAsync(null, null, null, null, 10, CancellationToken.None));
     }
 
+    /// <summary>Hostile MIME a remote MTA could send: each must be stored, processed and left unrecognised or harmless, never stuck.</summary>
+    /// <remarks>Expected: the reply's start; the listener's own header limits refuse two at the door.</remarks>
+    private static IEnumerable<(string Name, byte[] Raw, string Expected)> MalformedCorpus()
+    {
+        static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text.ReplaceLineEndings("\r\n"));
+        var deep = new StringBuilder();
+        for (var i = 0; i < 2000; i++) deep.Append($"Content-Type: multipart/mixed; boundary=\"b{i}\"\n\n--b{i}\n");
+        yield return ("2000 nested multiparts", Ascii("From: x@remote.test\n" + deep + "\nend\n"), "250");
+        var wide = new StringBuilder("From: x@remote.test\nContent-Type: multipart/report; report-type=delivery-status; boundary=w\n\n");
+        for (var i = 0; i < 3000; i++) wide.Append("--w\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; a\n\nFinal-Recipient: rfc822; x\nAction: failed\nStatus: 5.1.1\n\n");
+        yield return ("3000 delivery-status parts", Ascii(wide + "--w--\n"), "250");
+        var groups = new StringBuilder("From: x@remote.test\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; a\n\n");
+        for (var i = 0; i < 20000; i++) groups.Append($"Final-Recipient: rfc822; u{i}@x\nAction: failed\nStatus: 5.{i % 10}.{i}\n\n");
+        yield return ("20000 recipient groups", Ascii(groups.ToString()), "250");
+        var rfc822 = new StringBuilder();
+        for (var i = 0; i < 500; i++) rfc822.Append("From: x@remote.test\nContent-Type: message/rfc822\n\n");
+        yield return ("500 nested message/rfc822", Ascii(rfc822 + "Subject: inner\n\nx\n"), "250");
+        yield return ("a 512 KB folded header", Ascii("From: x@remote.test\nX-Long: " + string.Join("\n ", Enumerable.Repeat(new string('h', 500), 1000)) + "\n\nbody\n"), "552 5.3.4");
+        yield return ("broken base64, charset and encoded words", Ascii(
+            "From: =?x-unknown?B?////?= <x@remote.test>\nSubject: =?utf-8?Q?=ZZ=?=\nContent-Type: text/plain; charset=x-nonsense\nContent-Transfer-Encoding: base64\n\n!!!!not base64!!!!\n"), "250");
+        yield return ("a report without its boundary", Ascii("From: x@remote.test\nContent-Type: multipart/report; report-type=delivery-status\n\n--\n--\nStatus: 5.1.1\n"), "250");
+        yield return ("NUL and 8-bit bytes", [.. "From: x@remote.test\r\nX-Bin: "u8, 0, 0xff, 0xfe, 0x80, .. "\r\n\r\n"u8, 0, 1, 2, 0xff, .. "\r\n"u8], "554 5.6.0");
+    }
+
+    /// <summary>A raw SMTP conversation (no client library normalising the bytes); returns the reply to the end of DATA.</summary>
+    private async Task<string> SendRawAsync(string rcpt, byte[] data)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, InboundPort);
+        var stream = tcp.GetStream();
+        var reader = new StreamReader(stream, Encoding.ASCII);
+        async Task<string> ReplyAsync()
+        {
+            string line;
+            do line = await reader.ReadLineAsync() ?? throw new IOException("connection closed");
+            while (line.Length > 3 && line[3] == '-');
+            return line;
+        }
+        async Task<string> CommandAsync(string command)
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"));
+            return await ReplyAsync();
+        }
+        Assert.StartsWith("220", await ReplyAsync());
+        Assert.StartsWith("250", await CommandAsync("EHLO mta.remote.test"));
+        Assert.StartsWith("250", await CommandAsync("MAIL FROM:<>"));
+        Assert.StartsWith("250", await CommandAsync($"RCPT TO:<{rcpt}>"));
+        Assert.StartsWith("354", await CommandAsync("DATA"));
+        await stream.WriteAsync(data);
+        return await CommandAsync("\r\n.");
+    }
+
+    [Fact]
+    public async Task MalformedMimeCorpus_EachKeptAndProcessed_ListenerKeepsAnswering_LaterReportsStillWork()
+    {
+        var (shop, returnPath, id) = await SendFromVerifiedDomainAsync("gone@dest.test");
+        var chars = returnPath.ToCharArray();
+        chars[2 + 30] = chars[2 + 30] == 'a' ? 'b' : 'a';
+        var forged = new string(chars);
+        var corpus = MalformedCorpus().ToArray();
+
+        foreach (var (name, raw, expected) in corpus)
+        {
+            var reply = await SendRawAsync(forged, raw);
+            Assert.True(reply.StartsWith(expected, StringComparison.Ordinal), $"{name}: {reply}");
+        }
+        var accepted = corpus.Count(c => c.Expected == "250");
+        // A good report after them is not held up by them.
+        await SendReportAsync(returnPath, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "gone@dest.test")));
+
+        await WaitForRecipientAsync(shop, id, "bounced", TimeSpan.FromSeconds(60));
+        var reports = await WaitForProcessedAsync(accepted + 1, TimeSpan.FromSeconds(60));
+        Assert.Equal(accepted + 1, reports.Count(r => r.State == "processed"));
+        Assert.All(reports.Where(r => r.TokenCheck != "valid"), r => Assert.Equal(("forged", "none"), (r.TokenCheck, r.Effect)));
+        Assert.StartsWith("250", await SendRawAsync(forged, "From: x@remote.test\r\n\r\nstill here\r\n"u8.ToArray()));
+    }
+
     [Fact]
     public async Task TenMegabyteReport_Refused552()
     {
