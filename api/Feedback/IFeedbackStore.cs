@@ -21,6 +21,16 @@ public interface IFeedbackStore
     /// </summary>
     Task<string> KeyAsync(string name, string sealedCandidate, DateTimeOffset now, CancellationToken ct);
 
+    /// <summary>
+    /// Applies an inbound report to the recipient its token named, in one transaction: the new status
+    /// (only from <c>delivered</c>, or from <c>sending</c> when the report overtook the sender's own
+    /// record, which then finds its lease gone and changes nothing) with an event that carries the
+    /// report, and the suppression (source <c>feedback</c>). A recipient already bounced, complained or
+    /// still waiting keeps its state, and applying the same change twice changes nothing the second
+    /// time, so two nodes processing one report do no harm.
+    /// </summary>
+    Task<FeedbackApplied> ApplyAsync(FeedbackChange change, CancellationToken ct);
+
     /// <summary>Stores reports in one transaction; returns only after the commit (the listener's 250 waits for it).</summary>
     Task AddReportsAsync(IReadOnlyList<InboundReport> reports, CancellationToken ct);
 

@@ -17,6 +17,34 @@ public sealed class SqlFeedbackStore(SqlDialect sql) : IFeedbackStore
         return row is { } r ? new SentRecipient(messageId, recipientId, r.AccountId, r.Address, RecipientStatusNames.FromDb(r.Status)) : null;
     }
 
+    public async Task<FeedbackApplied> ApplyAsync(FeedbackChange change, CancellationToken ct)
+    {
+        var now = change.At.ToUnixTimeMilliseconds();
+        var r = change.Recipient;
+        await using var connection = await sql.OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var changed = false;
+        if (change.Status is { } status)
+        {
+            changed = await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE recipients SET status = @Status, report_id = @ReportId, last_response = @Response, next_attempt_at = NULL,
+                    lease_until = NULL, lease_token = NULL, updated_at = @Now
+                WHERE id = @RecipientId AND message_id = @MessageId AND status IN ('delivered', 'sending')
+                """, new { Status = status.ToDb(), change.ReportId, change.Response, Now = now, r.RecipientId, MessageId = r.MessageId.ToString() },
+                tx, cancellationToken: ct)) == 1;
+            if (changed)
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    INSERT INTO events (message_id, recipient_id, type, detail, report, created_at) VALUES (@MessageId, @RecipientId, @Type, @Response, @Report, @Now)
+                    """, new { MessageId = r.MessageId.ToString(), r.RecipientId, Type = status.ToDb(), change.Response, change.Report, Now = now }, tx, cancellationToken: ct));
+        }
+        var suppressed = change.SuppressionReason is { } reason && await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@AccountId, @Address, @reason, 'feedback', @Now)
+            ON CONFLICT (account_id, address) DO NOTHING
+            """, new { r.AccountId, r.Address, reason, Now = now }, tx, cancellationToken: ct)) == 1;
+        await tx.CommitAsync(ct);
+        return new FeedbackApplied(changed, suppressed);
+    }
+
     public async Task<string> KeyAsync(string name, string sealedCandidate, DateTimeOffset now, CancellationToken ct)
     {
         await using var connection = await sql.OpenAsync(ct);
@@ -54,9 +82,10 @@ public sealed class SqlFeedbackStore(SqlDialect sql) : IFeedbackStore
         await using var connection = await sql.OpenAsync(ct);
         return await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE inbound_reports SET state = 'processed', classification = @Classification, token_check = @TokenCheck, account_id = @AccountId,
-                message_id = @MessageId, recipient_id = @RecipientId, recipient = @Recipient, effect = @Effect, detail = @Detail, processed_at = @now
+                message_id = @MessageId, recipient_id = @RecipientId, recipient = @Recipient, effect = @Effect, detail = @Detail, processed_at = @now,
+                recipient_status = @RecipientStatus
             WHERE id = @id AND state = 'pending'
-            """, new { id, result.Classification, result.TokenCheck, result.AccountId, result.MessageId, result.RecipientId, result.Recipient, result.Effect, result.Detail,
+            """, new { id, result.Classification, result.TokenCheck, result.AccountId, result.MessageId, result.RecipientId, result.Recipient, result.Effect, result.Detail, result.RecipientStatus,
                 now = now.ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
     }
 
@@ -66,7 +95,7 @@ public sealed class SqlFeedbackStore(SqlDialect sql) : IFeedbackStore
         var rows = await connection.QueryAsync<ViewRow>(new CommandDefinition("""
             SELECT id AS Id, received_at AS ReceivedAt, remote AS Remote, mail_from AS MailFrom, rcpt_to AS RcptTo, state AS State,
                 classification AS Classification, token_check AS TokenCheck, account_id AS AccountId, message_id AS MessageId,
-                recipient_id AS RecipientId, effect AS Effect, detail AS Detail, processed_at AS ProcessedAt, recipient AS Recipient
+                recipient_id AS RecipientId, effect AS Effect, detail AS Detail, processed_at AS ProcessedAt, recipient AS Recipient, recipient_status AS RecipientStatus
             FROM inbound_reports
             WHERE (CAST(@accountId AS TEXT) IS NULL OR account_id = @accountId)
               AND (CAST(@messageId AS TEXT) IS NULL OR message_id = @messageId)
@@ -76,7 +105,7 @@ public sealed class SqlFeedbackStore(SqlDialect sql) : IFeedbackStore
             """, new { accountId, messageId, classification, before, limit }, cancellationToken: ct));
         return rows.Select(r => new InboundReportView(r.Id, DateTimeOffset.FromUnixTimeMilliseconds(r.ReceivedAt), r.Remote, r.MailFrom, r.RcptTo, r.State,
             r.Classification, r.TokenCheck, r.AccountId, r.MessageId, r.RecipientId, r.Effect, r.Detail,
-            r.ProcessedAt is { } p ? DateTimeOffset.FromUnixTimeMilliseconds(p) : null, r.Recipient)).ToArray();
+            r.ProcessedAt is { } p ? DateTimeOffset.FromUnixTimeMilliseconds(p) : null, r.Recipient, r.RecipientStatus)).ToArray();
     }
 
     public async Task<int> CountSoftBouncesAsync(string accountId, string recipient, DateTimeOffset since, CancellationToken ct)
@@ -91,5 +120,5 @@ public sealed class SqlFeedbackStore(SqlDialect sql) : IFeedbackStore
     private sealed record PendingRow(string Id, long ReceivedAt, string Remote, string MailFrom, string RcptTo, byte[] Raw);
 
     private sealed record ViewRow(string Id, long ReceivedAt, string Remote, string MailFrom, string RcptTo, string State, string? Classification,
-        string? TokenCheck, string? AccountId, string? MessageId, long? RecipientId, string? Effect, string? Detail, long? ProcessedAt, string? Recipient);
+        string? TokenCheck, string? AccountId, string? MessageId, long? RecipientId, string? Effect, string? Detail, long? ProcessedAt, string? Recipient, string? RecipientStatus);
 }
