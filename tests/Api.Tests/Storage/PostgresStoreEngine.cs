@@ -19,40 +19,19 @@ public sealed class PostgresStoreEngine : StoreEngine
 {
     private readonly List<PostgresDb> _pools = [];
 
-    private PostgresStoreEngine(string connectionString, PostgresDb db, FakeTimeProvider clock)
+    private PostgresStoreEngine(string connectionString, PostgresDb db, FakeTimeProvider clock) : base(new PostgresDialect(db), clock)
     {
         ConnectionString = connectionString;
         _pools.Add(db);
-        var dialect = new PostgresDialect(db);
         Queue = new PostgresQueueStore(db, clock);
-        Accounts = new SqlAccountStore(dialect, clock);
-        Log = new SqlMessageLog(dialect, clock);
-        Suppressions = new SqlSuppressionStore(dialect, clock);
-        Counts = new QueueCounts(dialect);
-        Webhooks = new PostgresWebhookStore(dialect, clock);
-        Retention = new SqlRetentionStore(dialect, clock);
-        Domains = new SqlDomainStore(dialect);
-        Unsubscribe = new SqlUnsubscribeStore(dialect);
-        MtaStsPolicies = new EmailApi.Delivery.MtaSts.SqlMtaStsPolicyStore(dialect);
-        Feedback = new SqlFeedbackStore(dialect);
-        TlsReports = new EmailApi.TlsReports.SqlTlsReportStore(dialect);
+        Webhooks = new PostgresWebhookStore(new PostgresDialect(db), clock);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
 
     public string ConnectionString { get; }
     public override string Name => "postgres";
     public override IQueueStore Queue { get; }
-    public override IAccountStore Accounts { get; }
-    public override IMessageLog Log { get; }
-    public override ISuppressionStore Suppressions { get; }
-    public override QueueCounts Counts { get; }
     public override IWebhookStore Webhooks { get; }
-    public override IRetentionStore Retention { get; }
-    public override IDomainStore Domains { get; }
-    public override IUnsubscribeStore Unsubscribe { get; }
-    public override EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
-    public override IFeedbackStore Feedback { get; }
-    public override EmailApi.TlsReports.ITlsReportStore TlsReports { get; }
 
     public override EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode() => new EmailApi.TlsReports.SqlTlsReportStore(new PostgresDialect(NewPool()));
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }

@@ -20,22 +20,11 @@ public sealed class SqliteStoreEngine : StoreEngine
 {
     private readonly SqliteDb _db;
 
-    private SqliteStoreEngine(SqliteDb db, string path, FakeTimeProvider clock)
+    private SqliteStoreEngine(SqliteDb db, string path, FakeTimeProvider clock) : base(new SqliteDialect(db), clock)
     {
         _db = db;
-        var dialect = new SqliteDialect(_db);
         Queue = new SqliteQueueStore(_db, clock);
-        Accounts = new SqlAccountStore(dialect, clock);
-        Log = new SqlMessageLog(dialect, clock);
-        Suppressions = new SqlSuppressionStore(dialect, clock);
-        Counts = new QueueCounts(dialect);
-        Webhooks = new SqliteWebhookStore(dialect, clock);
-        Retention = new SqlRetentionStore(dialect, clock);
-        Domains = new SqlDomainStore(dialect);
-        Unsubscribe = new SqlUnsubscribeStore(dialect);
-        MtaStsPolicies = new EmailApi.Delivery.MtaSts.SqlMtaStsPolicyStore(dialect);
-        Feedback = new SqlFeedbackStore(dialect);
-        TlsReports = new EmailApi.TlsReports.SqlTlsReportStore(dialect);
+        Webhooks = new SqliteWebhookStore(new SqliteDialect(_db), clock);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
     }
 
@@ -51,17 +40,7 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override string Name => "sqlite";
     public SqliteDb Db => _db;
     public override IQueueStore Queue { get; }
-    public override IAccountStore Accounts { get; }
-    public override IMessageLog Log { get; }
-    public override ISuppressionStore Suppressions { get; }
-    public override QueueCounts Counts { get; }
     public override IWebhookStore Webhooks { get; }
-    public override IRetentionStore Retention { get; }
-    public override IDomainStore Domains { get; }
-    public override IUnsubscribeStore Unsubscribe { get; }
-    public override EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
-    public override IFeedbackStore Feedback { get; }
-    public override EmailApi.TlsReports.ITlsReportStore TlsReports { get; }
 
     public override EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode() => new EmailApi.TlsReports.SqlTlsReportStore(new SqliteDialect(_db));
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }

@@ -5,6 +5,7 @@ using EmailApi.Feedback;
 using EmailApi.Messages;
 using EmailApi.Queue;
 using EmailApi.Retention;
+using EmailApi.Storage;
 using EmailApi.Suppressions;
 using EmailApi.Unsubscribe;
 using Microsoft.Extensions.Time.Testing;
@@ -15,21 +16,25 @@ namespace EmailApi.Tests.Storage;
 /// One storage engine's stores on a fresh, migrated database of their own. The store suites are
 /// written once against this and run once per engine, so SQLite and PostgreSQL cannot drift.
 /// </summary>
-public abstract class StoreEngine : IAsyncDisposable
+public abstract class StoreEngine(SqlDialect dialect, FakeTimeProvider clock) : IAsyncDisposable
 {
     public abstract string Name { get; }
+
+    // The engine's own classes, for the hot paths.
     public abstract IQueueStore Queue { get; }
-    public abstract IAccountStore Accounts { get; }
-    public abstract IMessageLog Log { get; }
-    public abstract ISuppressionStore Suppressions { get; }
-    public abstract QueueCounts Counts { get; }
     public abstract IWebhookStore Webhooks { get; }
-    public abstract IRetentionStore Retention { get; }
-    public abstract IDomainStore Domains { get; }
-    public abstract IUnsubscribeStore Unsubscribe { get; }
-    public abstract EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
-    public abstract IFeedbackStore Feedback { get; }
-    public abstract EmailApi.TlsReports.ITlsReportStore TlsReports { get; }
+
+    // One class each over the engine's dialect.
+    public IAccountStore Accounts { get; } = new SqlAccountStore(dialect, clock);
+    public IMessageLog Log { get; } = new SqlMessageLog(dialect, clock);
+    public ISuppressionStore Suppressions { get; } = new SqlSuppressionStore(dialect, clock);
+    public QueueCounts Counts { get; } = new(dialect);
+    public IRetentionStore Retention { get; } = new SqlRetentionStore(dialect, clock);
+    public IDomainStore Domains { get; } = new SqlDomainStore(dialect);
+    public IUnsubscribeStore Unsubscribe { get; } = new SqlUnsubscribeStore(dialect);
+    public EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; } = new EmailApi.Delivery.MtaSts.SqlMtaStsPolicyStore(dialect);
+    public IFeedbackStore Feedback { get; } = new SqlFeedbackStore(dialect);
+    public EmailApi.TlsReports.ITlsReportStore TlsReports { get; } = new EmailApi.TlsReports.SqlTlsReportStore(dialect);
 
     /// <summary>Another sender node's TLS report store on the same database.</summary>
     public abstract EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode();
