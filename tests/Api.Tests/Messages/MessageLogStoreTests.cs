@@ -1,10 +1,11 @@
 using EmailApi.Accounts;
 using EmailApi.Messages;
 using EmailApi.Queue;
+using EmailApi.Tests.Queue;
 using EmailApi.Tests.Storage;
 using Microsoft.Extensions.Time.Testing;
 
-namespace EmailApi.Tests.Queue;
+namespace EmailApi.Tests.Messages;
 
 /// <summary>The message log's filters, keyset pages and cancellation on every engine.</summary>
 public abstract class MessageLogStoreTests : IAsyncLifetime

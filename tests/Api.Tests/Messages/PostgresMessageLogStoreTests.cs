@@ -2,7 +2,7 @@ using EmailApi.TestKit;
 using EmailApi.Tests.Storage;
 using Microsoft.Extensions.Time.Testing;
 
-namespace EmailApi.Tests.Queue;
+namespace EmailApi.Tests.Messages;
 
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresMessageLogStoreTests(PostgresServer server) : MessageLogStoreTests

@@ -1,7 +1,7 @@
 using EmailApi.Tests.Storage;
 using Microsoft.Extensions.Time.Testing;
 
-namespace EmailApi.Tests.Queue;
+namespace EmailApi.Tests.Messages;
 
 public sealed class SqliteMessageLogStoreTests : MessageLogStoreTests
 {
