@@ -7,7 +7,7 @@
 # (exit status non-zero if anything failed).
 #
 #   SKIP_INSTALL=1   don't apt-get anything
-#   SKIP_E2E=1 / SKIP_BENCH=1 / SKIP_UNIT=1 / SKIP_OPENAPI=1   leave a suite out
+#   SKIP_E2E=1 / SKIP_BENCH=1 / SKIP_UNIT=1 / SKIP_OPENAPI=1 / SKIP_DEPLOY=1   leave a suite out
 set -uo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,6 +52,7 @@ install_missing() {
     command -v npm >/dev/null || missing+=(npm)
     command -v ss >/dev/null || missing+=(iproute2)
     command -v pgrep >/dev/null || missing+=(procps)
+    command -v systemd-analyze >/dev/null || missing+=(systemd)   # checks deploy/emailapi.service
     command -v node >/dev/null || missing+=(nodejs)
     command -v npm >/dev/null || missing+=(npm)
     ((${#missing[@]} == 0)) && { echo "all tools present"; return 0; }
@@ -150,6 +151,27 @@ if [[ ${SKIP_OPENAPI:-0} != 1 ]]; then
     fi
     while read -r name; do failures+=("openapi client: $name"); done < <(sed -n -E 's/^FAIL (.+)$/\1/p' "$LOGS/openapi.log")
     record "openapi client" "$op" "$of"
+fi
+
+# --- 3c. deployment as docs/operations.md describes it ------------------------------------
+# scripts/publish.sh's single-file executable starts alone, answers /health/live, accepts mail and
+# logs it as JSON; deploy/emailapi.service passes systemd-analyze verify (tests/deploy/run.sh; ~2 min).
+if [[ ${SKIP_DEPLOY:-0} != 1 ]]; then
+    section "tests/deploy/run.sh"
+    timeout -k 15 600 bash tests/deploy/run.sh 2>&1 | tee "$LOGS/deploy.log"
+    rc=${PIPESTATUS[0]}
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$LOGS/deploy.log" | tail -n 1)
+    if [[ -n $line ]]; then
+        dp=${line%% passed*}; df=${line#*, }; df=${df%% failed}
+    else
+        dp=0; df=0
+    fi
+    if [[ $rc != 0 && $df == 0 ]]; then
+        echo "the deployment check exited with $rc without reporting a failed step: counted as 1 failure"
+        df=1
+    fi
+    while read -r name; do failures+=("deploy: $name"); done < <(sed -n -E 's/^FAIL ([^:]+).*$/\1/p' "$LOGS/deploy.log")
+    record "deploy" "$dp" "$df"
 fi
 
 # --- 4. end-to-end ---------------------------------------------------------------------

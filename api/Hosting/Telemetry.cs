@@ -2,6 +2,7 @@ using EmailApi.Delivery;
 using EmailApi.Queue;
 using EmailApi.Sending;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Metrics;
 
 namespace EmailApi.Hosting;
@@ -16,6 +17,7 @@ public static class Telemetry
 {
     public static IServiceCollection AddTelemetry(this IServiceCollection services)
     {
+        services.AddJsonLogTimestamps();
         services.AddSingleton<QueueMetrics>();
         services.AddSingleton<DeliveryMetrics>();
         services.AddSingleton<SendingMetrics>();
@@ -47,6 +49,18 @@ public static class Telemetry
         });
         return metrics;
     }
+
+    /// <summary>
+    /// With <c>Logging:Console:FormatterName=json</c> each line carries a UTC ISO 8601 timestamp
+    /// unless <c>Logging:Console:FormatterOptions:TimestampFormat</c> chooses another format.
+    /// </summary>
+    public static IServiceCollection AddJsonLogTimestamps(this IServiceCollection services) =>
+        services.PostConfigure<JsonConsoleFormatterOptions>(o =>
+        {
+            if (o.TimestampFormat is not null) return;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            o.UseUtcTimestamp = true;
+        });
 
     /// <summary>Prometheus metrics at <c>/metrics</c>, on every node whatever its roles.</summary>
     public static WebApplication MapMetrics(this WebApplication app)
