@@ -9,7 +9,8 @@ namespace EmailApi.Hosting;
 
 /// <summary>
 /// Metrics the .NET way: each capability owns its instruments on System.Diagnostics.Metrics
-/// (<see cref="QueueMetrics"/>, <see cref="DeliveryMetrics"/>, <see cref="SendingMetrics"/>), and
+/// (<see cref="QueueMetrics"/>, <see cref="DeliveryMetrics"/>, <see cref="SendingMetrics"/>,
+/// <see cref="SmtpBridge.SmtpMetrics"/>), and
 /// OpenTelemetry exports them at <c>/metrics</c> in the Prometheus text format, together with
 /// ASP.NET Core's and Kestrel's built-in instruments and the runtime's (GC, JIT, CPU, thread pool).
 /// </summary>
@@ -21,8 +22,9 @@ public static class Telemetry
         services.AddSingleton<QueueMetrics>();
         services.AddSingleton<DeliveryMetrics>();
         services.AddSingleton<SendingMetrics>();
+        services.AddSingleton<SmtpBridge.SmtpMetrics>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(QueueMetrics.MeterName, DeliveryMetrics.MeterName, SendingMetrics.MeterName)
+            .AddMeter(QueueMetrics.MeterName, DeliveryMetrics.MeterName, SendingMetrics.MeterName, SmtpBridge.SmtpMetrics.MeterName)
             // Meters are per host (IMeterFactory) but listened to by name: where several hosts share
             // a process (the test suite), each exports its own instruments only. The runtime's meter
             // has no factory and is the process's, so every host shows it.
@@ -71,6 +73,7 @@ public static class Telemetry
         _ = app.Services.GetRequiredService<QueueMetrics>();
         _ = app.Services.GetRequiredService<DeliveryMetrics>();
         _ = app.Services.GetRequiredService<SendingMetrics>();
+        _ = app.Services.GetRequiredService<SmtpBridge.SmtpMetrics>();
         // The queue gauges come from the database; an instrument's callback cannot wait for a query.
         app.UseWhen(c => c.Request.Path == "/metrics", branch => branch.Use(async (context, next) =>
         {

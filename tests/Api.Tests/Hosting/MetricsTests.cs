@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
+using EmailApi.SmtpBridge;
 using EmailApi.Tests.Delivery;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EmailApi.Tests.Hosting;
@@ -70,6 +72,36 @@ public sealed class MetricsTests
         // ASP.NET Core records a request's duration once its response has gone, a moment after the client has it.
         const string route = "http_server_request_duration_seconds_count{http_request_method=\"POST\",http_response_status_code=\"202\",http_route=\"/v1/send\",network_protocol_version=\"1.1\",url_scheme=\"http\"}";
         Assert.Equal(3, Value(await ScrapeUntilAsync(app, route, 3), route));
+    }
+
+    [Fact]
+    public async Task Metrics_AfterAnSmtpSend_CountTheSession_TheAcceptedMessage_AndItsLatency()
+    {
+        using var app = new TestApp(new() { ["Roles"] = "api,smtp" });
+        var bridge = app.Services.GetRequiredService<SmtpBridgeHost>();
+        using (var client = new MailKit.Net.Smtp.SmtpClient { CheckCertificateRevocation = false, Timeout = 15_000 })
+        {
+            client.ServerCertificateValidationCallback = (_, _, _, _) => true;
+            await client.ConnectAsync(bridge.SubmissionEndPoint!.Address.ToString(), bridge.SubmissionEndPoint.Port, MailKit.Security.SecureSocketOptions.StartTls);
+            await client.AuthenticateAsync("apikey", TestApp.Key);
+            var message = new MimeKit.MimeMessage();
+            message.From.Add(MimeKit.MailboxAddress.Parse("s@example.com"));
+            message.To.Add(MimeKit.MailboxAddress.Parse("to@example.org"));
+            message.Subject = "over SMTP";
+            message.Body = new MimeKit.TextPart("plain") { Text = "x" };
+            await client.SendAsync(message);
+            await client.DisconnectAsync(quit: true);
+        }
+
+        var text = await app.CreateClient().GetStringAsync("/metrics");
+
+        Assert.Equal(1, Value(text, "emailapi_smtp_sessions_total{listener=\"submission\"}"));
+        Assert.Equal(1, Value(text, "emailapi_smtp_sessions_authenticated_total{listener=\"submission\"}"));
+        Assert.Equal(0, Value(text, "emailapi_smtp_sessions_faulted_total{listener=\"submission\"}"));
+        Assert.Equal(0, Value(text, "emailapi_smtp_sessions_total{listener=\"inbound\"}"));
+        Assert.Equal(1, Value(text, "emailapi_messages_accepted_total{source=\"smtp\"}"));
+        Assert.Equal(0, Value(text, "emailapi_messages_accepted_total{source=\"api\"}"));
+        Assert.Equal(1, Value(text, "emailapi_send_duration_seconds_count{result=\"accepted\",source=\"smtp\"}"));
     }
 
     [Fact]
