@@ -10,6 +10,7 @@ using EmailApi.Retention;
 using EmailApi.Sending;
 using EmailApi.Storage;
 using EmailApi.Unsubscribe;
+using EmailApi.WebConsole;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
@@ -95,6 +96,7 @@ public static class ServiceRegistration
         ValidatorOptions.Global.LanguageManager.Enabled = false;
 
         builder.AddSmtpBridge(roles);
+        builder.AddWebConsole(roles);
         if (roles.Sender)
         {
             services.AddSingleton<MxResolver>();
