@@ -88,7 +88,14 @@ public abstract class SqlQueueInsights(TimeProvider clock) : IQueueInsights
             """, new { Id = id.ToString(), AccountId = accountId, Now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct));
     }
 
-    private sealed record BacklogRow(string Domain, long Recipients, long? NextAttemptAt, long? LastAt);
+    // Properties, not a positional record: SQLite types the aggregate columns of an empty result as blobs.
+    private sealed class BacklogRow
+    {
+        public string Domain { get; init; } = "";
+        public long Recipients { get; init; }
+        public long? NextAttemptAt { get; init; }
+        public long? LastAt { get; init; }
+    }
 }
 
 public sealed class SqliteQueueInsights(Storage.SqliteDb db, TimeProvider clock) : SqlQueueInsights(clock)
