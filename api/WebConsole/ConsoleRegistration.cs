@@ -1,5 +1,4 @@
 using EmailApi.Accounts;
-using EmailApi.Hosting;
 using EmailApi.Queue;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -22,15 +21,14 @@ public static class ConsoleRegistration
     private const string PageCsp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; " +
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-    public static bool IsEnabled(IConfiguration configuration, Roles roles) =>
-        roles.Api && configuration.GetValue($"{ConsoleOptions.Section}:Enabled", true);
+    private static bool IsEnabled(IConfiguration configuration) => configuration.GetValue($"{ConsoleOptions.Section}:Enabled", true);
 
-    public static WebApplicationBuilder AddWebConsole(this WebApplicationBuilder builder, Roles roles)
+    /// <param name="api">This node runs the <c>api</c> role (the console is part of it).</param>
+    public static WebApplicationBuilder AddWebConsole(this WebApplicationBuilder builder, bool api)
     {
         var services = builder.Services;
         services.Configure<ConsoleOptions>(builder.Configuration.GetSection(ConsoleOptions.Section));
-        services.AddSingleton<IQueueInsights, SqliteQueueInsights>();
-        if (!IsEnabled(builder.Configuration, roles)) return builder;
+        if (!api || !IsEnabled(builder.Configuration)) return builder;
 
         services.AddOptions<SmtpBridge.SmtpOptions>().Bind(builder.Configuration.GetSection(SmtpBridge.SmtpOptions.Section));
         services.AddSingleton<ConsoleSessions>();
@@ -75,9 +73,10 @@ public static class ConsoleRegistration
 
     public const string AdminPolicy = "ConsoleAdmin";
 
+    /// <summary>Maps the console on an <c>api</c> node (the caller checks the role).</summary>
     public static WebApplication MapWebConsole(this WebApplication app)
     {
-        if (!IsEnabled(app.Configuration, app.Services.GetRequiredService<Roles>())) return app;
+        if (!IsEnabled(app.Configuration)) return app;
         app.Use(SecurityHeaders);
         app.MapGet("/", () => Results.Redirect(Prefix)).ExcludeFromDescription();
         ConsoleAssets.Map(app);
