@@ -10,6 +10,9 @@ namespace EmailApi.WebConsole.Pages;
 /// <summary>One message: the API's status view, its stored source parsed for people, cancel and (operator) retry now.</summary>
 public sealed class MessageModel(IQueueStore store, IFeedbackStore feedback, IMessageLog log, IQueueInsights insights, QueueSignal signal) : ConsolePage
 {
+    /// <summary>A page stays light even for a 25 MB text body; the download has all of it.</summary>
+    public const int MaxTextShown = 200_000;
+
     [BindProperty(SupportsGet = true)] public string Id { get; set; } = "";
 
     public MessageResponse? Message { get; private set; }
