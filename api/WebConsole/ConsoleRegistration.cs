@@ -37,6 +37,7 @@ public static class ConsoleRegistration
             o.RootDirectory = "/WebConsole/Pages";
             o.Conventions.AuthorizeFolder("/", Policy);
             o.Conventions.AllowAnonymousToPage("/SignIn");
+            o.Conventions.ConfigureFilter(new AntiforgeryFailurePage());
         });
         services.AddAntiforgery(o =>
         {

@@ -127,6 +127,7 @@ public sealed class ConsoleBrowserTests(ConsoleBrowser browser) : IClassFixture<
         var response = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("#add-suppression button"),
             r => r.Url.Contains("/console/suppressions", StringComparison.Ordinal) && r.Request.Method == "POST");
         Assert.Equal(400, response.Status);
+        await Expect(page.Locator(".error")).ToContainTextAsync("nothing was changed");
         Assert.DoesNotContain("csrf@example.org", await browser.Tenant.Client.GetStringAsync("/v1/suppressions"));
         await page.Context.CloseAsync();
     }

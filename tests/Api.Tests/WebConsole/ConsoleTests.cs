@@ -84,6 +84,7 @@ public sealed class ConsoleTests : IDisposable
         var forged = await session.Http.PostAsync("/console/suppressions?handler=Add",
             new FormUrlEncodedContent(new Dictionary<string, string> { ["email"] = "forged@example.org" }));
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Contains("nothing was changed", await forged.Content.ReadAsStringAsync());
         Assert.DoesNotContain("forged@example.org", await session.GetPageAsync("/console/suppressions"));
         Assert.DoesNotContain("forged@example.org", await _app.Authorized().GetStringAsync("/v1/suppressions"));
 
