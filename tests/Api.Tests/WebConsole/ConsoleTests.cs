@@ -221,3 +221,50 @@ public sealed class ConsoleTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
     }
 }
+
+/// <summary>The message page's buttons: cancel a scheduled send (send scope), retry deferred recipients now (operator).</summary>
+public sealed class ConsoleMessageActionsTests
+{
+    [Fact]
+    public async Task Cancel_WithdrawsAScheduledSend()
+    {
+        using var app = new TestApp(new() { ["Domains:RequireVerified"] = "false" });
+        var sent = await app.Authorized().PostAsJsonAsync("/v1/send", new { from = "s@example.com", to = "x@example.org", text = "later", sendAt = DateTimeOffset.UtcNow.AddDays(1) });
+        var id = (await TestApp.ReadJsonAsync(sent)).GetProperty("id").GetString();
+        var session = await ConsoleSession.SignedInAsync(app);
+        Assert.Contains("id=\"cancel\"", await session.GetPageAsync($"/console/messages/{id}"));
+
+        var page = await (await session.PostAsync($"/console/messages/{id}", $"/console/messages/{id}?handler=Cancel", new())).Content.ReadAsStringAsync();
+        Assert.Contains("Cancelled the recipients", page);
+        Assert.DoesNotContain("id=\"cancel\"", page);
+        Assert.Equal("cancelled", (await TestApp.ReadJsonAsync(await app.Authorized().GetAsync($"/v1/messages/{id}"))).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task RetryNow_MakesDeferredRecipientsDue_ForTheOperatorOnly()
+    {
+        await using var h = new EmailApi.Tests.Delivery.DeliveryHarness(new() { ["Domains:RequireVerified"] = "false", ["Delivery:RetryDelays:0"] = "01:00:00" });
+        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        var mx = h.Server("127.0.0.2");
+        var attempts = 0;
+        mx.OnRcpt = _ => Interlocked.Increment(ref attempts) == 1 ? "451 4.7.1 greylisted, come back later" : "250 2.1.5 Ok";
+        var id = await h.SendAsync(new { from = "s@example.com", to = "x@dest.test", text = "x" });
+        await h.WaitForStatusAsync(id, "deferred");
+
+        var admin = new AdminApi(h.App);
+        var viewer = await admin.CreateKeyAsync((await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!, ["send", "read"]);
+        var tenant = await ConsoleSession.SignedInAsync(h.App, viewer);
+        var tenantPage = await tenant.GetPageAsync($"/console/messages/{id}");
+        Assert.Contains("451 4.7.1 greylisted", tenantPage);
+        Assert.DoesNotContain("id=\"retry\"", tenantPage);
+        var refused = await (await tenant.PostAsync($"/console/messages/{id}", $"/console/messages/{id}?handler=Retry", new())).Content.ReadAsStringAsync();
+        Assert.Contains("lacks the admin scope", refused);
+        Assert.Equal("deferred", (await h.GetAsync(id)).GetProperty("status").GetString());
+
+        var operatorSession = await ConsoleSession.SignedInAsync(h.App);
+        Assert.Contains("id=\"retry\"", await operatorSession.GetPageAsync($"/console/messages/{id}"));
+        var retried = await (await operatorSession.PostAsync($"/console/messages/{id}", $"/console/messages/{id}?handler=Retry", new())).Content.ReadAsStringAsync();
+        Assert.Contains("1 deferred recipient(s) are due now.", retried);
+        await h.WaitForStatusAsync(id, "delivered");   // an hour early: the retry delay is one hour
+    }
+}
