@@ -8,7 +8,7 @@ namespace EmailApi.Queue;
 /// </summary>
 public interface IQueueInsights
 {
-    /// <summary>Recipients of the messages accepted since <paramref name="since"/>, by status, and the complaints received since then.</summary>
+    /// <summary>Recipients of the messages accepted since <paramref name="since"/>, by status (a complaint marks its recipient <c>complained</c>).</summary>
     Task<Activity> ActivityAsync(string accountId, DateTimeOffset since, CancellationToken ct);
 
     /// <summary>Messages accepted per hour since <paramref name="since"/> (hours without any are absent).</summary>
@@ -24,7 +24,7 @@ public interface IQueueInsights
     Task<int> RetryNowAsync(string accountId, MessageId id, CancellationToken ct);
 }
 
-public sealed record Activity(IReadOnlyDictionary<RecipientStatus, long> Recipients, long Complaints)
+public sealed record Activity(IReadOnlyDictionary<RecipientStatus, long> Recipients)
 {
     public long Count(RecipientStatus status) => Recipients.GetValueOrDefault(status);
 

@@ -27,10 +27,7 @@ public abstract class SqlQueueInsights(TimeProvider clock) : IQueueInsights
                 new { AccountId = accountId, Status = status.ToDb(), SinceId = MessageId.FirstTextAt(since) }, cancellationToken: ct));
             if (n > 0) counts[status] = n;
         }
-        var complaints = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM inbound_reports WHERE account_id = @AccountId AND classification = 'complaint' AND received_at >= @Since",
-            new { AccountId = accountId, Since = since.ToUnixTimeMilliseconds() }, cancellationToken: ct));
-        return new Activity(counts, complaints);
+        return new Activity(counts);
     }
 
     public async Task<IReadOnlyDictionary<DateTimeOffset, long>> HourlyAsync(string accountId, DateTimeOffset since, CancellationToken ct)

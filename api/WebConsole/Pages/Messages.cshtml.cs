@@ -10,7 +10,7 @@ namespace EmailApi.WebConsole.Pages;
 /// <summary>The message log: the API's list handler with the same filters, cursor pages and limits.</summary>
 public sealed class MessagesModel(IMessageLog log, IOptions<ConsoleOptions> options) : ConsolePage
 {
-    public static readonly string[] StatusNames = ["queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled"];
+    public static readonly string[] StatusNames = Enum.GetValues<RecipientStatus>().Select(s => s.ToDb()).ToArray();
     private const int PageSize = 50;
 
     [BindProperty(SupportsGet = true)] public string? Status { get; set; }

@@ -58,7 +58,6 @@ public abstract class QueueInsightsStoreTests : IAsyncLifetime
         Assert.Equal(2, day.Total);
         Assert.Equal(1, day.Count(RecipientStatus.Delivered));
         Assert.Equal(1, day.Count(RecipientStatus.Deferred));
-        Assert.Equal(0, day.Complaints);
         var month = await Engine.Insights.ActivityAsync(_a, _clock.GetUtcNow().AddDays(-30), CancellationToken.None);
         Assert.Equal(3, month.Total);
         Assert.Equal(2, month.Count(RecipientStatus.Delivered));
