@@ -32,7 +32,7 @@ public sealed class SmtpRelay(
     IOptions<RelayHostOptions> relayHost,
     IOptions<Queue.HopLimitOptions> hopLimit,
     TimeProvider clock,
-    Hosting.RelayMetrics metrics,
+    DeliveryMetrics metrics,
     MtaStsPolicies stsPolicies,
     CertificateCheck certificates,
     TlsResults tlsResults,

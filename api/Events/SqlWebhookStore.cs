@@ -57,6 +57,12 @@ public abstract class SqlWebhookStore(SqlDialect sql, TimeProvider clock) : IWeb
         return rows.Select(r => r.ToWebhook()).ToArray();
     }
 
+    public async Task<IReadOnlyList<WebhookAttempt>> RecentAttemptsAsync(string accountId, int limit, CancellationToken ct)
+    {
+        await using var connection = await sql.OpenAsync(ct);
+        return await WebhookAttempts.RecentAsync(connection, accountId, limit, ct);
+    }
+
     public async Task<bool> DeleteAsync(string accountId, string id, CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();

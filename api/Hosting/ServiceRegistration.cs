@@ -11,6 +11,7 @@ using EmailApi.Retention;
 using EmailApi.Sending;
 using EmailApi.Storage;
 using EmailApi.Unsubscribe;
+using EmailApi.WebConsole;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
@@ -26,10 +27,11 @@ public static class ServiceRegistration
         var configuration = builder.Configuration;
         var roles = Roles.From(configuration);
         services.AddSingleton(roles);
-        services.AddSingleton<RelayMetrics>();
+        services.AddTelemetry();
         // The relay records TLS results; only with TLS reports on are they also kept for the report worker.
         services.AddSingleton(sp => new Delivery.MtaSts.TlsResults(
-            sp.GetRequiredService<IOptions<TlsReports.TlsReportOptions>>().Value.Enabled, sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IOptions<TlsReports.TlsReportOptions>>().Value.Enabled, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<DeliveryMetrics>()));
         services.Configure<TlsReports.TlsReportOptions>(configuration.GetSection(TlsReports.TlsReportOptions.Section));
         services.Configure<Delivery.MtaSts.MtaStsOptions>(configuration.GetSection(Delivery.MtaSts.MtaStsOptions.Section));
         services.AddSingleton(TimeProvider.System);
@@ -88,6 +90,7 @@ public static class ServiceRegistration
         ValidatorOptions.Global.LanguageManager.Enabled = false;
 
         builder.AddSmtpBridge(roles);
+        builder.AddWebConsole(roles.Api);
         if (roles.Sender)
         {
             services.AddSingleton<MxResolver>();
@@ -113,11 +116,9 @@ public static class ServiceRegistration
 
         services.AddProblemDetails();
         services.AddExceptionHandler<StorageExceptionHandler>();
-        services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
-            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
-        });
+        services.ConfigureHttpJsonOptions(o => ApiJson(o.SerializerOptions));
+        // The console brings MVC (Razor Pages), and then Swashbuckle describes JSON by MVC's options: keep them the API's.
+        services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ApiJson(o.JsonSerializerOptions));
         services.Configure<HealthOptions>(configuration.GetSection(HealthOptions.Section));
         var health = services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
         if (roles.Sender) health.AddCheck<SenderHealthCheck>("sender", tags: ["ready"]);
@@ -131,6 +132,12 @@ public static class ServiceRegistration
         });
         services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = 64 * 1024 * 1024);
         return builder;
+    }
+
+    private static void ApiJson(JsonSerializerOptions o)
+    {
+        o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
     }
 
     /// <summary>Migrates the database and creates the first account; runs before anything is served.</summary>

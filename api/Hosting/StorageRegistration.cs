@@ -53,6 +53,7 @@ public static class StorageRegistration
         services.AddSingleton<IMessageLog, SqlMessageLog>();
         services.AddSingleton<ISuppressionStore, SqlSuppressionStore>();
         services.AddSingleton<QueueCounts>();
+        services.AddSingleton<IQueueInsights, SqlQueueInsights>();
         services.AddSingleton<IRetentionStore, SqlRetentionStore>();
         services.AddSingleton<IDomainStore, SqlDomainStore>();
         services.AddSingleton<IUnsubscribeStore, SqlUnsubscribeStore>();

@@ -70,7 +70,7 @@ internal static class Admission
         foreach (var period in periods)
         {
             var limit = limits.For(period);
-            var window = new UsageWindow(message.AccountId, period.ToDb(), period.WindowStart(now).ToUnixTimeMilliseconds(), n, limit);
+            var window = new UsageCount(message.AccountId, period.ToDb(), period.WindowStart(now).ToUnixTimeMilliseconds(), n, limit);
             if ((limit is null || n <= limit) && await usage.ExecuteAsync(Count, window, ct) == 1)
                 continue;
 
@@ -87,7 +87,7 @@ internal static class Admission
 }
 
 /// <summary>One usage counter row and what to count into it: the parameters of <see cref="Admission.Count"/> and <see cref="Admission.Used"/>.</summary>
-internal sealed record UsageWindow(string AccountId, string Period, long WindowStart, long N, long? Limit);
+internal sealed record UsageCount(string AccountId, string Period, long WindowStart, long N, long? Limit);
 
 /// <summary>
 /// How an engine runs the usage statements inside its enqueue transaction: SQLite through the
@@ -95,7 +95,7 @@ internal sealed record UsageWindow(string AccountId, string Period, long WindowS
 /// </summary>
 internal interface IUsageCommands
 {
-    Task<int> ExecuteAsync(string sql, UsageWindow window, CancellationToken ct);
+    Task<int> ExecuteAsync(string sql, UsageCount window, CancellationToken ct);
 
-    Task<long?> ScalarAsync(string sql, UsageWindow window, CancellationToken ct);
+    Task<long?> ScalarAsync(string sql, UsageCount window, CancellationToken ct);
 }

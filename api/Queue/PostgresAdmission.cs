@@ -19,10 +19,10 @@ internal sealed class PostgresAdmission(NpgsqlConnection connection, NpgsqlTrans
         ON CONFLICT (account_id, period, window_start) DO UPDATE SET used = account_usage.used + excluded.used
         """;
 
-    public Task<int> ExecuteAsync(string sql, UsageWindow window, CancellationToken ct) =>
+    public Task<int> ExecuteAsync(string sql, UsageCount window, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition(sql, window, tx, cancellationToken: ct));
 
-    public Task<long?> ScalarAsync(string sql, UsageWindow window, CancellationToken ct) =>
+    public Task<long?> ScalarAsync(string sql, UsageCount window, CancellationToken ct) =>
         connection.ExecuteScalarAsync<long?>(new CommandDefinition(sql, window, tx, cancellationToken: ct));
 
     /// <summary>True when the message is counted (into the month) but no window can refuse it.</summary>

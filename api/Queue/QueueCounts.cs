@@ -13,6 +13,12 @@ public sealed class QueueCounts(SqlDialect sql)
     public async Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(CancellationToken ct)
     {
         await using var connection = await sql.OpenAsync(ct);
+        return await CountLiveAsync(connection, ct);
+    }
+
+    /// <summary>The same counts on a connection the caller holds (the console's queue overview).</summary>
+    internal static async Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(System.Data.Common.DbConnection connection, CancellationToken ct)
+    {
         var rows = await connection.QueryAsync<(string Status, long Count)>(new CommandDefinition("""
             SELECT 'queued', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'queued'
             UNION ALL SELECT 'deferred', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'deferred'

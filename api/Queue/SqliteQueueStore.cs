@@ -302,10 +302,10 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
     /// <summary>The usage statements on the enqueue connection's prepared statements; parameters always in this order.</summary>
     private sealed class PreparedUsage(SqliteStatements statements) : IUsageCommands
     {
-        public Task<int> ExecuteAsync(string sql, UsageWindow w, CancellationToken ct) =>
+        public Task<int> ExecuteAsync(string sql, UsageCount w, CancellationToken ct) =>
             statements.ExecuteAsync(sql, ct, ("@AccountId", w.AccountId), ("@Period", w.Period), ("@WindowStart", w.WindowStart), ("@N", w.N), ("@Limit", w.Limit));
 
-        public async Task<long?> ScalarAsync(string sql, UsageWindow w, CancellationToken ct) =>
+        public async Task<long?> ScalarAsync(string sql, UsageCount w, CancellationToken ct) =>
             await statements.ScalarAsync(sql, ct, ("@AccountId", w.AccountId), ("@Period", w.Period), ("@WindowStart", w.WindowStart)) as long?;
     }
 

@@ -9,9 +9,6 @@ namespace EmailApi.Tests.Hosting;
 /// </summary>
 public sealed partial class FolderDependencyTests
 {
-    // Left to remove with issue 18 point 5: the metrics move from Hosting/RelayMetrics into the capabilities.
-    private static readonly HashSet<(string, string)> Known = [("Delivery", "Hosting"), ("Hosting", "Queue")];
-
     [Fact]
     public void Folders_DependOnEachOtherOneWayOnly()
     {
@@ -25,7 +22,6 @@ public sealed partial class FolderDependencyTests
             .ToHashSet());
 
         var both = folders.SelectMany(a => folders.Where(b => string.CompareOrdinal(a, b) < 0 && uses[a].Contains(b) && uses[b].Contains(a)).Select(b => (a, b)))
-            .Where(pair => !Known.Contains(pair))
             .Select(pair => $"{pair.a} <-> {pair.b}")
             .ToArray();
 

@@ -51,6 +51,9 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Relay__HostName=bad name"], "Relay:HostName must be a host name (was bad name)" },
         { ["Relay__HostName=relay.example", "Delivery__HeloName=other.example"],
             "Delivery:HeloName is the older name of Relay:HostName; set only Relay:HostName (was other.example, Relay:HostName relay.example)" },
+        { ["Console__SessionLifetime=60.00:00:00"], "Console:SessionLifetime must be at most 30.00:00:00 (was 60.00:00:00)" },
+        { ["Console__RefreshSeconds=0"], "Console:RefreshSeconds must be between 1 and 3600 (was 0)" },
+        { ["Console__Enabled=maybe"], "Console:Enabled must be true or false (was maybe)" },
     };
 
     [Theory]
@@ -104,6 +107,22 @@ public sealed class ProgramProcessTests : IDisposable
              "mail it had accepted would be lost. Restore the file (with its -wal file), or set Storage:Sqlite:AllowCreate=true to start with an empty database."],
             run.StderrLines);
         Assert.False(File.Exists(DbPath));
+    }
+
+    [Fact]
+    public async Task Backup_CopiesTheDatabase_AndNeverOverwritesAFile()
+    {
+        Assert.Equal(0, (await RunAsync(["keys", "create", "--account", "ops"], [])).ExitCode);
+        var target = Path.Combine(_dir, "backups", "q.db");
+
+        var run = await RunAsync(["backup", "--to", target], []);
+        var again = await RunAsync(["backup", "--to", target], []);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.StartsWith($"Backed up {DbPath} to {target}: ", run.Stdout);
+        Assert.True(File.Exists(target));
+        Assert.Equal(1, again.ExitCode);
+        Assert.Equal([$"{target} exists already; a backup never overwrites a file."], again.StderrLines);
     }
 
     private sealed record Run(int ExitCode, string Stdout, IReadOnlyList<string> StderrLines);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
 using EmailApi.Accounts;
 using EmailApi.Hosting;
@@ -100,9 +101,9 @@ public sealed class QueueWriterTests : IAsyncLifetime
         foreach (var write in writes) Assert.IsType<EnqueueResult.Stored>(Assert.Single(await write.WaitAsync(TimeSpan.FromSeconds(10))));
     }
 
-    private static async Task<QueueWriter> StartAsync(IQueueStore store)
+    private async Task<QueueWriter> StartAsync(IQueueStore store)
     {
-        var writer = new QueueWriter(store, new QueueSignal(), new RelayMetrics(), NullLogger<QueueWriter>.Instance);
+        var writer = new QueueWriter(store, new QueueSignal(), new QueueMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), Engine.Counts, TimeProvider.System), NullLogger<QueueWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
         return writer;
     }

@@ -28,6 +28,7 @@ public abstract class StoreEngine(SqlDialect dialect, FakeTimeProvider clock) : 
     public IAccountStore Accounts { get; } = new SqlAccountStore(dialect, clock);
     public IMessageLog Log { get; } = new SqlMessageLog(dialect, clock);
     public ISuppressionStore Suppressions { get; } = new SqlSuppressionStore(dialect, clock);
+    public IQueueInsights Insights { get; } = new SqlQueueInsights(dialect, clock);
     public QueueCounts Counts { get; } = new(dialect);
     public IRetentionStore Retention { get; } = new SqlRetentionStore(dialect, clock);
     public IDomainStore Domains { get; } = new SqlDomainStore(dialect);
