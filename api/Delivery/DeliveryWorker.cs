@@ -224,7 +224,7 @@ public sealed class DeliveryWorker(
 
     private async Task DeferAfterFailureAsync(Lease lease, IReadOnlyList<Envelope> envelopes, Exception failure)
     {
-        var reply = $"451 4.3.0 Delivery failed unexpectedly ({failure.GetType().Name}); will retry";
+        var reply = SmtpReply.Of(451, "4.3.0", $"Delivery failed unexpectedly ({failure.GetType().Name}); will retry");
         try
         {
             var results = envelopes.SelectMany(e => e.Recipients)
@@ -252,7 +252,7 @@ public sealed class DeliveryWorker(
             .GroupBy(p => p.First.Recipient.MessageId)
             .Where(g => BounceNotification.Wanted(lease.Messages[g.Key], settings.DsnForApi))
             .Select(g => BounceNotification.Create(lease.Messages[g.Key],
-                g.Select(p => new BounceNotification.FailedRecipient(p.First.Recipient.Address, p.Second.Response, p.Second.Mx, true)).ToArray(),
+                g.Select(p => new BounceNotification.FailedRecipient(p.First.Recipient.Address, p.Second.Reply, p.Second.Mx, true)).ToArray(),
                 settings.HeloName, clock))
             .ToArray();
     }
@@ -264,17 +264,17 @@ public sealed class DeliveryWorker(
         switch (outcome)
         {
             case DeliveryOutcome.Delivered d:
-                return new RecipientResult(recipient.Id, message, RecipientStatus.Delivered, d.Tls is null ? d.Reply : $"{d.Reply} (TLS: {d.Tls})", d.Mx, null);
+                return new RecipientResult(recipient.Id, message, RecipientStatus.Delivered, d.Tls is null ? d.Reply : d.Reply with { Text = $"{d.Reply.Text} (TLS: {d.Tls})" }, d.Mx, null);
             case DeliveryOutcome.Bounced b:
-                return new RecipientResult(recipient.Id, message, RecipientStatus.Bounced, b.Reply, b.Mx, null, SmtpReplyCodes.IsBadAddress(b.Reply));
+                return new RecipientResult(recipient.Id, message, RecipientStatus.Bounced, b.Reply, b.Mx, null, b.Reply.IsBadAddress);
             case DeliveryOutcome.Failed f:
-                return new RecipientResult(recipient.Id, message, RecipientStatus.Failed, f.Reply, null, null, SmtpReplyCodes.IsBadAddress(f.Reply));
+                return new RecipientResult(recipient.Id, message, RecipientStatus.Failed, f.Reply, null, null, f.Reply.IsBadAddress);
             case DeliveryOutcome.Deferred d:
                 var now = clock.GetUtcNow();
                 return retry.Next(recipient.Attempts + 1, queuedAt, now, RetrySchedule.RandomJitter()) is { } next
                     ? new RecipientResult(recipient.Id, message, RecipientStatus.Deferred, d.Reply, d.Mx, next)
                     : new RecipientResult(recipient.Id, message, RecipientStatus.Bounced,
-                        $"5.4.7 Gave up after {recipient.Attempts + 1} attempts over {options.Value.MaxQueueLifetime}; last reply: {d.Reply}", d.Mx, null);
+                        SmtpReply.Local("5.4.7", $"Gave up after {recipient.Attempts + 1} attempts over {options.Value.MaxQueueLifetime}; last reply: {d.Reply}"), d.Mx, null);
             default:
                 throw new InvalidOperationException($"Unknown outcome {outcome}");
         }

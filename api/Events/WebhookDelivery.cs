@@ -22,4 +22,6 @@ public sealed record WebhookDelivery(
     string? Tags,
     string? Metadata,
     string? DomainId = null,
-    string? Domain = null);
+    string? Domain = null,
+    int? ReplyCode = null,
+    string? EnhancedStatus = null);

@@ -115,6 +115,8 @@ public sealed class WebhookDispatcher(IWebhookStore store, WebhookAddressGuard g
                 recipient = d.Recipient,
                 status = d.Type,
                 detail = d.Detail,
+                replyCode = d.ReplyCode,
+                enhancedStatus = d.EnhancedStatus,
                 mx = d.Mx,
                 source = d.Source,
                 tags = d.Tags is null ? [] : JsonSerializer.Deserialize<string[]>(d.Tags) ?? [],

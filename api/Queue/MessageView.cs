@@ -13,6 +13,6 @@ public sealed record MessageView(
     IReadOnlyList<RecipientView> Recipients,
     IReadOnlyList<EventView> Events);
 
-public sealed record RecipientView(string Email, RecipientStatus Status, int Attempts, string? LastResponse, DateTimeOffset? NextAttemptAt, DateTimeOffset UpdatedAt);
+public sealed record RecipientView(string Email, RecipientStatus Status, int Attempts, string? LastResponse, int? LastReplyCode, string? LastEnhancedStatus, DateTimeOffset? NextAttemptAt, DateTimeOffset UpdatedAt);
 
-public sealed record EventView(string Type, string? Recipient, string? Detail, string? Mx, DateTimeOffset At);
+public sealed record EventView(string Type, string? Recipient, string? Detail, int? ReplyCode, string? EnhancedStatus, string? Mx, DateTimeOffset At);

@@ -69,16 +69,18 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
     // only those get an event (and, for hard bounces, a suppression entry).
     private const string Record = """
         WITH input AS (
-            SELECT * FROM unnest(@Ids::bigint[], @Statuses::text[], @NextAttempts::bigint[], @Responses::text[], @Mxs::text[], @MessageIds::text[], @Suppress::boolean[])
-                WITH ORDINALITY AS t(id, status, next_attempt_at, response, mx, message_id, suppress, n)),
+            SELECT * FROM unnest(@Ids::bigint[], @Statuses::text[], @NextAttempts::bigint[], @Responses::text[], @ReplyCodes::integer[], @EnhancedStatuses::text[],
+                                   @Mxs::text[], @MessageIds::text[], @Suppress::boolean[])
+                WITH ORDINALITY AS t(id, status, next_attempt_at, response, reply_code, enhanced_status, mx, message_id, suppress, n)),
         updated AS (
             UPDATE recipients r SET status = i.status, attempts = r.attempts + 1, next_attempt_at = i.next_attempt_at,
-                lease_until = NULL, lease_token = NULL, last_response = i.response, updated_at = @Now
+                lease_until = NULL, lease_token = NULL, last_response = i.response, last_reply_code = i.reply_code,
+                last_enhanced_status = i.enhanced_status, updated_at = @Now
             FROM input i WHERE r.id = i.id AND r.lease_token = @Token AND r.status = 'sending'
             RETURNING r.id, r.address, r.message_id),
         logged AS (
-            INSERT INTO events (message_id, recipient_id, type, detail, mx, created_at)
-            SELECT i.message_id, u.id, i.status, i.response, i.mx, @Now FROM updated u JOIN input i ON i.id = u.id ORDER BY i.n),
+            INSERT INTO events (message_id, recipient_id, type, detail, reply_code, enhanced_status, mx, created_at)
+            SELECT i.message_id, u.id, i.status, i.response, i.reply_code, i.enhanced_status, i.mx, @Now FROM updated u JOIN input i ON i.id = u.id ORDER BY i.n),
         suppressed AS (
             INSERT INTO suppressions (account_id, address, reason, source, created_at)
             SELECT m.account_id, u.address, i.response, 'bounce', @Now
@@ -266,6 +268,8 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
             Statuses = results.Select(r => r.Status.ToDb()).ToArray(),
             NextAttempts = results.Select(r => r.NextAttemptAt?.ToUnixTimeMilliseconds()).ToArray(),
             Responses = results.Select(r => r.Response).ToArray(),
+            ReplyCodes = results.Select(r => r.Reply.Code).ToArray(),
+            EnhancedStatuses = results.Select(r => r.Reply.EnhancedStatus).ToArray(),
             Mxs = results.Select(r => r.Mx).ToArray(),
             MessageIds = results.Select(r => r.MessageId.ToString()).ToArray(),
             Suppress = results.Select(r => r.Suppress).ToArray(),

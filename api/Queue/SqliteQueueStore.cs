@@ -60,7 +60,8 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
 
     private const string Record = """
         UPDATE recipients SET status = @Status, attempts = attempts + 1, next_attempt_at = @NextAttemptAt,
-            lease_until = NULL, lease_token = NULL, last_response = @Response, updated_at = @Now
+            lease_until = NULL, lease_token = NULL, last_response = @Response, last_reply_code = @ReplyCode,
+            last_enhanced_status = @EnhancedStatus, updated_at = @Now
         WHERE id = @RecipientId AND lease_token = @Token AND status = 'sending'
         """;
 
@@ -70,7 +71,8 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         """;
 
     private const string InsertEvent = """
-        INSERT INTO events (message_id, recipient_id, type, detail, mx, created_at) VALUES (@MessageId, @RecipientId, @Type, @Response, @Mx, @Now)
+        INSERT INTO events (message_id, recipient_id, type, detail, reply_code, enhanced_status, mx, created_at)
+        VALUES (@MessageId, @RecipientId, @Type, @Response, @ReplyCode, @EnhancedStatus, @Mx, @Now)
         """;
 
     public async Task<IReadOnlyList<EnqueueOutcome>> EnqueueAsync(IReadOnlyList<EnqueueRequest> requests, CancellationToken ct)
@@ -231,12 +233,12 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
                 var status = result.Status.ToDb();
                 if (await statements.ExecuteAsync(Record, ct,
                         ("@Status", status), ("@NextAttemptAt", result.NextAttemptAt?.ToUnixTimeMilliseconds()), ("@Response", result.Response),
-                        ("@Now", now), ("@RecipientId", result.RecipientId), ("@Token", leaseToken)) != 1)
+                        ("@ReplyCode", result.Reply.Code), ("@EnhancedStatus", result.Reply.EnhancedStatus), ("@Now", now), ("@RecipientId", result.RecipientId), ("@Token", leaseToken)) != 1)
                     continue;
                 recorded++;
                 await statements.ExecuteAsync(InsertEvent, ct,
                     ("@MessageId", result.MessageId.ToString()), ("@RecipientId", result.RecipientId), ("@Type", status), ("@Response", result.Response),
-                    ("@Mx", result.Mx), ("@Now", now));
+                    ("@ReplyCode", result.Reply.Code), ("@EnhancedStatus", result.Reply.EnhancedStatus), ("@Mx", result.Mx), ("@Now", now));
                 if (result.Suppress)
                     await statements.ExecuteAsync(SuppressRecipient, ct, ("@Response", result.Response), ("@Now", now), ("@RecipientId", result.RecipientId));
             }

@@ -91,8 +91,8 @@ public abstract class QueueStoreTests : IAsyncLifetime
         var second = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var id = first.Recipients.Single().Id;
 
-        await Store.RecordAsync(first.Token, [new RecipientResult(id, message.Id, RecipientStatus.Bounced, "550 late", "mx", null)], [], CancellationToken.None);
-        await Store.RecordAsync(second.Token, [new RecipientResult(id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [], CancellationToken.None);
+        await Store.RecordAsync(first.Token, [new RecipientResult(id, message.Id, RecipientStatus.Bounced, SmtpReply.FromServer(550, "late"), "mx", null)], [], CancellationToken.None);
+        await Store.RecordAsync(second.Token, [new RecipientResult(id, message.Id, RecipientStatus.Delivered, SmtpReply.FromServer(250, "ok"), "mx", null)], [], CancellationToken.None);
 
         var view = await Store.FindMessageAsync(Account, message.Id, CancellationToken.None);
         var recipient = Assert.Single(view!.Recipients);
@@ -109,7 +109,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
         var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var next = Clock.GetUtcNow().AddMinutes(1);
 
-        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Deferred, "451 later", "mx", next)], [], CancellationToken.None);
+        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Deferred, SmtpReply.FromServer(451, "later"), "mx", next)], [], CancellationToken.None);
 
         Assert.Empty((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
         Clock.Advance(TimeSpan.FromMinutes(1));
@@ -236,7 +236,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
         var dsn = Message("s@example.com") with { Source = MessageSource.Dsn, EnvelopeFrom = "" };
 
         await Store.RecordAsync(lease.Token,
-            [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, "550 5.1.1 no such user", "mx.one.test", null, Suppress: true)],
+            [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, SmtpReply.FromServer(550, "5.1.1 no such user"), "mx.one.test", null, Suppress: true)],
             [dsn], CancellationToken.None);
 
         var suppression = Assert.Single(await Store.ListSuppressionsAsync(Account, null, 10, CancellationToken.None));
@@ -257,7 +257,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
         await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var dsn = Message("s@example.com") with { Source = MessageSource.Dsn };
 
-        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, "550", "mx", null)], [dsn], CancellationToken.None);
+        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, SmtpReply.FromServer(550, ""), "mx", null)], [dsn], CancellationToken.None);
 
         Assert.Null(await Store.FindMessageAsync(Account, dsn.Id, CancellationToken.None));
     }
@@ -282,7 +282,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
     {
         await Store.EnqueueAsync([Message("a@one.test", "b@one.test", "c@one.test")], CancellationToken.None);
         var lease = await Store.LeaseAsync(2, TimeSpan.FromMinutes(5), CancellationToken.None);
-        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, lease.Recipients[0].MessageId, RecipientStatus.Deferred, "451", "mx",
+        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, lease.Recipients[0].MessageId, RecipientStatus.Deferred, SmtpReply.FromServer(451, ""), "mx",
             Clock.GetUtcNow().AddMinutes(5))], [], CancellationToken.None);
 
         var counts = await Store.CountLiveAsync(CancellationToken.None);
@@ -329,10 +329,10 @@ public abstract class QueueStoreTests : IAsyncLifetime
         Assert.Empty((await other.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None)).Recipients);
         Clock.Advance(TimeSpan.FromMinutes(1));
         var taken = await other.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None);
-        await other.RecordAsync(taken.Token, [new RecipientResult(taken.Recipients.Single().Id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [],
+        await other.RecordAsync(taken.Token, [new RecipientResult(taken.Recipients.Single().Id, message.Id, RecipientStatus.Delivered, SmtpReply.FromServer(250, "ok"), "mx", null)], [],
             CancellationToken.None);
         // The crashed node's late result (had it come back) changes nothing.
-        await Store.RecordAsync(crashed.Token, [new RecipientResult(crashed.Recipients.Single().Id, message.Id, RecipientStatus.Deferred, "451", "mx",
+        await Store.RecordAsync(crashed.Token, [new RecipientResult(crashed.Recipients.Single().Id, message.Id, RecipientStatus.Deferred, SmtpReply.FromServer(451, ""), "mx",
             Clock.GetUtcNow())], [], CancellationToken.None);
 
         var recipient = (await Store.FindMessageAsync(Account, message.Id, CancellationToken.None))!.Recipients.Single();
