@@ -69,7 +69,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
     // only those get an event (and, for hard bounces, a suppression entry).
     private const string Record = """
         WITH input AS (
-            SELECT * FROM unnest(@Ids::bigint[], @Statuses::text[], @NextAttempts::bigint[], @Responses::text[], @ReplyCodes::integer[], @EnhancedStatuses::text[],
+            SELECT * FROM unnest(@Ids::bigint[], @Statuses::text[], @NextAttempts::bigint[], @Responses::text[], @ReplyCodes::bigint[], @EnhancedStatuses::text[],
                                    @Mxs::text[], @MessageIds::text[], @Suppress::boolean[])
                 WITH ORDINALITY AS t(id, status, next_attempt_at, response, reply_code, enhanced_status, mx, message_id, suppress, n)),
         updated AS (
@@ -268,7 +268,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
             Statuses = results.Select(r => r.Status.ToDb()).ToArray(),
             NextAttempts = results.Select(r => r.NextAttemptAt?.ToUnixTimeMilliseconds()).ToArray(),
             Responses = results.Select(r => r.Response).ToArray(),
-            ReplyCodes = results.Select(r => r.Reply.Code).ToArray(),
+            ReplyCodes = results.Select(r => (long?)r.Reply.Code).ToArray(),
             EnhancedStatuses = results.Select(r => r.Reply.EnhancedStatus).ToArray(),
             Mxs = results.Select(r => r.Mx).ToArray(),
             MessageIds = results.Select(r => r.MessageId.ToString()).ToArray(),

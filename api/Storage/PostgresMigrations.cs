@@ -326,9 +326,9 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
         // (last_response/detail keep the whole reply as before): the reply code (NULL when no server
         // answered) and the RFC 3463 enhanced status (NULL when the server gave none).
         """
-        ALTER TABLE recipients ADD COLUMN last_reply_code INTEGER;
+        ALTER TABLE recipients ADD COLUMN last_reply_code BIGINT;
         ALTER TABLE recipients ADD COLUMN last_enhanced_status TEXT;
-        ALTER TABLE events ADD COLUMN reply_code INTEGER;
+        ALTER TABLE events ADD COLUMN reply_code BIGINT;
         ALTER TABLE events ADD COLUMN enhanced_status TEXT;
         """,
     ];
