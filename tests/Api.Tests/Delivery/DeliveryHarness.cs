@@ -65,6 +65,12 @@ public sealed class DeliveryHarness : IAsyncDisposable
     public Task<JsonElement> WaitForStatusAsync(string id, string status) =>
         WaitForAsync(id, m => m.GetProperty("status").GetString() == status);
 
+    /// <summary>Until the sender has asked the queue for work <paramref name="rounds"/> more times: all that was due by now has been seen.</summary>
+    public Task WaitForSenderRoundsAsync(int rounds = 2) => SenderRounds.WaitAsync(App.Services, rounds);
+
+    /// <summary>Until no recipient is queued, sending or deferred: every job has recorded its results, nothing more will be sent.</summary>
+    public Task WaitForQueueDrainedAsync() => SenderRounds.WaitForDrainAsync(App.Services);
+
     public static JsonElement Recipient(JsonElement message, string email) =>
         message.GetProperty("recipients").EnumerateArray().Single(r => r.GetProperty("email").GetString() == email);
 
