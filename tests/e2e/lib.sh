@@ -121,7 +121,7 @@ wait_recipient() {
             fail "after ${timeout}s recipient $email of $id is '$status', expected one of:$want; view: $(describe_view "$LAST_VIEW")"
             return 1
         fi
-        sleep 0.25
+        sleep 0.1
     done
 }
 
@@ -152,7 +152,7 @@ wait_sink() {
         files=$(sink_find "$dir" "$mid")
         [[ -n $files ]] && { echo "$files"; return 0; }
         ((SECONDS >= deadline)) && return 1
-        sleep 0.25
+        sleep 0.1
     done
 }
 
