@@ -62,6 +62,12 @@ public sealed class WebhookTests
         Assert.Equal("user@dest.test", data.GetProperty("recipient").GetString());
         Assert.Equal("welcome", data.GetProperty("tags")[0].GetString());
         Assert.Equal("42", data.GetProperty("metadata").GetProperty("order").GetString());
+        // The delivery's reply as its parts beside the line (the fake server says "250 2.0.0 Ok: queued").
+        Assert.Equal(250, data.GetProperty("replyCode").GetInt32());
+        Assert.Equal("2.0.0", data.GetProperty("enhancedStatus").GetString());
+        Assert.StartsWith("250 2.0.0 Ok: queued", data.GetProperty("detail").GetString());
+        var queued = JsonDocument.Parse(hooks[0].Body).RootElement.GetProperty("data");
+        Assert.Equal(JsonValueKind.Null, queued.GetProperty("replyCode").ValueKind);
     }
 
     [Fact]
