@@ -13,7 +13,7 @@ public sealed class DeliveryHarness : IAsyncDisposable
 {
     private readonly List<FakeSmtpServer> _servers = [];
 
-    public DeliveryHarness(Dictionary<string, string?>? settings = null, TimeProvider? clock = null)
+    public DeliveryHarness(Dictionary<string, string?>? settings = null, TimeProvider? clock = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         Dns = new DnsTestServer();
         Port = FakeSmtpServer.FreePort();
@@ -24,7 +24,7 @@ public sealed class DeliveryHarness : IAsyncDisposable
             ["Delivery:Port"] = Port.ToString(),
         };
         foreach (var (k, v) in settings ?? []) all[k] = v;
-        App = new TestApp(all, clock);
+        App = new TestApp(all, clock, services);
     }
 
     public DnsTestServer Dns { get; }

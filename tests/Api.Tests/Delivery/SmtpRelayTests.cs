@@ -13,52 +13,33 @@ namespace EmailApi.Tests.Delivery;
 /// per recipient, the reply as its parts, and the dialogue the server saw (chasquid's
 /// courier/smtp_test.go, as a table).
 /// </summary>
-public sealed class SmtpRelayTests : IAsyncDisposable
+public sealed class SmtpRelayTests
 {
     private static readonly byte[] Raw = "From: sender@example.com\r\nTo: user@dest.test\r\nSubject: t\r\nMessage-ID: <t@relay.test>\r\n\r\nbody\r\n"u8.ToArray();
 
-    private readonly DnsTestServer _dns = new();
-    private readonly int _port = FakeSmtpServer.FreePort();
-    private readonly List<FakeSmtpServer> _servers = [];
-    private TestApp? _app;
-
-    public SmtpRelayTests() => _dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
-
-    public async ValueTask DisposeAsync()
-    {
-        _app?.Dispose();
-        foreach (var server in _servers) await server.DisposeAsync();
-        _dns.Dispose();
-    }
-
-    private FakeSmtpServer Server(string address = "127.0.0.2")
-    {
-        var server = new FakeSmtpServer(IPAddress.Parse(address), _port);
-        _servers.Add(server);
-        return server;
-    }
-
-    private SmtpRelay Relay(Dictionary<string, string?>? extra = null)
+    /// <summary>The host without its sender loop (nothing but the test calls the relay), dest.test's MX at 127.0.0.2.</summary>
+    private static DeliveryHarness Harness(Dictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>
         {
             ["Roles"] = "sender",
-            ["Delivery:DnsServers:0"] = _dns.Endpoint,
-            ["Delivery:Port"] = _port.ToString(),
             ["Delivery:CommandTimeout"] = "00:00:01",
             ["Delivery:ConnectTimeout"] = "00:00:02",
             // Every delivery opens its own connection, so each case's dialogue is whole.
             ["Delivery:ConnectionCacheTime"] = "00:00:00",
         };
         foreach (var (key, value) in extra ?? []) settings[key] = value;
-        // Without the sender loop: nothing but this test calls the relay.
-        _app = new TestApp(settings, services: s =>
+        var h = new DeliveryHarness(settings, services: s =>
         {
             foreach (var worker in s.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(DeliveryWorker)).ToArray())
                 s.Remove(worker);
         });
-        return _app.Services.GetRequiredService<SmtpRelay>();
+        h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        return h;
     }
+
+    private static Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(DeliveryHarness h, params string[] recipients) =>
+        DeliverAsync(h.App.Services.GetRequiredService<SmtpRelay>(), recipients);
 
     private static async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(SmtpRelay relay, params string[] recipients)
     {
@@ -86,7 +67,8 @@ public sealed class SmtpRelayTests : IAsyncDisposable
     [InlineData("GREETING", "554 5.3.2 No service", nameof(DeliveryOutcome.Deferred), 554, "5.3.2", "mx.dest.test said: No service")]
     public async Task Deliver_ScriptedReply_GivesItsOutcome(string step, string reply, string outcome, int code, string? status, string text)
     {
-        var server = Server();
+        await using var h = Harness();
+        var server = h.Server("127.0.0.2");
         switch (step)
         {
             case "GREETING": server.Greeting = reply; break;
@@ -95,7 +77,7 @@ public sealed class SmtpRelayTests : IAsyncDisposable
             case "DATA": server.OnData = _ => reply; break;
         }
 
-        var result = Assert.Single(await DeliverAsync(Relay(), "user@dest.test"));
+        var result = Assert.Single(await DeliverAsync(h, "user@dest.test"));
 
         Assert.Equal(outcome, result.Outcome.GetType().Name);
         Assert.Equal(new SmtpReply(code, status, text), result.Outcome.Reply);
@@ -110,10 +92,11 @@ public sealed class SmtpRelayTests : IAsyncDisposable
     [Fact]
     public async Task Deliver_OneRecipientRefused_BouncesOnlyThatOne()
     {
-        var server = Server();
+        await using var h = Harness();
+        var server = h.Server("127.0.0.2");
         server.OnRcpt = to => to.Contains("gone@", StringComparison.Ordinal) ? "550 5.1.1 No such user" : "250 2.1.5 Ok";
 
-        var results = await DeliverAsync(Relay(), "gone@dest.test", "here@dest.test");
+        var results = await DeliverAsync(h, "gone@dest.test", "here@dest.test");
 
         Assert.IsType<DeliveryOutcome.Bounced>(results.Single(r => r.Recipient.Address == "gone@dest.test").Outcome);
         Assert.IsType<DeliveryOutcome.Delivered>(results.Single(r => r.Recipient.Address == "here@dest.test").Outcome);
@@ -123,9 +106,10 @@ public sealed class SmtpRelayTests : IAsyncDisposable
     [Fact]
     public async Task Deliver_EveryRecipientDeferredAtRcpt_KeepsTheirOwn4xxNotMailKitsSynthetic554()
     {
-        Server().OnRcpt = _ => "451 4.7.1 Greylisted";
+        await using var h = Harness();
+        h.Server("127.0.0.2").OnRcpt = _ => "451 4.7.1 Greylisted";
 
-        var results = await DeliverAsync(Relay(), "a@dest.test", "b@dest.test");
+        var results = await DeliverAsync(h, "a@dest.test", "b@dest.test");
 
         Assert.All(results, r =>
         {
@@ -143,46 +127,41 @@ public sealed class SmtpRelayTests : IAsyncDisposable
     [InlineData("tls-required-broken", "4.7.5", "TLS handshake with mx.dest.test failed")]
     public async Task Deliver_TransportFailure_DefersWithOurOwnVerdict(string fault, string status, string text)
     {
-        var settings = new Dictionary<string, string?>();
+        var requireTls = fault.StartsWith("tls-required", StringComparison.Ordinal);
+        await using var h = Harness(requireTls ? new() { ["Delivery:Destinations:dest.test:Tls"] = "Require" } : null);
+        var server = fault == "refused" ? null : h.Server("127.0.0.2");   // "refused": nothing listens on 127.0.0.2
         switch (fault)
         {
-            case "refused":
-                break;   // nothing listens on 127.0.0.2
             case "dropped":
-                Server().DropAtMail = 1;
+                server!.DropAtMail = 1;
                 break;
             case "timeout":
-                Server().StallInData = true;
-                break;
-            case "tls-required-not-offered":
-                Server();
-                settings["Delivery:Destinations:dest.test:Tls"] = "Require";
+                server!.StallInData = true;
                 break;
             case "tls-required-broken":
-                var broken = Server();
-                broken.OfferStartTls = true;
-                broken.BreakTls = true;
-                settings["Delivery:Destinations:dest.test:Tls"] = "Require";
+                server!.OfferStartTls = true;
+                server.BreakTls = true;
                 break;
         }
 
-        var result = Assert.Single(await DeliverAsync(Relay(settings), "user@dest.test"));
+        var result = Assert.Single(await DeliverAsync(h, "user@dest.test"));
 
         var deferred = Assert.IsType<DeliveryOutcome.Deferred>(result.Outcome);
         Assert.Null(deferred.Reply.Code);
         Assert.Equal(status, deferred.Reply.EnhancedStatus);
         Assert.StartsWith(text, deferred.Reply.Text, StringComparison.Ordinal);
-        Assert.All(_servers, s => Assert.Empty(s.Messages));
+        Assert.Empty(server?.Messages ?? []);
     }
 
     [Fact]
     public async Task Deliver_BrokenTlsWhenOpportunistic_FallsBackToPlaintextAndDelivers()
     {
-        var server = Server();
+        await using var h = Harness();
+        var server = h.Server("127.0.0.2");
         server.OfferStartTls = true;
         server.BreakTls = true;
 
-        var result = Assert.Single(await DeliverAsync(Relay(), "user@dest.test"));
+        var result = Assert.Single(await DeliverAsync(h, "user@dest.test"));
 
         var delivered = Assert.IsType<DeliveryOutcome.Delivered>(result.Outcome);
         Assert.Null(delivered.Tls);
@@ -192,10 +171,11 @@ public sealed class SmtpRelayTests : IAsyncDisposable
     [Fact]
     public async Task Deliver_FirstMxRefusesTheConnection_TriesTheNext()
     {
-        _dns.Mx("dest.test", 20, "backup.dest.test").A("backup.dest.test", "127.0.0.3");
-        var backup = Server("127.0.0.3");   // nothing listens on 127.0.0.2
+        await using var h = Harness();
+        h.Dns.Mx("dest.test", 20, "backup.dest.test").A("backup.dest.test", "127.0.0.3");
+        var backup = h.Server("127.0.0.3");   // nothing listens on 127.0.0.2
 
-        var result = Assert.Single(await DeliverAsync(Relay(), "user@dest.test"));
+        var result = Assert.Single(await DeliverAsync(h, "user@dest.test"));
 
         Assert.IsType<DeliveryOutcome.Delivered>(result.Outcome);
         Assert.Equal("backup.dest.test", result.Outcome.Mx);
@@ -205,11 +185,12 @@ public sealed class SmtpRelayTests : IAsyncDisposable
     [Fact]
     public async Task Deliver_NullMx_FailsWithoutDialling()
     {
-        _dns.Clear("dest.test");
-        _dns.NullMx("dest.test");
-        var server = Server();
+        await using var h = Harness();
+        h.Dns.Clear("dest.test");
+        h.Dns.NullMx("dest.test");
+        var server = h.Server("127.0.0.2");
 
-        var result = Assert.Single(await DeliverAsync(Relay(), "user@dest.test"));
+        var result = Assert.Single(await DeliverAsync(h, "user@dest.test"));
 
         var failed = Assert.IsType<DeliveryOutcome.Failed>(result.Outcome);
         Assert.Equal((null, "5.1.10"), (failed.Reply.Code, failed.Reply.EnhancedStatus));
