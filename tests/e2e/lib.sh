@@ -156,6 +156,19 @@ wait_sink() {
     done
 }
 
+# sink_growth SECONDS DIR...: wait until the number of saved copies (*.eml) under DIR... changes,
+# polling every 0.1 s, for at most SECONDS (a whole number); for loops whose own check is too
+# costly to run ten times a second: they run it again as soon as a copy arrives.
+sink_growth() {
+    local until=$((SECONDS + $1)) before n; shift
+    before=$(find "$@" -name '*.eml' 2>/dev/null | wc -l)
+    while ((SECONDS < until)); do
+        n=$(find "$@" -name '*.eml' 2>/dev/null | wc -l)
+        ((n != before)) && return 0
+        sleep 0.1
+    done
+}
+
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() {
     [[ $1 == "$2" ]] || { fail "$3: got '$1', expected '$2'"; return 1; }

@@ -121,7 +121,7 @@ test_multinode_postgres_three_senders_one_killed_deliver_every_message_once() {
         rc=$?
         [[ $summary == *'"missing": 0,'* ]] && break
         ((SECONDS >= deadline)) && break
-        sleep 1
+        sink_growth 1 "$d/sink1" "$d/sink2"
     done
     local took=$((SECONDS - start))
     note "after ${took}s: $summary"
