@@ -322,7 +322,16 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
             PRIMARY KEY (day, policy_domain)
         );
         """,
-        // 12: issue 18 point 3: the SMTP reply of the last attempt kept as its parts beside the line
+        // 12: issue 17 point 4: what an inbound report changed. A recipient whose status a report set
+        // (delivered → bounced or complained, after our own delivery) names that report (report_id: async);
+        // its event carries the report's facts as JSON (reporting MTA, status, diagnostic; feedback type,
+        // provider); the report records the status it set.
+        """
+        ALTER TABLE recipients ADD COLUMN report_id TEXT;
+        ALTER TABLE events ADD COLUMN report TEXT;
+        ALTER TABLE inbound_reports ADD COLUMN recipient_status TEXT;
+        """,
+        // 13: issue 18 point 3: the SMTP reply of the last attempt kept as its parts beside the line
         // (last_response/detail keep the whole reply as before): the reply code (NULL when no server
         // answered) and the RFC 3463 enhanced status (NULL when the server gave none).
         """
