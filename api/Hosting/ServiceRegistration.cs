@@ -25,7 +25,7 @@ public static class ServiceRegistration
         var configuration = builder.Configuration;
         var roles = Roles.From(configuration);
         services.AddSingleton(roles);
-        services.AddSingleton<RelayMetrics>();
+        services.AddTelemetry();
         services.AddSingleton<Delivery.MtaSts.TlsResults>();
         services.AddSingleton<Delivery.MtaSts.IMtaStsPolicyStore, Delivery.MtaSts.SqliteMtaStsPolicyStore>();
         services.AddSingleton<TlsReports.ITlsReportStore, TlsReports.SqliteTlsReportStore>();

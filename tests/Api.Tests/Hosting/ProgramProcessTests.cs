@@ -103,6 +103,22 @@ public sealed class ProgramProcessTests : IDisposable
         Assert.False(File.Exists(DbPath));
     }
 
+    [Fact]
+    public async Task Backup_CopiesTheDatabase_AndNeverOverwritesAFile()
+    {
+        Assert.Equal(0, (await RunAsync(["keys", "create", "--account", "ops"], [])).ExitCode);
+        var target = Path.Combine(_dir, "backups", "q.db");
+
+        var run = await RunAsync(["backup", "--to", target], []);
+        var again = await RunAsync(["backup", "--to", target], []);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.StartsWith($"Backed up {DbPath} to {target}: ", run.Stdout);
+        Assert.True(File.Exists(target));
+        Assert.Equal(1, again.ExitCode);
+        Assert.Equal([$"{target} exists already; a backup never overwrites a file."], again.StderrLines);
+    }
+
     private sealed record Run(int ExitCode, string Stdout, IReadOnlyList<string> StderrLines);
 
     private async Task<Run> RunAsync(string[] args, string[] environment)
