@@ -73,6 +73,8 @@ install_missing() {
     command -v node >/dev/null || missing+=(nodejs)
     command -v npm >/dev/null || missing+=(npm)
     command -v ss >/dev/null || missing+=(iproute2)
+    # The web console's browser tests (tests/Api.Tests/WebConsole) drive Debian's Chromium headless.
+    [[ -x /usr/bin/chromium ]] || missing+=(chromium)
     command -v pgrep >/dev/null || missing+=(procps)
     command -v systemd-analyze >/dev/null || missing+=(systemd)   # checks deploy/emailapi.service
     command -v node >/dev/null || missing+=(nodejs)
@@ -132,6 +134,8 @@ fi
 # --- 3. unit and integration tests -------------------------------------------------------
 if [[ ${SKIP_UNIT:-0} != 1 ]]; then
     section "dotnet test EmailApi.sln -c Release --no-build"
+    # The console's browser tests leave screenshots of its pages here.
+    export CONSOLE_SCREENSHOTS="$LOGS/console-screenshots"
     timeout 600 dotnet test EmailApi.sln -c Release --no-build 2>&1 | tee "$LOGS/unit.log"
     rc=${PIPESTATUS[0]}
     # VSTest: "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12, ..."

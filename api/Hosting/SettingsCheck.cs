@@ -41,6 +41,7 @@ public static class SettingsCheck
         Of<AccountsOptions>(AccountsOptions.Section, SettingsValidators.Accounts),
         Of<BootstrapOptions>(BootstrapOptions.Section, SettingsValidators.Bootstrap),
         Of<HealthOptions>(HealthOptions.Section, SettingsValidators.Health),
+        Of<WebConsole.ConsoleOptions>(WebConsole.ConsoleOptions.Section, SettingsValidators.Console),
     ];
 
     /// <summary>Each checked section and the options class bound to it (docs/configuration.md is held to these by a test).</summary>
