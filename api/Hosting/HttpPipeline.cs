@@ -1,3 +1,4 @@
+using EmailApi.Compat;
 using EmailApi.Accounts;
 using EmailApi.Domains;
 using EmailApi.Events;
@@ -44,6 +45,7 @@ public static class HttpPipeline
                 .MapDeliverability()
                 .MapInbound();
             app.MapUnsubscribe();
+            app.MapCompat();
         }
         return app;
     }

@@ -245,6 +245,9 @@ public static class SettingsValidators
         return rules.Problems;
     }
 
+    /// <summary>Each provider's switch is a bool, which the conversion check already holds to true or false; nothing else can be wrong.</summary>
+    public static IReadOnlyList<string> Compat(Compat.CompatOptions o, IConfiguration configuration) => new SettingRules(EmailApi.Compat.CompatOptions.Section).Problems;
+
     private static void Networks(SettingRules rules, string name, List<string> entries)
     {
         for (var i = 0; i < entries.Count; i++)
