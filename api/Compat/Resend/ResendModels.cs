@@ -45,7 +45,8 @@ public sealed record ResendBatchAnswer(IReadOnlyList<ResendId> Data, [property: 
 
 public sealed record ResendBatchError(int Index, string Message);
 
-public sealed record ResendError(int StatusCode, string Message, string Name);
+// Resend writes this one camelCase, unlike its snake_case fields.
+public sealed record ResendError([property: JsonPropertyName("statusCode")] int StatusCode, string Message, string Name);
 
 [Description("A sent email as Resend shows it. 'to' lists every envelope recipient (to, cc and bcc: the service keeps the envelope, not the header roles); html and text are not kept.")]
 public sealed record ResendEmailView(
