@@ -86,3 +86,15 @@ internal static class CompatFields
         return (roots.TryGetValue(root, out var name) ? name : root) + rest;
     }
 }
+
+/// <summary>
+/// A request body for the OpenAPI document only. <c>Accepts&lt;T&gt;</c> would also make routing refuse other
+/// content types with its own 415 problem, and the hosted-API doors must answer those in their provider's shape.
+/// </summary>
+public sealed record DocumentedBody(Type RequestType, IReadOnlyList<string> ContentTypes);
+
+internal static class DocumentedBodyExtensions
+{
+    public static RouteHandlerBuilder Documents<T>(this RouteHandlerBuilder builder, params string[] contentTypes) =>
+        builder.WithMetadata(new DocumentedBody(typeof(T), contentTypes));
+}

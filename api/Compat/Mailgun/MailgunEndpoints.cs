@@ -25,7 +25,7 @@ public static class MailgunEndpoints
             .WithName("MailgunSendMessage")
             .WithSummary("Mailgun: send a message")
             .WithTags("Mailgun")
-            .Accepts<MailgunMessageForm>("application/x-www-form-urlencoded", "multipart/form-data")
+            .Documents<MailgunMessageForm>("application/x-www-form-urlencoded", "multipart/form-data")
             .Produces<MailgunAnswer>(StatusCodes.Status200OK)
             .Produces<MailgunAnswer>(StatusCodes.Status400BadRequest)
             .Produces(StatusCodes.Status401Unauthorized)
@@ -52,9 +52,10 @@ public static class MailgunEndpoints
         }
         catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException or IOException)
         {
-            var tooLarge = ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } || ex is InvalidDataException;
+            // Kestrel's body limit is a 413; the form reader's own refusals (no boundary, a part over FormOptions' limits) are malformed forms.
+            var tooLarge = ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge };
             return Error(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest,
-                tooLarge ? "Request Entity Too Large" : "The form could not be read.");
+                tooLarge ? "Request Entity Too Large" : "The form could not be read: malformed, or a part over the form limits.");
         }
 
         var (request, testMode, problem) = await ReadAsync(form, clock, ct);

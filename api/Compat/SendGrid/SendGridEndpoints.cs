@@ -21,7 +21,7 @@ public static class SendGridEndpoints
             .WithName("SendGridMailSend")
             .WithSummary("SendGrid v3: send mail")
             .WithTags("SendGrid")
-            .Accepts<SendGridMail>("application/json")
+            .Documents<SendGridMail>("application/json")
             .Produces(StatusCodes.Status202Accepted)
             .Produces(StatusCodes.Status200OK)
             .Produces<SendGridErrors>(StatusCodes.Status400BadRequest)
@@ -106,12 +106,14 @@ public static class SendGridEndpoints
 
     private static string? Unsupported(SendGridMail m) =>
         CompatRequests.FirstUnknown(m.Unknown)
-        ?? m.Personalizations?.Select((p, i) => CompatRequests.FirstUnknown(p.Unknown, $"personalizations.{i}.")).FirstOrDefault(f => f is not null)
+        ?? m.Personalizations?.Select((p, i) => CompatRequests.FirstUnknown(p?.Unknown, $"personalizations.{i}.")).FirstOrDefault(f => f is not null)
         ?? CompatRequests.FirstUnknown(m.MailSettings?.Unknown, "mail_settings.")
         ?? CompatRequests.FirstUnknown(m.MailSettings?.SandboxMode?.Unknown, "mail_settings.sandbox_mode.")
-        ?? m.Content?.Select((c, i) => CompatRequests.FirstUnknown(c.Unknown, $"content.{i}.")
+        ?? m.Content?.Select((c, i) => c is null ? null : CompatRequests.FirstUnknown(c.Unknown, $"content.{i}.")
             ?? (Is(c, "text/plain") || Is(c, "text/html") ? null : $"content.{i}.type")).FirstOrDefault(f => f is not null)
-        ?? m.Attachments?.Select((a, i) => CompatRequests.FirstUnknown(a.Unknown, $"attachments.{i}.")).FirstOrDefault(f => f is not null);
+        ?? m.Attachments?.Select((a, i) => CompatRequests.FirstUnknown(a?.Unknown, $"attachments.{i}.")).FirstOrDefault(f => f is not null)
+        ?? m.Personalizations?.SelectMany((p, i) => new[] { p?.To, p?.Cc, p?.Bcc }.SelectMany(l => l ?? []).Select(a => CompatRequests.FirstUnknown(a?.Unknown, $"personalizations.{i}.")))
+            .FirstOrDefault(f => f is not null);
 
     /// <summary>SendGrid's own structural rules, before the native field checks.</summary>
     private static (string Message, string Field)? Shape(SendGridMail m)
