@@ -87,6 +87,13 @@ internal sealed record OperationDetails(
             Example: Json("""
             { "from": "Shop <shop@example.com>", "to": "ana@example.org", "subject": "Your order", "text": "Thanks!", "o:tag": "orders" }
             """)),
+        ["MailgunSendMime"] = new("Mailgun's messages.mime: the complete MIME message in the field 'message' (a file or a string), relayed as " +
+            "POST /v1/send/raw relays it (the same checks; a Received trace; Bcc removed) to the envelope recipients in 'to'. HTTP Basic with user " +
+            "'api' and the API key as password.",
+            new Dictionary<string, string> { ["domain"] = "Your sending domain, as in Mailgun; the From header decides which of the account's domains signs." },
+            Example: Json("""
+            { "to": "ana@example.org", "message": "From: Shop <shop@example.com>\r\nTo: ana@example.org\r\nSubject: Your order\r\n\r\nThanks!\r\n" }
+            """)),
         ["ResendSendEmail"] = new("Resend's send on this service's submission (docs/compat.md#resend): the API key in 'Authorization: Bearer'. " +
             "Answers {\"id\"}; errors as {statusCode, message, name}. An Idempotency-Key is honoured as by POST /v1/send (24 hours; the same key with " +
             "another payload is 409 invalid_idempotent_request).",

@@ -39,6 +39,30 @@ await step('mailgun: messages.create (multipart) with text, html, attachment, cc
   });
 });
 
+await step('mailgun: messages.create with a MIME message goes to messages.mime and arrives as built, bcc by envelope only', async () => {
+  const boundary = 'mixed-' + run, alt = 'alt-' + run;
+  const mime = [
+    'From: Compat Mailgun <sender@app.test>', `To: ${run}-mime-to@ok.test`, `Cc: ${run}-mime-cc@ok.test`, `Subject: ${message.subject} (MIME)`,
+    'X-Compat-Check: mailgun-mime', 'MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${boundary}"`, '',
+    `--${boundary}`, `Content-Type: multipart/alternative; boundary="${alt}"`, '',
+    `--${alt}`, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64', '', Buffer.from(message.text).toString('base64'),
+    `--${alt}`, 'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: base64', '', Buffer.from(message.html).toString('base64'),
+    `--${alt}--`,
+    `--${boundary}`, 'Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename="report.bin"', 'Content-Transfer-Encoding: base64', '',
+    bytes.toString('base64').replace(/.{76}/g, '$&\r\n'),
+    `--${boundary}--`, '',
+  ].join('\r\n');
+  const answer = await mg.messages.create('app.test', {
+    to: [`${run}-mime-to@ok.test`, `${run}-mime-cc@ok.test`, `${run}-mime-bcc@ok.test`], message: mime, 'o:tag': 'mime', 'v:order': '1042', 'v:run': run,
+  });
+  assert.equal(answer.message, 'Queued. Thank you.');
+  await checkArrived({
+    id: idOf(answer), from: 'sender@app.test', to: [`${run}-mime-to@ok.test`], cc: [`${run}-mime-cc@ok.test`], bcc: [`${run}-mime-bcc@ok.test`],
+    subject: `${message.subject} (MIME)`, text: message.text, html: message.html, header: ['X-Compat-Check', 'mailgun-mime'],
+    attachment: { filename: 'report.bin', contentType: 'application/octet-stream', bytes }, tags: ['mime'], metadata: { order: '1042', run },
+  });
+});
+
 await step('mailgun: a wrong key is a 401 "Forbidden"', async () => {
   const wrong = mailgun.client({ username: 'api', key: 'ea_not_a_real_key_0000000000000000000000', url: BASE_URL });
   await assert.rejects(wrong.messages.create('app.test', message), e => {

@@ -126,6 +126,14 @@ def mailgun_send(route):
     as_b(route, "test-mode send", "POST", "/v3/app.test/messages", {200}, raw=form,
          headers={"Authorization": basic, "Content-Type": "application/x-www-form-urlencoded"}, problem=False)
 
+def mailgun_mime(route):
+    import base64, urllib.parse
+    basic = "Basic " + base64.b64encode(f"api:{B}".encode()).decode()
+    mime = f"From: sender@app.test\r\nTo: b{run}@ok.test\r\nSubject: s\r\n\r\nx\r\n"
+    form = urllib.parse.urlencode({"to": f"b{run}@ok.test", "message": mime, "o:testmode": "yes"}).encode()
+    as_b(route, "test-mode MIME send", "POST", "/v3/app.test/messages.mime", {200}, raw=form,
+         headers={"Authorization": basic, "Content-Type": "application/x-www-form-urlencoded"}, problem=False)
+
 def resend_send(route):
     as_b(route, "an email without a subject", "POST", "/emails", {422}, {"from": "sender@app.test", "to": f"b{run}@ok.test"}, problem=False)
 
@@ -242,6 +250,7 @@ ROUTES = {
     "POST /email": postmark_send,
     "POST /email/batch": postmark_batch,
     "POST /v3/{domain}/messages": mailgun_send,
+    "POST /v3/{domain}/messages.mime": mailgun_mime,
     "POST /emails": resend_send,
     "POST /emails/batch": resend_batch,
     "GET /emails/{id}": resend_get,

@@ -35,45 +35,128 @@ public static class MailgunEndpoints
             .Produces<MailgunAnswer>(StatusCodes.Status503ServiceUnavailable)
             .DisableAntiforgery()
             .AllowAnonymous();
+        app.MapPost("/v3/{domain}/messages.mime", SendMimeAsync)
+            .WithName("MailgunSendMime")
+            .WithSummary("Mailgun: send a MIME message you built")
+            .WithTags("Mailgun")
+            .Documents<MailgunMimeForm>("multipart/form-data")
+            .Produces<MailgunAnswer>(StatusCodes.Status200OK)
+            .Produces<MailgunAnswer>(StatusCodes.Status400BadRequest)
+            .Produces(StatusCodes.Status401Unauthorized)
+            .Produces<MailgunAnswer>(StatusCodes.Status403Forbidden)
+            .Produces<MailgunAnswer>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<MailgunAnswer>(StatusCodes.Status429TooManyRequests)
+            .Produces<MailgunAnswer>(StatusCodes.Status503ServiceUnavailable)
+            .DisableAntiforgery()
+            .AllowAnonymous();
         return app;
     }
 
     internal static async Task<IResult> SendAsync(string domain, HttpRequest http, ApiKeyAuthenticator keys, CompatSender sender,
         IOptions<DeliveryOptions> delivery, TimeProvider clock, CancellationToken ct)
     {
-        if (await CompatRequests.KeyAsync(keys, BasicPassword(http), ct) is not { } key || !key.Scopes.Contains(Scopes.Send))
-            return Results.Text("Forbidden", "text/plain", Encoding.UTF8, StatusCodes.Status401Unauthorized);
-        if (Domains.DomainName.Normalize(domain) is null) return Error(StatusCodes.Status404NotFound, $"Domain not found: {domain}");
-        if (!http.HasFormContentType) return Error(StatusCodes.Status400BadRequest, "Send the message as multipart/form-data or application/x-www-form-urlencoded.");
-        IFormCollection form;
-        try
-        {
-            form = await http.ReadFormAsync(ct);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException or IOException)
-        {
-            // Kestrel's body limit is a 413; the form reader's own refusals (no boundary, a part over FormOptions' limits) are malformed forms.
-            var tooLarge = ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge };
-            return Error(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest,
-                tooLarge ? "Request Entity Too Large" : "The form could not be read: malformed, or a part over the form limits.");
-        }
+        var (key, form, refusal) = await OpenAsync(domain, http, keys, ct);
+        if (refusal is not null) return refusal;
 
-        var (request, testMode, problem) = await ReadAsync(form, clock, ct);
+        var (request, testMode, problem) = await ReadAsync(form!, clock, ct);
         if (problem is not null) return Error(StatusCodes.Status400BadRequest, problem);
-        var outcome = await sender.SendAsync([request!], key.AccountId, http, null, allOrNothing: true, validateOnly: testMode, ct);
+        var outcome = await sender.SendAsync([request!], key!.AccountId, http, null, allOrNothing: true, validateOnly: testMode, ct);
         if (outcome is not CompatOutcome.Completed { Items: [var item] })
             return Error(StatusCodes.Status503ServiceUnavailable, (outcome as CompatOutcome.Unavailable)?.PublicReason ?? "Try again later.");
         return item switch
         {
             // Test mode: Mailgun answers as if queued and delivers nothing; the id belongs to no stored message.
-            CompatItem.Valid => Results.Json(new MailgunAnswer($"<{MessageId.New(clock)}@{delivery.Value.HeloName}>", "Queued. Thank you.")),
+            CompatItem.Valid => Queued(MessageId.New(clock), delivery.Value.HeloName),
             CompatItem.Invalid invalid => Error(StatusCodes.Status400BadRequest, string.Join(" ", invalid.Errors.Select(e =>
                 $"{CompatFields.Map(e.Key, Roots)} parameter is not valid: {e.Value[0]}"))),
-            CompatItem.Done { Submitted: Submitted.Accepted a } => Results.Json(new MailgunAnswer($"<{a.Id}@{delivery.Value.HeloName}>", "Queued. Thank you.")),
-            CompatItem.Done { Submitted: Submitted.Rejected r } => Refused(r, http.HttpContext.Response, clock),
-            CompatItem.Done { Submitted: Submitted.Unavailable u } => Error(StatusCodes.Status503ServiceUnavailable, u.PublicReason),
+            CompatItem.Done { Submitted: var submitted } => Answer(submitted, http.HttpContext.Response, delivery.Value.HeloName, clock),
             _ => Error(StatusCodes.Status503ServiceUnavailable, "Try again later."),
         };
+    }
+
+    /// <summary>
+    /// <c>messages.mime</c>: the client's own MIME message in the file field <c>message</c>, relayed as
+    /// <c>POST /v1/send/raw</c> relays it (the same checks, a Received trace, Bcc removed), to the
+    /// envelope recipients in <c>to</c>.
+    /// </summary>
+    internal static async Task<IResult> SendMimeAsync(string domain, HttpRequest http, ApiKeyAuthenticator keys, SubmissionService submissions,
+        IOptions<SendingOptions> sending, IOptions<DeliveryOptions> delivery, TimeProvider clock, CancellationToken ct)
+    {
+        var (key, form, refusal) = await OpenAsync(domain, http, keys, ct);
+        if (refusal is not null) return refusal;
+        foreach (var (name, _) in form!)
+            if (name is not ("to" or "message" or "o:tag" or "o:deliverytime" or "o:testmode") && !name.StartsWith("v:", StringComparison.Ordinal))
+                return Error(StatusCodes.Status400BadRequest, $"'{name}' parameter is not supported by EmailApi's Mailgun-compatible endpoint.");
+        if (form.Files.FirstOrDefault(f => f.Name != "message") is { } stray)
+            return Error(StatusCodes.Status400BadRequest, $"'{stray.Name}' parameter is not supported by EmailApi's Mailgun-compatible endpoint.");
+        if (form["to"].Count == 0) return Error(StatusCodes.Status400BadRequest, "'to' parameter is missing");
+        if (Addresses(form["to"]) is not { } to) return Error(StatusCodes.Status400BadRequest, "to parameter is not a valid address. please check documentation");
+        var (sendAt, badTime) = DeliveryTime(form);
+        if (badTime is not null) return Error(StatusCodes.Status400BadRequest, badTime);
+
+        byte[] body;
+        if (form.Files.GetFile("message") is { } file)
+        {
+            if (file.Length > sending.Value.MaxMessageBytes) return Error(StatusCodes.Status413PayloadTooLarge, "Request Entity Too Large");
+            using var buffer = new MemoryStream((int)file.Length);
+            await file.CopyToAsync(buffer, ct);
+            body = buffer.ToArray();
+        }
+        else if (form["message"] is [{ Length: > 0 } text]) body = Encoding.UTF8.GetBytes(text);
+        else return Error(StatusCodes.Status400BadRequest, "'message' parameter is missing");
+
+        var tags = form["o:tag"].Where(t => t is not null).Select(t => t!).ToArray();
+        var built = await SendRawEndpoint.BuildAsync(body, null, to.Select(a => a.Email).ToArray(), tags, sendAt, key!.AccountId, HttpTrace.Of(http),
+            sending.Value.MaxMessageBytes, delivery.Value.HeloName, clock, ct);
+        switch (built)
+        {
+            case RawBuild.TooLarge: return Error(StatusCodes.Status413PayloadTooLarge, "Request Entity Too Large");
+            case RawBuild.Invalid invalid:
+                return Error(StatusCodes.Status400BadRequest, string.Join(" ", invalid.Errors.Select(e => $"{(e.Key is "$" or "From" ? "message" : e.Key)}: {e.Value[0]}")));
+        }
+        var metadata = form.Where(f => f.Key.StartsWith("v:", StringComparison.Ordinal)).ToDictionary(f => f.Key[2..], f => f.Value.ToString());
+        if (metadata.Count > SendMessageValidator.MaxMetadata || metadata.Any(m => m.Key.Length is 0 or > SendMessageValidator.MaxMetadataKey || m.Value.Length > SendMessageValidator.MaxMetadataValue))
+            return Error(StatusCodes.Status400BadRequest, $"v: parameters: at most {SendMessageValidator.MaxMetadata}, names of 1 to {SendMessageValidator.MaxMetadataKey} characters, values up to {SendMessageValidator.MaxMetadataValue}.");
+        var submission = ((RawBuild.Built)built).Submission with { Metadata = metadata.Count > 0 ? metadata : null };
+        if (form["o:testmode"] is [{ } test] && test.ToLowerInvariant() is "yes" or "true") return Queued(submission.Id, delivery.Value.HeloName);
+        return Answer(await submissions.SubmitAsync(submission, ct), http.HttpContext.Response, delivery.Value.HeloName, clock);
+    }
+
+    /// <summary>The key in Mailgun's place and the form: Mailgun's plain 401, a 404 for a malformed domain, a 400/413 for a form that cannot be read.</summary>
+    private static async Task<(StoredKey? Key, IFormCollection? Form, IResult? Refusal)> OpenAsync(string domain, HttpRequest http, ApiKeyAuthenticator keys, CancellationToken ct)
+    {
+        if (await CompatRequests.KeyAsync(keys, BasicPassword(http), ct) is not { } key || !key.Scopes.Contains(Scopes.Send))
+            return (null, null, Results.Text("Forbidden", "text/plain", Encoding.UTF8, StatusCodes.Status401Unauthorized));
+        if (Domains.DomainName.Normalize(domain) is null) return (null, null, Error(StatusCodes.Status404NotFound, $"Domain not found: {domain}"));
+        if (!http.HasFormContentType)
+            return (null, null, Error(StatusCodes.Status400BadRequest, "Send the message as multipart/form-data or application/x-www-form-urlencoded."));
+        try
+        {
+            return (key, await http.ReadFormAsync(ct), null);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException or IOException)
+        {
+            // Kestrel's body limit is a 413; the form reader's own refusals (no boundary, a part over FormOptions' limits) are malformed forms.
+            var tooLarge = ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge };
+            return (null, null, Error(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest,
+                tooLarge ? "Request Entity Too Large" : "The form could not be read: malformed, or a part over the form limits."));
+        }
+    }
+
+    private static IResult Queued(MessageId id, string heloName) => Results.Json(new MailgunAnswer($"<{id}@{heloName}>", "Queued. Thank you."));
+
+    private static IResult Answer(Submitted submitted, HttpResponse response, string heloName, TimeProvider clock) => submitted switch
+    {
+        Submitted.Accepted a => Queued(a.Id, heloName),
+        Submitted.Rejected r => Refused(r, response, clock),
+        Submitted.Unavailable u => Error(StatusCodes.Status503ServiceUnavailable, u.PublicReason),
+        _ => Error(StatusCodes.Status503ServiceUnavailable, "Try again later."),
+    };
+
+    private static (DateTimeOffset? At, string? Problem) DeliveryTime(IFormCollection form)
+    {
+        if (form["o:deliverytime"] is not [{ } when] || string.IsNullOrWhiteSpace(when)) return (null, null);
+        return DateUtils.TryParse(when, out var at) ? (at, null) : (null, "o:deliverytime parameter is not a valid RFC 2822 date.");
     }
 
     private static string? BasicPassword(HttpRequest http)
@@ -130,12 +213,8 @@ public static class MailgunEndpoints
             else if (name.StartsWith("v:", StringComparison.Ordinal)) metadata[name[2..]] = values.ToString();
         }
 
-        DateTimeOffset? sendAt = null;
-        if (form["o:deliverytime"] is [{ } when] && !string.IsNullOrWhiteSpace(when))
-        {
-            if (!DateUtils.TryParse(when, out var parsedAt)) return (null, false, "o:deliverytime parameter is not a valid RFC 2822 date.");
-            sendAt = parsedAt;
-        }
+        var (sendAt, badTime) = DeliveryTime(form);
+        if (badTime is not null) return (null, false, badTime);
         var testMode = form["o:testmode"] is [{ } test] && test.ToLowerInvariant() is "yes" or "true";
 
         var attachments = new List<AttachmentInput>();

@@ -65,7 +65,7 @@ public static class ResendEndpoints
         if (refusal is not null) return refusal;
         JsonElement root = JsonSerializer.Deserialize<JsonElement>(body!);
         var (email, problem) = Read(root, "");
-        if (problem is not null) return problem;
+        if (problem is not null) return Answer(problem);
         idempotency = idempotency is null ? null : idempotency with { Respond = answers => Stored(new ResendId(Id(answers[0]))) };
         var outcome = await sender.SendAsync([email!], key!.AccountId, http, idempotency, allOrNothing: true, validateOnly: false, ct);
         return Finish(outcome, http, clock, items => items[0] switch
@@ -89,8 +89,8 @@ public static class ResendEndpoints
         for (var i = 0; i < read.Length; i++)
             if (read[i].Problem is not null)
             {
-                if (!permissive) return read[i].Problem!;
-                errors.Add(new ResendBatchError(i, $"Email {i} is invalid."));
+                if (!permissive) return Answer(read[i].Problem!);
+                errors.Add(new ResendBatchError(i, read[i].Problem!.Message));
             }
         var positions = Enumerable.Range(0, read.Length).Where(i => read[i].Problem is null).ToArray();
         if (positions.Length == 0) return Results.Json(new ResendBatchAnswer([], errors), Json);
@@ -162,7 +162,7 @@ public static class ResendEndpoints
         return (key, body, idempotency, null);
     }
 
-    private static (SendMessageRequest? Email, IResult? Problem) Read(JsonElement item, string prefix)
+    private static (SendMessageRequest? Email, ResendError? Problem) Read(JsonElement item, string prefix)
     {
         ResendEmail? email;
         try
@@ -171,19 +171,19 @@ public static class ResendEndpoints
         }
         catch (JsonException ex)
         {
-            return (null, Error(422, "validation_error", $"Invalid `{prefix}{SendRequests.FieldOf(ex.Path)}` field: wrong type (times are ISO 8601)."));
+            return (null, Problem(422, "validation_error", $"Invalid `{prefix}{SendRequests.FieldOf(ex.Path)}` field: wrong type (times are ISO 8601)."));
         }
-        if (email is null) return (null, Error(422, "validation_error", "Each email must be a JSON object."));
+        if (email is null) return (null, Problem(422, "validation_error", "Each email must be a JSON object."));
         var unsupported = CompatRequests.FirstUnknown(email.Unknown)
             ?? email.Attachments?.Select((a, i) => a is null ? $"attachments[{i}]" : CompatRequests.FirstUnknown(a.Unknown, $"attachments[{i}].")).FirstOrDefault(f => f is not null)
             ?? email.Tags?.Select((t, i) => t is null ? $"tags[{i}]" : CompatRequests.FirstUnknown(t.Unknown, $"tags[{i}].")).FirstOrDefault(f => f is not null);
-        if (unsupported is not null) return (null, Error(422, "validation_error", $"`{prefix}{unsupported}` is not supported by EmailApi's Resend-compatible endpoint."));
+        if (unsupported is not null) return (null, Problem(422, "validation_error", $"`{prefix}{unsupported}` is not supported by EmailApi's Resend-compatible endpoint."));
         foreach (var (field, missing) in new[] { ("from", email.From is null), ("to", email.To is not { Count: > 0 }), ("subject", email.Subject is null) })
-            if (missing) return (null, Error(422, "missing_required_field", $"Missing `{prefix}{field}` field."));
-        if (email.To!.Count > 50) return (null, Error(422, "validation_error", $"Invalid `{prefix}to` field: at most 50 recipients."));
+            if (missing) return (null, Problem(422, "missing_required_field", $"Missing `{prefix}{field}` field."));
+        if (email.To!.Count > 50) return (null, Problem(422, "validation_error", $"Invalid `{prefix}to` field: at most 50 recipients."));
         for (var i = 0; i < (email.Tags?.Count ?? 0); i++)
             if (!IsTagPart(email.Tags![i].Name) || !IsTagPart(email.Tags[i].Value))
-                return (null, Error(422, "validation_error", $"Invalid `{prefix}tags[{i}]`: name and value may only contain ASCII letters, numbers, underscores, or dashes (1 to 256)."));
+                return (null, Problem(422, "validation_error", $"Invalid `{prefix}tags[{i}]`: name and value may only contain ASCII letters, numbers, underscores, or dashes (1 to 256)."));
 
         return (new SendMessageRequest(email.From, email.To, email.Cc, email.Bcc, email.ReplyTo, email.Subject, email.Text, email.Html, email.Headers,
             email.Attachments?.Select(a => new AttachmentInput(a.Filename, CompatRequests.Base64(a.Content), a.ContentType, a.ContentId)).ToList(),
@@ -241,5 +241,9 @@ public static class ResendEndpoints
 
     private static StoredResponse Stored<T>(T answer) => new(StatusCodes.Status200OK, null, JsonSerializer.Serialize(answer, Json));
 
-    private static IResult Error(int status, string name, string message) => Results.Json(new ResendError(status, message, name), Json, statusCode: status);
+    private static ResendError Problem(int status, string name, string message) => new(status, message, name);
+
+    private static IResult Answer(ResendError error) => Results.Json(error, Json, statusCode: error.StatusCode);
+
+    private static IResult Error(int status, string name, string message) => Answer(Problem(status, name, message));
 }

@@ -163,6 +163,29 @@ public sealed class CompatMalformedBodyTests : IClassFixture<CompatMalformedBody
         Assert.False(string.IsNullOrEmpty((await TestApp.ReadJsonAsync(response)).GetProperty("message").GetString()));
     }
 
+    public static TheoryData<string, string, int> MailgunMime => new()
+    {
+        { "application/x-www-form-urlencoded", "", 400 },
+        { "application/x-www-form-urlencoded", "to=x%40ok.test", 400 },
+        { "application/x-www-form-urlencoded", "message=From%3A%20a%40app.test%0D%0A%0D%0Ax", 400 },
+        { "application/x-www-form-urlencoded", "to=nope&message=x", 400 },
+        { "application/x-www-form-urlencoded", "to=x%40ok.test&message=not%20mime%20at%20all%00", 400 },
+        { "application/x-www-form-urlencoded", "to=x%40ok.test&message=Subject%3A%20no%20from%0D%0A%0D%0Ax%0D%0A", 400 },
+        { "application/x-www-form-urlencoded", "to=x%40ok.test&message=From%3A%20a%40app.test%0D%0A%0D%0Ax&text=y", 400 },
+        { "multipart/form-data", "garbage", 400 },
+    };
+
+    [Theory]
+    [MemberData(nameof(MailgunMime))]
+    public async Task MailgunMime_MalformedBody_GetsMailgunMessage(string contentType, string body, int status)
+    {
+        using var response = await PostAsync("/v3/app.test/messages.mime", contentType, body, r => r.Headers.Authorization =
+            new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"api:{TestApp.Key}"))));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.False(string.IsNullOrEmpty((await TestApp.ReadJsonAsync(response)).GetProperty("message").GetString()));
+    }
+
     [Theory]
     [InlineData("Basic", "dXNlcjp4")]          // user:x
     [InlineData("Bearer", TestApp.Key)]        // the key, but not where Mailgun puts it

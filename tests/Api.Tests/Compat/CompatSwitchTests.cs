@@ -11,6 +11,7 @@ public sealed class CompatSwitchTests
         { "Postmark", "POST", "/email" },
         { "Postmark", "POST", "/email/batch" },
         { "Mailgun", "POST", "/v3/app.test/messages" },
+        { "Mailgun", "POST", "/v3/app.test/messages.mime" },
         { "Resend", "POST", "/emails" },
         { "Resend", "POST", "/emails/batch" },
         { "Resend", "GET", "/emails/0194c1f2-0000-7000-8000-000000000000" },
