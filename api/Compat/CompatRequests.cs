@@ -97,4 +97,11 @@ internal static class DocumentedBodyExtensions
 {
     public static RouteHandlerBuilder Documents<T>(this RouteHandlerBuilder builder, params string[] contentTypes) =>
         builder.WithMetadata(new DocumentedBody(typeof(T), contentTypes));
+
+    /// <summary>The provider's error body <typeparamref name="T"/> for each of <paramref name="statuses"/>.</summary>
+    public static RouteHandlerBuilder ProducesErrors<T>(this RouteHandlerBuilder builder, params int[] statuses)
+    {
+        foreach (var status in statuses) builder.Produces<T>(status);
+        return builder;
+    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EmailApi.Accounts;
 using EmailApi.Queue;
 using EmailApi.Sending;
@@ -44,20 +43,9 @@ public sealed class CompatSender(SendMessageValidator validator, MessageComposer
         var positions = Enumerable.Range(0, items.Length).Where(i => items[i] is CompatItem.Valid).ToArray();
         var batch = positions.Select(i => SendRequests.ToSubmission(checkedRequests[i], accountId, HttpTrace.Of(http), composer, clock, links)).ToArray();
         var outcome = await submissions.SubmitManyAsync(batch, idempotency, ct);
-        switch (outcome)
-        {
-            case BatchSubmitted.Completed completed:
-                for (var k = 0; k < positions.Length; k++) items[positions[k]] = new CompatItem.Done(completed.Items[k]);
-                return new CompatOutcome.Completed(items);
-            case BatchSubmitted.Replayed replayed:
-                return new CompatOutcome.Replayed(replayed.Response);
-            case BatchSubmitted.KeyReused:
-                return new CompatOutcome.KeyReused();
-            case BatchSubmitted.Unavailable unavailable:
-                return new CompatOutcome.Unavailable(unavailable.PublicReason);
-            default:
-                throw new UnreachableException(outcome.ToString());
-        }
+        if (outcome is not BatchSubmitted.Completed completed) return new CompatOutcome.Whole(outcome);
+        for (var k = 0; k < positions.Length; k++) items[positions[k]] = new CompatItem.Done(completed.Items[k]);
+        return new CompatOutcome.Completed(items);
     }
 
     /// <summary>The recipients of an accepted message that the account's suppression list held back (recorded as suppressed at enqueue).</summary>
@@ -81,15 +69,15 @@ public abstract record CompatItem
     public sealed record Done(Submitted Submitted) : CompatItem;
 }
 
+/// <summary>Each message's fate, or one answer for the whole request (an idempotent replay, a reused key, the queue unavailable).</summary>
 public abstract record CompatOutcome
 {
     private CompatOutcome() { }
 
     public sealed record Completed(IReadOnlyList<CompatItem> Items) : CompatOutcome;
 
-    public sealed record Replayed(StoredResponse Response) : CompatOutcome;
-
-    public sealed record KeyReused : CompatOutcome;
-
-    public sealed record Unavailable(string PublicReason) : CompatOutcome;
+    public sealed record Whole(BatchSubmitted Submitted) : CompatOutcome
+    {
+        public string UnavailableReason => (Submitted as BatchSubmitted.Unavailable)?.PublicReason ?? "Try again later.";
+    }
 }

@@ -21,36 +21,22 @@ public static class MailgunEndpoints
 {
     public static IEndpointRouteBuilder MapMailgun(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v3/{domain}/messages", SendAsync)
-            .WithName("MailgunSendMessage")
-            .WithSummary("Mailgun: send a message")
-            .WithTags("Mailgun")
-            .Documents<MailgunMessageForm>("application/x-www-form-urlencoded", "multipart/form-data")
-            .Produces<MailgunAnswer>(StatusCodes.Status200OK)
-            .Produces<MailgunAnswer>(StatusCodes.Status400BadRequest)
-            .Produces(StatusCodes.Status401Unauthorized)
-            .Produces<MailgunAnswer>(StatusCodes.Status403Forbidden)
-            .Produces<MailgunAnswer>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<MailgunAnswer>(StatusCodes.Status429TooManyRequests)
-            .Produces<MailgunAnswer>(StatusCodes.Status503ServiceUnavailable)
-            .DisableAntiforgery()
-            .AllowAnonymous();
-        app.MapPost("/v3/{domain}/messages.mime", SendMimeAsync)
-            .WithName("MailgunSendMime")
-            .WithSummary("Mailgun: send a MIME message you built")
-            .WithTags("Mailgun")
-            .Documents<MailgunMimeForm>("multipart/form-data")
-            .Produces<MailgunAnswer>(StatusCodes.Status200OK)
-            .Produces<MailgunAnswer>(StatusCodes.Status400BadRequest)
-            .Produces(StatusCodes.Status401Unauthorized)
-            .Produces<MailgunAnswer>(StatusCodes.Status403Forbidden)
-            .Produces<MailgunAnswer>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<MailgunAnswer>(StatusCodes.Status429TooManyRequests)
-            .Produces<MailgunAnswer>(StatusCodes.Status503ServiceUnavailable)
-            .DisableAntiforgery()
-            .AllowAnonymous();
+        Route(app.MapPost("/v3/{domain}/messages", SendAsync), "MailgunSendMessage", "Mailgun: send a message")
+            .Documents<MailgunMessageForm>("application/x-www-form-urlencoded", "multipart/form-data");
+        Route(app.MapPost("/v3/{domain}/messages.mime", SendMimeAsync), "MailgunSendMime", "Mailgun: send a MIME message you built")
+            .Documents<MailgunMimeForm>("multipart/form-data");
         return app;
     }
+
+    private static RouteHandlerBuilder Route(RouteHandlerBuilder route, string name, string summary) => route
+        .WithName(name)
+        .WithSummary(summary)
+        .WithTags("Mailgun")
+        .Produces<MailgunAnswer>(StatusCodes.Status200OK)
+        .Produces(StatusCodes.Status401Unauthorized)
+        .ProducesErrors<MailgunAnswer>(400, 403, 413, 429, 503)
+        .DisableAntiforgery()
+        .AllowAnonymous();
 
     internal static async Task<IResult> SendAsync(string domain, HttpRequest http, ApiKeyAuthenticator keys, CompatSender sender,
         IOptions<DeliveryOptions> delivery, TimeProvider clock, CancellationToken ct)
@@ -62,7 +48,7 @@ public static class MailgunEndpoints
         if (problem is not null) return Error(StatusCodes.Status400BadRequest, problem);
         var outcome = await sender.SendAsync([request!], key!.AccountId, http, null, allOrNothing: true, validateOnly: testMode, ct);
         if (outcome is not CompatOutcome.Completed { Items: [var item] })
-            return Error(StatusCodes.Status503ServiceUnavailable, (outcome as CompatOutcome.Unavailable)?.PublicReason ?? "Try again later.");
+            return Error(StatusCodes.Status503ServiceUnavailable, ((CompatOutcome.Whole)outcome).UnavailableReason);
         return item switch
         {
             // Test mode: Mailgun answers as if queued and delivers nothing; the id belongs to no stored message.

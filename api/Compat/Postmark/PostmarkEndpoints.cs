@@ -25,11 +25,7 @@ public static class PostmarkEndpoints
             .WithSummary("Postmark: send an email")
             .WithTags("Postmark")
             .Documents<PostmarkEmail>("application/json")
-            .Produces<PostmarkResult>(StatusCodes.Status200OK)
-            .Produces<PostmarkResult>(StatusCodes.Status401Unauthorized)
-            .Produces<PostmarkResult>(StatusCodes.Status422UnprocessableEntity)
-            .Produces<PostmarkResult>(StatusCodes.Status429TooManyRequests)
-            .Produces<PostmarkResult>(StatusCodes.Status503ServiceUnavailable)
+            .ProducesErrors<PostmarkResult>(200, 401, 422, 429, 503)
             .AllowAnonymous();
         app.MapPost("/email/batch", SendBatchAsync)
             .WithName("PostmarkSendBatch")
@@ -37,9 +33,7 @@ public static class PostmarkEndpoints
             .WithTags("Postmark")
             .Documents<List<PostmarkEmail>>("application/json")
             .Produces<List<PostmarkResult>>(StatusCodes.Status200OK)
-            .Produces<PostmarkResult>(StatusCodes.Status401Unauthorized)
-            .Produces<PostmarkResult>(StatusCodes.Status422UnprocessableEntity)
-            .Produces<PostmarkResult>(StatusCodes.Status503ServiceUnavailable)
+            .ProducesErrors<PostmarkResult>(401, 422, 503)
             .AllowAnonymous();
         return app;
     }
@@ -153,7 +147,7 @@ public static class PostmarkEndpoints
                 CompatItem.Invalid invalid => Failure(300, "Invalid email request: " + string.Join(" ", invalid.Errors.SelectMany(e =>
                     e.Value.Select(m => $"{CompatFields.Map(e.Key, Roots)}: {m}")))),
                 CompatItem.Done { Submitted: Submitted.Accepted accepted } => await AcceptedAsync(emails[i], accepted, accountId, sender, clock, ct),
-                CompatItem.Done { Submitted: Submitted.Rejected rejected } => Refused(rejected),
+                CompatItem.Done { Submitted: Submitted.Rejected rejected } => Refused(rejected, http.HttpContext.Response, clock),
                 _ => Failure(100, "The queue is unavailable; try again later."),
             };
         }
@@ -172,7 +166,14 @@ public static class PostmarkEndpoints
             inactive.Count == 0 ? "OK" : $"Message OK, but will not deliver to these inactive addresses: {string.Join(", ", inactive)}.");
     }
 
-    private static PostmarkResult Refused(Submitted.Rejected rejected) => rejected.Kind switch
+    /// <summary>The refusal in Postmark's codes; a quota or rate also sets Retry-After and RateLimit-* as the native answer does.</summary>
+    private static PostmarkResult Refused(Submitted.Rejected rejected, HttpResponse response, TimeProvider clock)
+    {
+        if (rejected.Limit is { } limit) SubmissionProblems.AddLimitHeaders(response, limit, clock);
+        return Code(rejected);
+    }
+
+    private static PostmarkResult Code(Submitted.Rejected rejected) => rejected.Kind switch
     {
         RejectionKind.SenderDomainNotAllowed => Failure(400, "Sender Signature not defined: " + rejected.PublicReason),
         RejectionKind.DomainNotVerified => Failure(401, "Sender signature not confirmed: " + rejected.PublicReason),

@@ -19,45 +19,28 @@ public static class ResendEndpoints
 
     public static IEndpointRouteBuilder MapResend(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/emails", SendAsync)
-            .WithName("ResendSendEmail")
-            .WithSummary("Resend: send an email")
-            .WithTags("Resend")
+        Send(app.MapPost("/emails", SendAsync), "ResendSendEmail", "Resend: send an email")
             .Documents<ResendEmail>("application/json")
-            .Produces<ResendId>(StatusCodes.Status200OK)
-            .Produces<ResendError>(StatusCodes.Status400BadRequest)
-            .Produces<ResendError>(StatusCodes.Status401Unauthorized)
-            .Produces<ResendError>(StatusCodes.Status403Forbidden)
-            .Produces<ResendError>(StatusCodes.Status409Conflict)
-            .Produces<ResendError>(StatusCodes.Status422UnprocessableEntity)
-            .Produces<ResendError>(StatusCodes.Status429TooManyRequests)
-            .Produces<ResendError>(StatusCodes.Status503ServiceUnavailable)
-            .AllowAnonymous();
-        app.MapPost("/emails/batch", SendBatchAsync)
-            .WithName("ResendSendBatch")
-            .WithSummary("Resend: send up to 100 emails")
-            .WithTags("Resend")
+            .Produces<ResendId>(StatusCodes.Status200OK);
+        Send(app.MapPost("/emails/batch", SendBatchAsync), "ResendSendBatch", "Resend: send up to 100 emails")
             .Documents<List<ResendEmail>>("application/json")
-            .Produces<ResendBatchAnswer>(StatusCodes.Status200OK)
-            .Produces<ResendError>(StatusCodes.Status400BadRequest)
-            .Produces<ResendError>(StatusCodes.Status401Unauthorized)
-            .Produces<ResendError>(StatusCodes.Status403Forbidden)
-            .Produces<ResendError>(StatusCodes.Status409Conflict)
-            .Produces<ResendError>(StatusCodes.Status422UnprocessableEntity)
-            .Produces<ResendError>(StatusCodes.Status429TooManyRequests)
-            .Produces<ResendError>(StatusCodes.Status503ServiceUnavailable)
-            .AllowAnonymous();
+            .Produces<ResendBatchAnswer>(StatusCodes.Status200OK);
         app.MapGet("/emails/{id}", GetAsync)
             .WithName("ResendGetEmail")
             .WithSummary("Resend: retrieve an email")
             .WithTags("Resend")
             .Produces<ResendEmailView>(StatusCodes.Status200OK)
-            .Produces<ResendError>(StatusCodes.Status401Unauthorized)
-            .Produces<ResendError>(StatusCodes.Status403Forbidden)
-            .Produces<ResendError>(StatusCodes.Status404NotFound)
+            .ProducesErrors<ResendError>(401, 403, 404)
             .AllowAnonymous();
         return app;
     }
+
+    private static RouteHandlerBuilder Send(RouteHandlerBuilder route, string name, string summary) => route
+        .WithName(name)
+        .WithSummary(summary)
+        .WithTags("Resend")
+        .ProducesErrors<ResendError>(400, 401, 403, 409, 422, 429, 503)
+        .AllowAnonymous();
 
     internal static async Task<IResult> SendAsync(HttpRequest http, ApiKeyAuthenticator keys, CompatSender sender, TimeProvider clock, CancellationToken ct)
     {
@@ -195,9 +178,10 @@ public static class ResendEndpoints
     private static IResult Finish(CompatOutcome outcome, HttpRequest http, TimeProvider clock, Func<IReadOnlyList<CompatItem>, IResult> completed) => outcome switch
     {
         CompatOutcome.Completed c => WithLimitHeaders(c.Items, http, clock, completed),
-        CompatOutcome.Replayed r => IdempotencyKeys.Replay(http.HttpContext.Response, r.Response),
-        CompatOutcome.KeyReused => Error(409, "invalid_idempotent_request", "Same idempotency key used with a different request payload. Change your idempotency key or payload."),
-        CompatOutcome.Unavailable u => Error(503, "application_error", u.PublicReason),
+        CompatOutcome.Whole { Submitted: BatchSubmitted.Replayed r } => IdempotencyKeys.Replay(http.HttpContext.Response, r.Response),
+        CompatOutcome.Whole { Submitted: BatchSubmitted.KeyReused } =>
+            Error(409, "invalid_idempotent_request", "Same idempotency key used with a different request payload. Change your idempotency key or payload."),
+        CompatOutcome.Whole w => Error(503, "application_error", w.UnavailableReason),
         _ => Error(503, "application_error", "Try again later."),
     };
 

@@ -24,12 +24,7 @@ public static class SendGridEndpoints
             .Documents<SendGridMail>("application/json")
             .Produces(StatusCodes.Status202Accepted)
             .Produces(StatusCodes.Status200OK)
-            .Produces<SendGridErrors>(StatusCodes.Status400BadRequest)
-            .Produces<SendGridErrors>(StatusCodes.Status401Unauthorized)
-            .Produces<SendGridErrors>(StatusCodes.Status403Forbidden)
-            .Produces<SendGridErrors>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<SendGridErrors>(StatusCodes.Status429TooManyRequests)
-            .Produces<SendGridErrors>(StatusCodes.Status503ServiceUnavailable)
+            .ProducesErrors<SendGridErrors>(400, 401, 403, 413, 429, 503)
             .AllowAnonymous();
         return app;
     }
@@ -53,7 +48,7 @@ public static class SendGridEndpoints
         var requests = mail.Personalizations!.Select(p => ToRequest(mail, p)).ToArray();
         var outcome = await sender.SendAsync(requests, key.AccountId, http, null, allOrNothing: true, validateOnly: sandbox, ct);
         if (outcome is not CompatOutcome.Completed { Items: var items })
-            return Error(StatusCodes.Status503ServiceUnavailable, (outcome as CompatOutcome.Unavailable)?.PublicReason ?? "Try again later.");
+            return Error(StatusCodes.Status503ServiceUnavailable, ((CompatOutcome.Whole)outcome).UnavailableReason);
 
         var invalid = items.Select((item, p) => (item, p)).Where(x => x.item is CompatItem.Invalid).ToArray();
         if (invalid.Length > 0)
