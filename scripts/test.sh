@@ -43,6 +43,7 @@ install_missing() {
     command -v dnsmasq >/dev/null || [[ -x /usr/sbin/dnsmasq ]] || missing+=(dnsmasq)
     have_smtp_sink || missing+=(postfix)
     command -v swaks >/dev/null || missing+=(swaks)
+    command -v unshare >/dev/null || missing+=(util-linux)   # Postfix in its own mount namespace (e2e t_feedback)
     /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
     command -v msmtp >/dev/null || missing+=(msmtp)
     command -v wrk >/dev/null || missing+=(wrk)

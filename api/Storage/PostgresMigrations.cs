@@ -322,6 +322,15 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
             PRIMARY KEY (day, policy_domain)
         );
         """,
+        // 12: issue 17 point 4: what an inbound report changed. A recipient whose status a report set
+        // (delivered → bounced or complained, after our own delivery) names that report (report_id: async);
+        // its event carries the report's facts as JSON (reporting MTA, status, diagnostic; feedback type,
+        // provider); the report records the status it set.
+        """
+        ALTER TABLE recipients ADD COLUMN report_id TEXT;
+        ALTER TABLE events ADD COLUMN report TEXT;
+        ALTER TABLE inbound_reports ADD COLUMN recipient_status TEXT;
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

@@ -154,6 +154,6 @@ public sealed class QueueWriterTests : IAsyncLifetime
             inner.AddSuppressionAsync(accountId, address, reason, ct);
         public Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct) => inner.RemoveSuppressionAsync(accountId, address, ct);
         public Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct) => inner.FindRecipientAsync(messageId, recipientId, ct);
-        public Task<bool> AddFeedbackSuppressionAsync(string accountId, string address, string reason, CancellationToken ct) => inner.AddFeedbackSuppressionAsync(accountId, address, reason, ct);
+        public Task<FeedbackApplied> ApplyFeedbackAsync(FeedbackChange change, CancellationToken ct) => inner.ApplyFeedbackAsync(change, ct);
     }
 }
