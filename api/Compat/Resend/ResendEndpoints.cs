@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using EmailApi.Accounts;
 using EmailApi.Messages;
@@ -109,14 +110,17 @@ public static class ResendEndpoints
             (m.Metadata ?? new Dictionary<string, string>()).Select(kv => new ResendTag(kv.Key, kv.Value)).ToArray()), Json);
     }
 
-    private static string LastEvent(string rollUp) => rollUp switch
+    internal static string LastEvent(string rollUp) => rollUp switch
     {
         "queued" or "sending" => "queued",
         "deferred" => "delivery_delayed",
         "delivered" or "partially_delivered" => "delivered",
         "bounced" or "undelivered" => "bounced",
         "cancelled" => "canceled",
-        var other => other,   // failed, suppressed
+        "complained" => "complained",
+        "failed" => "failed",
+        "suppressed" => "suppressed",
+        var other => throw new UnreachableException($"Message status '{other}' has no Resend last_event."),
     };
 
     private static async Task<(StoredKey? Key, byte[]? Body, IdempotencyRequest? Idempotency, IResult? Refusal)> OpenAsync(HttpRequest http,

@@ -61,6 +61,6 @@ public sealed record ResendEmailView(
     IReadOnlyList<string>? Cc,
     IReadOnlyList<string>? Bcc,
     IReadOnlyList<string>? ReplyTo,
-    [property: AllowedValues("queued", "scheduled", "sent", "delivered", "delivery_delayed", "bounced", "failed", "suppressed", "canceled")] string LastEvent,
+    [property: AllowedValues("queued", "delivery_delayed", "delivered", "bounced", "complained", "failed", "suppressed", "canceled")] string LastEvent,
     DateTimeOffset? ScheduledAt,
     IReadOnlyList<ResendTag> Tags);
