@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using EmailApi.Queue;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ public sealed class DeliveryWorker(
     DestinationThrottle throttle,
     QueueSignal signal,
     SenderHeartbeat heartbeat,
-    Hosting.RelayMetrics metrics,
+    DeliveryMetrics metrics,
     IOptions<DeliveryOptions> options,
     TimeProvider clock,
     ILogger<DeliveryWorker> log) : BackgroundService
@@ -183,13 +184,16 @@ public sealed class DeliveryWorker(
             {
                 // A job that waited past its lease must not send: the recipients may already be someone else's.
                 if (clock.GetUtcNow() > lease.Until - safetyMargin) return;
+                var sending = Stopwatch.GetTimestamp();
                 var outcomes = await relay.DeliverAsync(domain, envelopes, ct);
+                var elapsed = Stopwatch.GetElapsedTime(sending);
                 var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
                 var notifications = Notifications(lease, outcomes, results);
                 answered = true;
                 // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
                 await store.RecordAsync(lease.Token, results, notifications, CancellationToken.None);
-                foreach (var result in results) metrics.Outcome(result.Status);
+                metrics.JobFinished(elapsed, results);
+                Recorded(lease, outcomes, results);
             }
             finally
             {
@@ -233,13 +237,27 @@ public sealed class DeliveryWorker(
             var outcomes = envelopes.SelectMany(e => e.Recipients).Select(r => new RecipientOutcome(r, new DeliveryOutcome.Deferred(reply, null))).ToArray();
             // Must be written although we may be stopping, like any other result.
             await store.RecordAsync(lease.Token, results, Notifications(lease, outcomes, results), CancellationToken.None);
-            foreach (var result in results) metrics.Outcome(result.Status);
+            Recorded(lease, outcomes, results);
         }
         catch (Exception ex)
         {
             // The queue itself is failing: the lease runs out and the recipients are tried again.
             log.LogError(ex, "Could not record the failed delivery to {Count} recipients", envelopes.Sum(e => e.Recipients.Count));
             _interruptedLeases.TryAdd(lease.Token, 0);
+        }
+    }
+
+    /// <summary>Counts and logs recorded results, one log line per recipient (as Postfix does); <paramref name="outcomes"/> and <paramref name="results"/> run in parallel.</summary>
+    private void Recorded(Lease lease, IReadOnlyList<RecipientOutcome> outcomes, IReadOnlyList<RecipientResult> results)
+    {
+        var now = clock.GetUtcNow();
+        for (var i = 0; i < results.Count; i++)
+        {
+            var (recipient, result) = (outcomes[i].Recipient, results[i]);
+            var message = lease.Messages[recipient.MessageId];
+            metrics.Attempted(result.Status, recipient.Attempts, message.CreatedAt, now);
+            DeliveryLog.Result(log, message.Id.ToString(), message.AccountId, recipient.Address, result.Status.ToDb(), result.Mx,
+                recipient.Attempts + 1, Math.Round((now - message.CreatedAt).TotalSeconds, 3), result.NextAttemptAt, result.Response);
         }
     }
 

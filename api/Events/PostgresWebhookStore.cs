@@ -110,6 +110,12 @@ public sealed class PostgresWebhookStore(PostgresDb db, TimeProvider clock) : IW
         return rows.Select(r => r.ToWebhook()).ToArray();
     }
 
+    public async Task<IReadOnlyList<WebhookAttempt>> RecentAttemptsAsync(string accountId, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await WebhookAttempts.RecentAsync(connection, accountId, limit, ct);
+    }
+
     public async Task<bool> DeleteAsync(string accountId, string id, CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();

@@ -79,6 +79,12 @@ public sealed class SqliteWebhookStore(SqliteDb db, TimeProvider clock) : IWebho
         return rows.Select(r => r.ToWebhook()).ToArray();
     }
 
+    public async Task<IReadOnlyList<WebhookAttempt>> RecentAttemptsAsync(string accountId, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await WebhookAttempts.RecentAsync(connection, accountId, limit, ct);
+    }
+
     public async Task<bool> DeleteAsync(string accountId, string id, CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();

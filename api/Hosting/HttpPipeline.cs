@@ -7,6 +7,7 @@ using EmailApi.Sending;
 using EmailApi.Feedback;
 using EmailApi.Suppressions;
 using EmailApi.Unsubscribe;
+using EmailApi.WebConsole;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace EmailApi.Hosting;
@@ -46,6 +47,7 @@ public static class HttpPipeline
                 .MapInbound();
             app.MapUnsubscribe();
             app.MapCompat();
+            app.MapWebConsole();
         }
         return app;
     }

@@ -248,6 +248,14 @@ public static class SettingsValidators
     /// <summary>Each provider's switch is a bool, which the conversion check already holds to true or false; nothing else can be wrong.</summary>
     public static IReadOnlyList<string> Compat(Compat.CompatOptions o, IConfiguration configuration) => new SettingRules(EmailApi.Compat.CompatOptions.Section).Problems;
 
+    public static IReadOnlyList<string> Console(WebConsole.ConsoleOptions o, IConfiguration configuration)
+    {
+        var rules = new SettingRules(WebConsole.ConsoleOptions.Section);
+        rules.Positive("SessionLifetime", o.SessionLifetime, TimeSpan.FromDays(30));
+        rules.Range("RefreshSeconds", o.RefreshSeconds, 1, 3600);
+        return rules.Problems;
+    }
+
     private static void Networks(SettingRules rules, string name, List<string> entries)
     {
         for (var i = 0; i < entries.Count; i++)

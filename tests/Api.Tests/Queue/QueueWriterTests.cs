@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
 using EmailApi.Accounts;
 using EmailApi.Hosting;
@@ -102,7 +103,7 @@ public sealed class QueueWriterTests : IAsyncLifetime
 
     private static async Task<QueueWriter> StartAsync(IQueueStore store)
     {
-        var writer = new QueueWriter(store, new QueueSignal(), new RelayMetrics(), NullLogger<QueueWriter>.Instance);
+        var writer = new QueueWriter(store, new QueueSignal(), new QueueMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), store, TimeProvider.System), NullLogger<QueueWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
         return writer;
     }
