@@ -8,6 +8,8 @@ on it once). Each message gets one recipient (rcpt-<n>@DOMAIN, status queued, du
 'queued' event and a small raw MIME body, exactly as an enqueue would store them; ids are
 version 7 GUIDs in creation order, as the service makes them. Options:
   --domains N      DOMAIN contains "{}": message n goes to DOMAIN.format(n % N) (many destinations)
+  --stride K, --offset O   ... to DOMAIN.format((n % N) * K + O) instead
+  --size B         a text body of B bytes (default a small one)
   --prefix P       recipients are P-<n>@... (default rcpt)
   --deferred       recipients are 'deferred' after one attempt (451 recorded), as a retry queue is
   --due-in S       the first recipient is due S seconds from now (default: all due already)
@@ -42,7 +44,10 @@ def main():
     p.add_argument("count", type=int)
     p.add_argument("domain")
     p.add_argument("--domains", type=int, default=1)
+    p.add_argument("--stride", type=int, default=1)
+    p.add_argument("--offset", type=int, default=0)
     p.add_argument("--prefix", default="rcpt")
+    p.add_argument("--size", type=int, default=0)
     p.add_argument("--deferred", action="store_true")
     p.add_argument("--due-in", type=float, default=None)
     p.add_argument("--due-spread", type=float, default=0.0)
@@ -63,13 +68,15 @@ def main():
     attempts = 1 if a.deferred else 0
     last = "451 4.7.1 try again later" if a.deferred else None
     body = ("Queue scale benchmark message. " * 6 + "\r\n") * 2
+    if a.size:
+        body = (body * (a.size // len(body) + 1))[:a.size]
     start = time.monotonic()
     for first in range(0, count, CHUNK):
         messages, recipients, events = [], [], []
         for i in range(first, min(first + CHUNK, count)):
             ms = base + i
             mid = v7(ms, i)
-            rdomain = domain.format(i % a.domains) if "{}" in domain else domain
+            rdomain = domain.format((i % a.domains) * a.stride + a.offset) if "{}" in domain else domain
             address = f"{a.prefix}-{i:08d}@{rdomain}"
             due = ms if first_due is None else first_due + int(a.due_spread * 1000 * i / max(count, 1))
             raw = (f"From: Bench <bench@app.test>\r\nTo: <{address}>\r\nSubject: queue scale {i}\r\n"
