@@ -83,3 +83,36 @@ public sealed class DeadDestinationTests(ITestOutputHelper output)
         Assert.Equal(60, server.Messages.Count);   // the three accepting transactions, none held back by a suspension
     }
 }
+
+/// <summary>A destination's messages are spread over several connections, five or more to each, rather than all over one.</summary>
+public sealed class ConnectionSpreadTests
+{
+    [Fact]
+    public async Task Deliver_TenMessagesToASlowDestination_UsesTwoConnectionsAtOnce()
+    {
+        await using var h = new DeliveryHarness(new() { ["Delivery:ConnectionCacheTime"] = "00:00:00" });
+        h.Dns.Mx("slow.test", 10, "mx.slow.test").A("mx.slow.test", "127.0.0.2");
+        var server = h.Server("127.0.0.2");
+        var open = 0;
+        server.OnData = _ =>
+        {
+            open = Math.Max(open, server.OpenConnections);
+            Thread.Sleep(100);   // a slow site: each message takes a while
+            return "250 2.0.0 Ok";
+        };
+        var account = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!;
+        var clock = h.App.Services.GetRequiredService<TimeProvider>();
+        var raw = "From: sender@example.com\r\nSubject: slow\r\n\r\nbody\r\n"u8.ToArray();
+        await h.App.Services.GetRequiredService<IQueueStore>().EnqueueAsync(Enumerable.Range(0, 10)
+            .Select(i => new NewMessage(MessageId.New(clock), account, MessageSource.Api, "sender@example.com", [$"user{i}@slow.test"], raw,
+                "sender@example.com", "slow", [], null, clock.GetUtcNow()))
+            .ToArray(), CancellationToken.None);
+
+        var deadline = Stopwatch.StartNew();
+        while (server.Messages.Count < 10 && deadline.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
+
+        Assert.Equal(10, server.Messages.Count);
+        Assert.Equal(2, server.ConnectionCount);
+        Assert.Equal(2, open);
+    }
+}
