@@ -205,6 +205,7 @@ public sealed class DeliveryWorker(
     private async Task RunAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, SemaphoreSlim slots, TimeSpan safetyMargin, CancellationToken ct)
     {
         var answered = false;
+        var counted = true;   // in _domainJobs
         try
         {
             await Task.Yield();
@@ -219,6 +220,7 @@ public sealed class DeliveryWorker(
                 slots.Release();
                 throw;
             }
+            IReadOnlyList<RecipientOutcome> outcomes;
             try
             {
                 // A job that waited past its lease must not send: the recipients may already be someone else's.
@@ -229,20 +231,24 @@ public sealed class DeliveryWorker(
                     await store.PostponeAsync(lease.Token, envelopes.SelectMany(e => e.Recipients).Select(r => r.Id).ToArray(), suspended, CancellationToken.None);
                     return;
                 }
-                var outcomes = await relay.DeliverAsync(domain, envelopes, ct);
-                NoteTransaction(domain, outcomes);
-                var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
-                var notifications = Notifications(lease, outcomes, results);
-                answered = true;
-                // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
-                await store.RecordAsync(lease.Token, results, notifications, CancellationToken.None);
-                foreach (var result in results) metrics.Outcome(result.Status);
+                outcomes = await relay.DeliverAsync(domain, envelopes, ct);
             }
             finally
             {
                 transactions.Release();
                 slots.Release();
             }
+            // The connection is free again (and cached): the destination's next job may use it while
+            // this one's results are written, so a slow disk does not make a destination look full.
+            _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
+            counted = false;
+            NoteTransaction(domain, outcomes);
+            var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
+            var notifications = Notifications(lease, outcomes, results);
+            answered = true;
+            // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
+            await store.RecordAsync(lease.Token, results, notifications, CancellationToken.None);
+            foreach (var result in results) metrics.Outcome(result.Status);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -265,7 +271,7 @@ public sealed class DeliveryWorker(
         }
         finally
         {
-            _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
+            if (counted) _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
         }
     }
 
