@@ -52,6 +52,27 @@ analyse() {
         | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a n/a"; else print v[int((NR + 1) / 2)], v[NR] }'
 }
 
+# measure_side KEY PID: from now, wait until the healthy domains' messages (recipients KEY-*) are all
+# at the receiver, then (at most BENCH_SLOW_WAIT more) the slow domains' too. Sets S_SECS (first to
+# last healthy), S_RATE, S_MS (CPU of PID's tree per healthy message), S_ALL (first to every
+# deliverable one, or ">wait"), S_COUNT, S_P50 / S_MAX (per healthy domain), S_DEFERRED, S_OPEN.
+measure_side() {
+    local key=$1 pid=$2 c0 c1 first healthy_at all_at=""
+    c0=$(tree_cpu_s "$pid")
+    wait_wan "$key" "$((healthy * per))" "$timeout_s" || bench_die "$key: $WAN_COUNT of $((healthy * per)) healthy messages after ${timeout_s}s"
+    first=$WAN_FIRST_AT; healthy_at=$WAN_DONE_AT
+    c1=$(tree_cpu_s "$pid")
+    S_OPEN=$(wan_stat - open)
+    if wait_wan "$key" "$(((healthy + slowd) * per))" "$slow_wait"; then all_at=$WAN_DONE_AT; fi
+    S_COUNT=$WAN_COUNT
+    S_DEFERRED=$(wan_stat "$key" deferred)
+    S_SECS=$(CALC_FMT=%.2f calc 'b - a' a="$first" b="$healthy_at")
+    S_RATE=$(calc 'n / s' n="$((healthy * per))" s="$S_SECS")
+    S_MS=$(cpu_ms_per "$c0" "$c1" "$((healthy * per))")
+    S_ALL=$([[ -n $all_at ]] && CALC_FMT=%.1f calc 'b - a' a="$first" b="$all_at" || echo ">$slow_wait")
+    read -r S_P50 S_MAX < <(analyse "$key" "$first")
+}
+
 # --- EmailApi ---------------------------------------------------------------------------
 db="$PEERS_DIR/many.db"
 start_bench_emailapi sender "$db" sender \
@@ -66,24 +87,11 @@ wait_wan w "$warm" "$timeout_s" || bench_die "warm-up: $WAN_COUNT of $warm at th
 bench_log "EmailApi: queueing $n messages due in 2 s (direct SQL into the running sender's queue)"
 "$PEERS_SYS_PYTHON" "$here/lib/fill_queue.py" "$db" "$n" "d{}.wan.test" --domains "$domains" --prefix e --due-in 2 >/dev/null \
     || bench_die "could not fill the queue"
-c0=$(tree_cpu_s "$e_pid")
-wait_wan e "$((healthy * per))" "$timeout_s" || bench_die "EmailApi: $WAN_COUNT of $((healthy * per)) healthy messages after ${timeout_s}s"
-e_first=$WAN_FIRST_AT; e_healthy_at=$WAN_DONE_AT
-c1=$(tree_cpu_s "$e_pid")
-e_open=$(wan_stat - open)
-e_all_at=""
-if wait_wan e "$(((healthy + slowd) * per))" "$slow_wait"; then e_all_at=$WAN_DONE_AT; fi
-e_all_count=$WAN_COUNT
-c2=$(tree_cpu_s "$e_pid")
-e_deferred=$(wan_stat e deferred)
+measure_side e "$e_pid"
+e_secs=$S_SECS; e_rate=$S_RATE; e_ms=$S_MS; e_all=$S_ALL; e_p50=$S_P50; e_max=$S_MAX; e_deferred=$S_DEFERRED
 e_rss=$(peak_rss_kb "$e_pid")
 stop_emailapi sender
-e_secs=$(CALC_FMT=%.2f calc 'b - a' a="$e_first" b="$e_healthy_at")
-e_rate=$(calc 'n / s' n="$((healthy * per))" s="$e_secs")
-e_ms=$(cpu_ms_per "$c0" "$c1" "$((healthy * per))")
-e_all=$([[ -n $e_all_at ]] && CALC_FMT=%.1f calc 'b - a' a="$e_first" b="$e_all_at" || echo ">$slow_wait")
-read -r e_p50 e_max < <(analyse e "$e_first")
-bench_log "EmailApi: healthy domains drained in ${e_secs}s = $e_rate msg/s (per-domain completion p50 ${e_p50}s, last ${e_max}s), $e_open connections still open (slow domains); everything deliverable after ${e_all}s ($e_all_count); 451s received $e_deferred; CPU $e_ms ms/msg; peak RSS $((e_rss / 1024)) MB"
+bench_log "EmailApi: healthy domains drained in ${e_secs}s = $e_rate msg/s (per-domain completion p50 ${e_p50}s, last ${e_max}s), $S_OPEN connections open then (slow domains); everything deliverable after ${e_all}s ($S_COUNT); 451s received $e_deferred; CPU $e_ms ms/msg; peak RSS $((e_rss / 1024)) MB"
 
 # --- Postfix ----------------------------------------------------------------------------
 p_rate=""; p_ms=""; p_all="-"; p_p50="-"; p_max="-"; p_deferred="-"; p_secs="-"
@@ -98,21 +106,11 @@ if [[ ${BENCH_SKIP_POSTFIX:-0} != 1 ]]; then
         ((SECONDS >= deadline)) && bench_die "postfix hold queue has $(postfix_queue_count wan hold) of $n"
         sleep 0.2
     done
-    c0=$(tree_cpu_s "$POSTFIX_PID")
     postsuper -c "$POSTFIX_DIR/etc" -H ALL >/dev/null 2>&1 || bench_die "postsuper -H ALL failed"
     postqueue -c "$POSTFIX_DIR/etc" -f >/dev/null 2>&1 || bench_die "postqueue -f failed"
-    wait_wan p "$((healthy * per))" "$timeout_s" || bench_die "Postfix: $WAN_COUNT of $((healthy * per)) healthy messages after ${timeout_s}s"
-    p_first=$WAN_FIRST_AT; p_healthy_at=$WAN_DONE_AT
-    c1=$(tree_cpu_s "$POSTFIX_PID")
-    p_all_at=""
-    if wait_wan p "$(((healthy + slowd) * per))" "$slow_wait"; then p_all_at=$WAN_DONE_AT; fi
-    p_deferred=$(wan_stat p deferred)
+    measure_side p "$POSTFIX_PID"
+    p_secs=$S_SECS; p_rate=$S_RATE; p_ms=$S_MS; p_all=$S_ALL; p_p50=$S_P50; p_max=$S_MAX; p_deferred=$S_DEFERRED
     stop_postfix wan
-    p_secs=$(CALC_FMT=%.2f calc 'b - a' a="$p_first" b="$p_healthy_at")
-    p_rate=$(calc 'n / s' n="$((healthy * per))" s="$p_secs")
-    p_ms=$(cpu_ms_per "$c0" "$c1" "$((healthy * per))")
-    p_all=$([[ -n $p_all_at ]] && CALC_FMT=%.1f calc 'b - a' a="$p_first" b="$p_all_at" || echo ">$slow_wait")
-    read -r p_p50 p_max < <(analyse p "$p_first")
     bench_log "Postfix:  healthy domains drained in ${p_secs}s = $p_rate msg/s (per-domain completion p50 ${p_p50}s, last ${p_max}s); everything deliverable after ${p_all}s; 451s received $p_deferred; CPU $p_ms ms/msg"
 fi
 

@@ -14,7 +14,8 @@ namespace EmailApi.Tests.Delivery;
 /// </summary>
 public sealed class DeadDestinationTests(ITestOutputHelper output)
 {
-    private static async Task QueueAsync(DeliveryHarness h, string domain, int count)
+    /// <summary>COUNT messages, one recipient each (user{i}@DOMAIN), straight into the queue.</summary>
+    internal static async Task QueueAsync(DeliveryHarness h, string domain, int count)
     {
         var account = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!;
         var clock = h.App.Services.GetRequiredService<TimeProvider>();
@@ -100,13 +101,7 @@ public sealed class ConnectionSpreadTests
             Thread.Sleep(100);   // a slow site: each message takes a while
             return "250 2.0.0 Ok";
         };
-        var account = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!;
-        var clock = h.App.Services.GetRequiredService<TimeProvider>();
-        var raw = "From: sender@example.com\r\nSubject: slow\r\n\r\nbody\r\n"u8.ToArray();
-        await h.App.Services.GetRequiredService<IQueueStore>().EnqueueAsync(Enumerable.Range(0, 10)
-            .Select(i => new NewMessage(MessageId.New(clock), account, MessageSource.Api, "sender@example.com", [$"user{i}@slow.test"], raw,
-                "sender@example.com", "slow", [], null, clock.GetUtcNow()))
-            .ToArray(), CancellationToken.None);
+        await DeadDestinationTests.QueueAsync(h, "slow.test", 10);
 
         var deadline = Stopwatch.StartNew();
         while (server.Messages.Count < 10 && deadline.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
