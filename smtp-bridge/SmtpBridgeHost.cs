@@ -23,7 +23,7 @@ namespace EmailApi.SmtpBridge;
 /// <see cref="StopAsync"/> stops accepting, ends idle sessions with 421, and lets a message whose
 /// commit is under way get its 250 until the host's shutdown timeout runs out.
 /// </remarks>
-public sealed class SmtpBridgeHost(ISubmissionPort port, IOptions<SmtpOptions> options, TimeProvider clock, ILoggerFactory loggers) : IHostedService, IDisposable
+public sealed class SmtpBridgeHost(ISubmissionPort port, IOptions<SmtpOptions> options, TimeProvider clock, ILoggerFactory loggers, SmtpMetrics? metrics = null) : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _hardStop = new();
@@ -37,6 +37,8 @@ public sealed class SmtpBridgeHost(ISubmissionPort port, IOptions<SmtpOptions> o
 
     /// <summary>Where the implicit-TLS listener is bound (null when off).</summary>
     public IPEndPoint? ImplicitTlsEndPoint { get; private set; }
+
+    private string ListenerName => options.Value.Inbound ? "inbound" : "submission";
 
     /// <summary>Sessions open right now.</summary>
     public int OpenSessions => _slots?.InUse ?? 0;
@@ -81,12 +83,17 @@ public sealed class SmtpBridgeHost(ISubmissionPort port, IOptions<SmtpOptions> o
         var services = new SmtpServiceProvider();
         services.Add(new BridgeListenerFactory(listeners));
         services.Add(new BridgeCommandFactory(settings));
-        services.Add(new BridgeAuthenticator(port, throttle, clock, _log));
+        services.Add(new BridgeAuthenticator(port, throttle, clock, _log, () => metrics?.SessionAuthenticated(ListenerName)));
         services.Add(new BridgeMailboxFilter(port, settings, _log));
         services.Add(new BridgeMessageStore(port, settings, clock, _log, _hardStop.Token));
         var server = new SmtpServerEngine(builder.Build(), services);
-        server.SessionFaulted += (_, e) => _log.LogDebug(e.Exception, "SMTP session from {Remote} ended with an error",
-            e.Context.Properties.TryGetValue(EndpointListener.RemoteEndPointKey, out var remote) ? remote : "?");
+        server.SessionFaulted += (_, e) =>
+        {
+            metrics?.SessionFaulted(ListenerName);
+            _log.LogDebug(e.Exception, "SMTP session from {Remote} ended with an error",
+                e.Context.Properties.TryGetValue(EndpointListener.RemoteEndPointKey, out var remote) ? remote : "?");
+        };
+        if (metrics is not null) server.SessionCreated += (_, _) => metrics.SessionBegun(ListenerName);
         _running = server.StartAsync(_stop.Token);
         _log.LogInformation("SMTP bridge listening on {Submission} (STARTTLS) and {ImplicitTls} (implicit TLS) as {Name}",
             SubmissionEndPoint?.ToString() ?? "off", ImplicitTlsEndPoint?.ToString() ?? "off", settings.ServerName);

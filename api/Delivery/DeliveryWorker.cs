@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using EmailApi.Queue;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ public sealed class DeliveryWorker(
     DestinationThrottle throttle,
     QueueSignal signal,
     SenderHeartbeat heartbeat,
-    Hosting.RelayMetrics metrics,
+    DeliveryMetrics metrics,
     IOptions<DeliveryOptions> options,
     TimeProvider clock,
     ILogger<DeliveryWorker> log) : BackgroundService
@@ -221,6 +222,7 @@ public sealed class DeliveryWorker(
                 throw;
             }
             IReadOnlyList<RecipientOutcome> outcomes;
+            TimeSpan elapsed;
             try
             {
                 // A job that waited past its lease must not send: the recipients may already be someone else's.
@@ -231,7 +233,9 @@ public sealed class DeliveryWorker(
                     await store.PostponeAsync(lease.Token, envelopes.SelectMany(e => e.Recipients).Select(r => r.Id).ToArray(), suspended, CancellationToken.None);
                     return;
                 }
+                var sending = Stopwatch.GetTimestamp();
                 outcomes = await relay.DeliverAsync(domain, envelopes, ct);
+                elapsed = Stopwatch.GetElapsedTime(sending);
             }
             finally
             {
@@ -248,7 +252,8 @@ public sealed class DeliveryWorker(
             answered = true;
             // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
             await store.RecordAsync(lease.Token, results, notifications, CancellationToken.None);
-            foreach (var result in results) metrics.Outcome(result.Status);
+            metrics.JobFinished(elapsed, results);
+            Recorded(lease, outcomes, results);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -286,13 +291,27 @@ public sealed class DeliveryWorker(
             var outcomes = envelopes.SelectMany(e => e.Recipients).Select(r => new RecipientOutcome(r, new DeliveryOutcome.Deferred(reply, null))).ToArray();
             // Must be written although we may be stopping, like any other result.
             await store.RecordAsync(lease.Token, results, Notifications(lease, outcomes, results), CancellationToken.None);
-            foreach (var result in results) metrics.Outcome(result.Status);
+            Recorded(lease, outcomes, results);
         }
         catch (Exception ex)
         {
             // The queue itself is failing: the lease runs out and the recipients are tried again.
             log.LogError(ex, "Could not record the failed delivery to {Count} recipients", envelopes.Sum(e => e.Recipients.Count));
             _interruptedLeases.TryAdd(lease.Token, 0);
+        }
+    }
+
+    /// <summary>Counts and logs recorded results, one log line per recipient (as Postfix does); <paramref name="outcomes"/> and <paramref name="results"/> run in parallel.</summary>
+    private void Recorded(Lease lease, IReadOnlyList<RecipientOutcome> outcomes, IReadOnlyList<RecipientResult> results)
+    {
+        var now = clock.GetUtcNow();
+        for (var i = 0; i < results.Count; i++)
+        {
+            var (recipient, result) = (outcomes[i].Recipient, results[i]);
+            var message = lease.Messages[recipient.MessageId];
+            metrics.Attempted(result.Status, recipient.Attempts, message.CreatedAt, now);
+            DeliveryLog.Result(log, message.Id.ToString(), message.AccountId, recipient.Address, result.Status.ToDb(), result.Mx,
+                recipient.Attempts + 1, Math.Round((now - message.CreatedAt).TotalSeconds, 3), result.NextAttemptAt, result.Response);
         }
     }
 

@@ -24,12 +24,12 @@ public sealed class SmtpConnectionCache : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly IOptions<DeliveryOptions> _options;
     private readonly TimeProvider _clock;
-    private readonly Hosting.RelayMetrics _metrics;
+    private readonly DeliveryMetrics _metrics;
     private readonly ITimer _sweeper;
     private readonly List<Task> _closing = [];
     private bool _disposed;
 
-    public SmtpConnectionCache(IOptions<DeliveryOptions> options, TimeProvider clock, Hosting.RelayMetrics metrics)
+    public SmtpConnectionCache(IOptions<DeliveryOptions> options, TimeProvider clock, DeliveryMetrics metrics)
     {
         _options = options;
         _clock = clock;

@@ -30,7 +30,7 @@ public sealed class SmtpRelay(
     IOptions<DeliveryOptions> options,
     IOptions<Queue.HopLimitOptions> hopLimit,
     TimeProvider clock,
-    Hosting.RelayMetrics metrics,
+    DeliveryMetrics metrics,
     MtaStsPolicies stsPolicies,
     CertificateCheck certificates,
     TlsResults tlsResults,

@@ -15,6 +15,9 @@ public interface IWebhookStore
     /// <summary>Deletes the endpoint of this account and drops its pending deliveries; false when there is none.</summary>
     Task<bool> DeleteAsync(string accountId, string id, CancellationToken ct);
 
+    /// <summary>The latest deliveries to the account's endpoints, newest first.</summary>
+    Task<IReadOnlyList<WebhookAttempt>> RecentAttemptsAsync(string accountId, int limit, CancellationToken ct);
+
     /// <summary>Turns events logged since the last call into pending deliveries; returns how many events it looked at.</summary>
     Task<int> FanOutAsync(int maxEvents, CancellationToken ct);
 

@@ -49,7 +49,7 @@ public sealed class SqliteWebhookStore(SqliteDb db, TimeProvider clock) : IWebho
         SELECT d.id AS Id, w.id AS WebhookId, w.url AS Url, w.secret AS Secret, d.attempts AS Attempts, d.event_id AS EventId,
                COALESCE(e.type, de.type) AS Type, COALESCE(e.message_id, '') AS MessageId, r.address AS Recipient,
                e.detail AS Detail, e.mx AS Mx, COALESCE(e.created_at, de.created_at) AS At,
-               m.source AS Source, m.tags AS Tags, m.metadata AS Metadata, de.domain_id AS DomainId, de.domain AS Domain, de.detail AS DomainDetail
+               m.source AS Source, m.tags AS Tags, m.metadata AS Metadata, de.domain_id AS DomainId, de.domain AS Domain, de.detail AS DomainDetail, e.report AS Report
         FROM webhook_deliveries d
         JOIN webhooks w ON w.id = d.webhook_id
         LEFT JOIN events e ON d.kind = 'message' AND e.id = d.event_id
@@ -77,6 +77,12 @@ public sealed class SqliteWebhookStore(SqliteDb db, TimeProvider clock) : IWebho
             $"SELECT {WebhookColumns} FROM webhooks WHERE account_id = @accountId AND deleted_at IS NULL ORDER BY created_at, id",
             new { accountId }, cancellationToken: ct));
         return rows.Select(r => r.ToWebhook()).ToArray();
+    }
+
+    public async Task<IReadOnlyList<WebhookAttempt>> RecentAttemptsAsync(string accountId, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await WebhookAttempts.RecentAsync(connection, accountId, limit, ct);
     }
 
     public async Task<bool> DeleteAsync(string accountId, string id, CancellationToken ct)
@@ -142,7 +148,7 @@ public sealed class SqliteWebhookStore(SqliteDb db, TimeProvider clock) : IWebho
         var rows = await connection.QueryAsync<DeliveryRow>(new CommandDefinition(Load, new { Ids = ids }, tx, cancellationToken: ct));
         tx.Commit();
         return rows.Select(r => new WebhookDelivery(r.Id, r.WebhookId, r.Url, r.Secret, (int)r.Attempts, r.EventId, r.Type, r.MessageId, r.Recipient,
-            r.Detail ?? r.DomainDetail, r.Mx, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Source, r.Tags, r.Metadata, r.DomainId, r.Domain)).ToArray();
+            r.Detail ?? r.DomainDetail, r.Mx, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Source, r.Tags, r.Metadata, r.DomainId, r.Domain, r.Report)).ToArray();
     }
 
     public async Task RecordSuccessAsync(WebhookDelivery delivery, CancellationToken ct)
@@ -191,5 +197,5 @@ public sealed class SqliteWebhookStore(SqliteDb db, TimeProvider clock) : IWebho
 
     private sealed record DeliveryRow(
         long Id, string WebhookId, string Url, string Secret, long Attempts, long EventId, string Type, string MessageId, string? Recipient,
-        string? Detail, string? Mx, long At, string? Source, string? Tags, string? Metadata, string? DomainId, string? Domain, string? DomainDetail);
+        string? Detail, string? Mx, long At, string? Source, string? Tags, string? Metadata, string? DomainId, string? Domain, string? DomainDetail, string? Report);
 }

@@ -116,6 +116,9 @@ public sealed class WebhookDispatcher(IWebhookStore store, WebhookAddressGuard g
                 status = d.Type,
                 detail = d.Detail,
                 mx = d.Mx,
+                // A bounce or complaint that came back to the return path after delivery, with what the report said.
+                @async = d.Report is not null,
+                report = d.Report is null ? (JsonElement?)null : JsonDocument.Parse(d.Report).RootElement.Clone(),
                 source = d.Source,
                 tags = d.Tags is null ? [] : JsonSerializer.Deserialize<string[]>(d.Tags) ?? [],
                 metadata = d.Metadata is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(d.Metadata),

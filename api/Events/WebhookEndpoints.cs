@@ -68,10 +68,10 @@ public static class WebhookEndpoints
             : TypedResults.Problem($"No webhook with id '{id}'.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
 }
 
-public sealed record CreateWebhookRequest([property: Required] string? Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed", "unsubscribed", "domain.verified", "domain.failed")] IReadOnlyList<string>? Events);
+public sealed record CreateWebhookRequest([property: Required] string? Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed", "unsubscribed", "complained", "domain.verified", "domain.failed")] IReadOnlyList<string>? Events);
 
-public sealed record WebhookResponse(string Id, string Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed", "unsubscribed", "domain.verified", "domain.failed")] IReadOnlyList<string> Events, DateTimeOffset CreatedAt,
+public sealed record WebhookResponse(string Id, string Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed", "unsubscribed", "complained", "domain.verified", "domain.failed")] IReadOnlyList<string> Events, DateTimeOffset CreatedAt,
     [property: AllowedValues("active", "disabled")] string Status, DateTimeOffset? FailingSince, DateTimeOffset? DisabledAt);
 
 /// <summary>A new endpoint: <see cref="Secret"/> appears only here; verify each event's webhook-signature with it.</summary>
-public sealed record CreatedWebhookResponse(string Id, string Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed", "unsubscribed", "domain.verified", "domain.failed")] IReadOnlyList<string> Events, DateTimeOffset CreatedAt, string Secret);
+public sealed record CreatedWebhookResponse(string Id, string Url, [property: AllowedValues("queued", "delivered", "deferred", "bounced", "failed", "suppressed", "unsubscribed", "complained", "domain.verified", "domain.failed")] IReadOnlyList<string> Events, DateTimeOffset CreatedAt, string Secret);

@@ -41,7 +41,8 @@ public static class InboundEndpoints
 public sealed record InboundReportPage(IReadOnlyList<InboundReportResponse> Items, string? Next);
 
 /// <param name="TokenCheck">What the VERP token said: only <c>valid</c> changes anything.</param>
-/// <param name="Effect">What changed: <c>suppressed</c>, <c>already-suppressed</c>, <c>recorded</c>, or <c>none</c>.</param>
+/// <param name="Effect">What the suppression list got: <c>suppressed</c>, <c>already-suppressed</c>, <c>soft-bounce</c> (counted, below the limit), <c>recorded</c>, or <c>none</c>.</param>
+/// <param name="RecipientStatus">The status the report gave its recipient (<c>bounced</c> with <c>async</c>, or <c>complained</c>); null when it changed none.</param>
 /// <param name="Detail">The classification's fields (per-recipient action, status, diagnostic, reporting MTA; feedback type and provider).</param>
 public sealed record InboundReportResponse(
     string Id,
@@ -56,10 +57,11 @@ public sealed record InboundReportResponse(
     string? MessageId,
     string? Recipient,
     string? Effect,
+    [property: AllowedValues("bounced", "complained", null)] string? RecipientStatus,
     System.Text.Json.JsonElement? Detail,
     DateTimeOffset? ProcessedAt)
 {
     public static InboundReportResponse From(InboundReportView v) => new(v.Id, v.ReceivedAt, v.Remote, v.MailFrom, v.RcptTo, v.State,
-        v.Classification, v.TokenCheck, v.AccountId, v.MessageId, v.Recipient, v.Effect,
+        v.Classification, v.TokenCheck, v.AccountId, v.MessageId, v.Recipient, v.Effect, v.RecipientStatus,
         v.Detail is null ? null : System.Text.Json.JsonDocument.Parse(v.Detail).RootElement.Clone(), v.ProcessedAt);
 }

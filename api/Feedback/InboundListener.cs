@@ -16,7 +16,7 @@ public sealed class InboundListener : IHostedService, IDisposable
     private readonly SmtpBridgeHost _host;
 
     public InboundListener(InboundPort port, IOptions<InboundOptions> inbound, IConfiguration configuration, IOptions<StorageOptions> storage,
-        IOptions<DeliveryOptions> delivery, TimeProvider clock, ILoggerFactory loggers)
+        IOptions<DeliveryOptions> delivery, TimeProvider clock, ILoggerFactory loggers, SmtpMetrics metrics)
     {
         var smtp = configuration.GetSection(SmtpOptions.Section).Get<SmtpOptions>() ?? new SmtpOptions();
         smtp.Address = inbound.Value.Address;
@@ -32,7 +32,7 @@ public sealed class InboundListener : IHostedService, IDisposable
         smtp.TrustedAccount = InboundPort.PrincipalName;
         smtp.ConnectionLimitExemptNetworks = [];
         smtp.PlaintextAuthNetworks = [];
-        _host = new SmtpBridgeHost(port, Options.Create(smtp), clock, loggers);
+        _host = new SmtpBridgeHost(port, Options.Create(smtp), clock, loggers, metrics);
     }
 
     /// <summary>Where it listens (null when off); with port 0 this shows the port picked.</summary>

@@ -45,9 +45,10 @@ public abstract class SqlFeedbackStore : IFeedbackStore
         await using var connection = await OpenAsync(ct);
         return await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE inbound_reports SET state = 'processed', classification = @Classification, token_check = @TokenCheck, account_id = @AccountId,
-                message_id = @MessageId, recipient_id = @RecipientId, recipient = @Recipient, effect = @Effect, detail = @Detail, processed_at = @now
+                message_id = @MessageId, recipient_id = @RecipientId, recipient = @Recipient, effect = @Effect, detail = @Detail, processed_at = @now,
+                recipient_status = @RecipientStatus
             WHERE id = @id AND state = 'pending'
-            """, new { id, result.Classification, result.TokenCheck, result.AccountId, result.MessageId, result.RecipientId, result.Recipient, result.Effect, result.Detail,
+            """, new { id, result.Classification, result.TokenCheck, result.AccountId, result.MessageId, result.RecipientId, result.Recipient, result.Effect, result.Detail, result.RecipientStatus,
                 now = now.ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
     }
 
@@ -57,7 +58,7 @@ public abstract class SqlFeedbackStore : IFeedbackStore
         var rows = await connection.QueryAsync<ViewRow>(new CommandDefinition("""
             SELECT id AS Id, received_at AS ReceivedAt, remote AS Remote, mail_from AS MailFrom, rcpt_to AS RcptTo, state AS State,
                 classification AS Classification, token_check AS TokenCheck, account_id AS AccountId, message_id AS MessageId,
-                recipient_id AS RecipientId, effect AS Effect, detail AS Detail, processed_at AS ProcessedAt, recipient AS Recipient
+                recipient_id AS RecipientId, effect AS Effect, detail AS Detail, processed_at AS ProcessedAt, recipient AS Recipient, recipient_status AS RecipientStatus
             FROM inbound_reports
             WHERE (CAST(@accountId AS TEXT) IS NULL OR account_id = @accountId)
               AND (CAST(@messageId AS TEXT) IS NULL OR message_id = @messageId)
@@ -67,7 +68,7 @@ public abstract class SqlFeedbackStore : IFeedbackStore
             """, new { accountId, messageId, classification, before, limit }, cancellationToken: ct));
         return rows.Select(r => new InboundReportView(r.Id, DateTimeOffset.FromUnixTimeMilliseconds(r.ReceivedAt), r.Remote, r.MailFrom, r.RcptTo, r.State,
             r.Classification, r.TokenCheck, r.AccountId, r.MessageId, r.RecipientId, r.Effect, r.Detail,
-            r.ProcessedAt is { } p ? DateTimeOffset.FromUnixTimeMilliseconds(p) : null, r.Recipient)).ToArray();
+            r.ProcessedAt is { } p ? DateTimeOffset.FromUnixTimeMilliseconds(p) : null, r.Recipient, r.RecipientStatus)).ToArray();
     }
 
     public async Task<int> CountSoftBouncesAsync(string accountId, string recipient, DateTimeOffset since, CancellationToken ct)
@@ -82,5 +83,5 @@ public abstract class SqlFeedbackStore : IFeedbackStore
     private sealed record PendingRow(string Id, long ReceivedAt, string Remote, string MailFrom, string RcptTo, byte[] Raw);
 
     private sealed record ViewRow(string Id, long ReceivedAt, string Remote, string MailFrom, string RcptTo, string State, string? Classification,
-        string? TokenCheck, string? AccountId, string? MessageId, long? RecipientId, string? Effect, string? Detail, long? ProcessedAt, string? Recipient);
+        string? TokenCheck, string? AccountId, string? MessageId, long? RecipientId, string? Effect, string? Detail, long? ProcessedAt, string? Recipient, string? RecipientStatus);
 }

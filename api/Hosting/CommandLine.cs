@@ -41,6 +41,7 @@ public static class CommandLine
         }
         root.Subcommands.Add(serve);
         root.Subcommands.Add(Keys(shortcuts));
+        root.Subcommands.Add(Backup(shortcuts));
 
         // Our own handler: the test host stops the program by throwing from Build(), and that must pass through unchanged.
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
@@ -69,6 +70,31 @@ public static class CommandLine
             command.TreatUnmatchedTokensAsErrors = false;
         }
         return keys;
+    }
+
+    private static Command Backup((Option<string> Option, string Key)[] shortcuts)
+    {
+        var to = new Option<string>("--to") { Description = "The file to write; must not exist", Required = true, HelpName = "PATH" };
+        var backup = new Command("backup", "Copy the SQLite database consistently while the service runs (VACUUM INTO); see docs/operations.md") { to };
+        foreach (var (option, _) in shortcuts) backup.Options.Add(option);
+        backup.TreatUnmatchedTokensAsErrors = false;
+        backup.SetAction((r, _) => Guarded(() => BackupAsync(Configuration(r, shortcuts), r.GetValue(to)!)));
+        return backup;
+    }
+
+    private static async Task<int> BackupAsync(string[] configuration, string target)
+    {
+        await using var app = Build(configuration);
+        var storage = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
+        if (storage.UsesPostgres)
+        {
+            await Console.Error.WriteLineAsync("Storage:Provider is Postgres: back it up with pg_dump (see docs/operations.md).");
+            return SettingsInvalid;
+        }
+        // The user asked for the copy and waits for it; Ctrl+C ends the process, the partial file goes with it.
+        var result = await SqliteBackup.RunAsync(storage.Sqlite.Path, target, CancellationToken.None);
+        Console.WriteLine($"Backed up {Path.GetFullPath(storage.Sqlite.Path)} to {result.Target}: {result.Bytes} bytes, {result.Messages} messages, {result.LiveRecipients} recipients still to deliver.");
+        return 0;
     }
 
     /// <summary>Configuration arguments for ASP.NET Core: the unknown tokens as given, then the shortcut options as their settings.</summary>

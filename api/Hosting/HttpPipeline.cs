@@ -6,6 +6,7 @@ using EmailApi.Sending;
 using EmailApi.Feedback;
 using EmailApi.Suppressions;
 using EmailApi.Unsubscribe;
+using EmailApi.WebConsole;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace EmailApi.Hosting;
@@ -44,6 +45,7 @@ public static class HttpPipeline
                 .MapDeliverability()
                 .MapInbound();
             app.MapUnsubscribe();
+            app.MapWebConsole();
         }
         return app;
     }

@@ -63,11 +63,14 @@ internal sealed record OperationDetails(
             ["limit"] = "Messages per page, 1 to 200 (default 50).",
         }),
         ["GetMessage"] = new("The message as it stands now: its rolled-up status, each recipient's status, attempts, last SMTP reply and " +
-            "next attempt, and the event timeline. A message of another account answers 404.",
+            "next attempt, and the event timeline. A bounce or complaint that came back to the return path after delivery turns the recipient " +
+            "'bounced' or 'complained' with async true, and its event carries the report (reporting MTA, status, diagnostic). " +
+            "A message of another account answers 404.",
             new Dictionary<string, string> { ["id"] = MessageId }),
         ["CancelMessage"] = new(null, new Dictionary<string, string> { ["id"] = MessageId }),
 
-        ["ListInboundReports"] = new("Newest first. A report whose token is missing, forged or names no recipient is listed with effect 'none' and kept for inspection.",
+        ["ListInboundReports"] = new("Newest first. A report whose token is missing, forged, names no recipient or came to another account's " +
+            "return-path domain is listed with effect 'none' and kept for inspection; recipientStatus is the status a report gave its recipient.",
             new Dictionary<string, string>
             {
                 ["accountId"] = "Only reports whose token named a recipient of this account.",

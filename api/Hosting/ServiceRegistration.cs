@@ -10,6 +10,7 @@ using EmailApi.Retention;
 using EmailApi.Sending;
 using EmailApi.Storage;
 using EmailApi.Unsubscribe;
+using EmailApi.WebConsole;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
@@ -25,7 +26,7 @@ public static class ServiceRegistration
         var configuration = builder.Configuration;
         var roles = Roles.From(configuration);
         services.AddSingleton(roles);
-        services.AddSingleton<RelayMetrics>();
+        services.AddTelemetry();
         services.AddSingleton<Delivery.MtaSts.TlsResults>();
         services.AddSingleton<Delivery.MtaSts.IMtaStsPolicyStore, Delivery.MtaSts.SqliteMtaStsPolicyStore>();
         services.AddSingleton<TlsReports.ITlsReportStore, TlsReports.SqliteTlsReportStore>();
@@ -50,6 +51,7 @@ public static class ServiceRegistration
         services.AddSingleton<IQueueStore, SqliteQueueStore>();
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
         services.AddSingleton<IMessageLog, SqliteMessageLog>();
+        services.AddSingleton<IQueueInsights, SqliteQueueInsights>();
         services.AddSingleton<IStorageProbe, SqliteStorageProbe>();
         services.AddSingleton<StorageMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageMonitor>());
@@ -95,6 +97,7 @@ public static class ServiceRegistration
         ValidatorOptions.Global.LanguageManager.Enabled = false;
 
         builder.AddSmtpBridge(roles);
+        builder.AddWebConsole(roles.Api);
         if (roles.Sender)
         {
             services.AddSingleton<MxResolver>();
@@ -120,11 +123,9 @@ public static class ServiceRegistration
 
         services.AddProblemDetails();
         services.AddExceptionHandler<StorageExceptionHandler>();
-        services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
-            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
-        });
+        services.ConfigureHttpJsonOptions(o => ApiJson(o.SerializerOptions));
+        // The console brings MVC (Razor Pages), and then Swashbuckle describes JSON by MVC's options: keep them the API's.
+        services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ApiJson(o.JsonSerializerOptions));
         services.Configure<HealthOptions>(configuration.GetSection(HealthOptions.Section));
         var health = services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
         if (roles.Sender) health.AddCheck<SenderHealthCheck>("sender", tags: ["ready"]);
@@ -145,6 +146,12 @@ public static class ServiceRegistration
         else
             services.AddHostedService<SqliteCheckpointer>();
         return builder;
+    }
+
+    private static void ApiJson(JsonSerializerOptions o)
+    {
+        o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
     }
 
     /// <summary>Migrates the database and creates the first account; runs before anything is served.</summary>

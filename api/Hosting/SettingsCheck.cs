@@ -41,7 +41,11 @@ public static class SettingsCheck
         Of<AccountsOptions>(AccountsOptions.Section, SettingsValidators.Accounts),
         Of<BootstrapOptions>(BootstrapOptions.Section, SettingsValidators.Bootstrap),
         Of<HealthOptions>(HealthOptions.Section, SettingsValidators.Health),
+        Of<WebConsole.ConsoleOptions>(WebConsole.ConsoleOptions.Section, SettingsValidators.Console),
     ];
+
+    /// <summary>Each checked section and the options class bound to it (docs/configuration.md is held to these by a test).</summary>
+    internal static IEnumerable<(string Name, Type Options)> Bound => Sections.Select(s => s.Bound);
 
     /// <summary>Every problem with the configuration, one line each; empty when it can run.</summary>
     public static IReadOnlyList<string> Run(IConfiguration configuration)
@@ -79,10 +83,13 @@ public static class SettingsCheck
     {
         public abstract IReadOnlyList<string> Check(IConfiguration configuration);
         public abstract void Register(IServiceCollection services, IConfiguration configuration);
+        public abstract (string Name, Type Options) Bound { get; }
     }
 
     private sealed record Section<T>(string Name, Func<T, IConfiguration, IReadOnlyList<string>> Rules) : Section where T : class, new()
     {
+        public override (string Name, Type Options) Bound => (Name, typeof(T));
+
         public override IReadOnlyList<string> Check(IConfiguration configuration)
         {
             // Values that do not convert to their property's type are found first, by the same

@@ -245,6 +245,14 @@ public static class SettingsValidators
         return rules.Problems;
     }
 
+    public static IReadOnlyList<string> Console(WebConsole.ConsoleOptions o, IConfiguration configuration)
+    {
+        var rules = new SettingRules(WebConsole.ConsoleOptions.Section);
+        rules.Positive("SessionLifetime", o.SessionLifetime, TimeSpan.FromDays(30));
+        rules.Range("RefreshSeconds", o.RefreshSeconds, 1, 3600);
+        return rules.Problems;
+    }
+
     private static void Networks(SettingRules rules, string name, List<string> entries)
     {
         for (var i = 0; i < entries.Count; i++)

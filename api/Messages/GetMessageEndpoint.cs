@@ -42,7 +42,7 @@ public sealed record MessageResponse(
     string From,
     string? Subject,
     DateTimeOffset CreatedAt,
-    [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled", "partially_delivered", "undelivered")] string Status,
+    [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled", "complained", "partially_delivered", "undelivered")] string Status,
     long Size,
     IReadOnlyList<string> Tags,
     IReadOnlyDictionary<string, string>? Metadata,
@@ -60,10 +60,11 @@ public sealed record MessageResponse(
         m.Size,
         m.Tags,
         m.Metadata,
-        m.Recipients.Select(r => new RecipientResponse(r.Email, r.Status.ToDb(), r.Attempts, r.LastResponse, r.NextAttemptAt, r.UpdatedAt)).ToArray(),
-        m.Events.Select(e => new EventResponse(e.Type, e.Recipient, e.Detail, e.Mx, e.At)).ToArray(),
+        m.Recipients.Select(r => new RecipientResponse(r.Email, r.Status.ToDb(), r.Attempts, r.LastResponse, r.NextAttemptAt, r.UpdatedAt, r.Async)).ToArray(),
+        m.Events.Select(e => new EventResponse(e.Type, e.Recipient, e.Detail, e.Mx, e.At, e.Report is not null,
+            e.Report is null ? null : System.Text.Json.JsonDocument.Parse(e.Report).RootElement.Clone())).ToArray(),
         (reports ?? []).Select(r => new MessageInboundReport(
-            r.Recipient, r.ReceivedAt, r.Classification ?? "pending", r.Effect,
+            r.Recipient, r.ReceivedAt, r.Classification ?? "pending", r.Effect, r.RecipientStatus,
             r.Detail is null ? null : System.Text.Json.JsonDocument.Parse(r.Detail).RootElement.Clone())).ToArray());
 
     /// <summary>
@@ -78,14 +79,21 @@ public sealed record MessageResponse(
         if (statuses.Contains(RecipientStatus.Sending)) return "sending";
         if (statuses.Contains(RecipientStatus.Queued)) return "queued";
         if (statuses.Distinct().Count() == 1) return statuses[0].ToDb();
-        return statuses.Contains(RecipientStatus.Delivered) ? "partially_delivered" : "undelivered";
+        // A complaint is about mail that arrived: beside delivered recipients it reads as delivered.
+        if (statuses.All(s => s is RecipientStatus.Delivered or RecipientStatus.Complained)) return "delivered";
+        return statuses.Any(s => s is RecipientStatus.Delivered or RecipientStatus.Complained) ? "partially_delivered" : "undelivered";
     }
 }
 
-public sealed record RecipientResponse(string Email, [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled")] string Status, int Attempts, string? LastResponse, DateTimeOffset? NextAttemptAt, DateTimeOffset UpdatedAt);
+public sealed record RecipientResponse(string Email, [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled", "complained")] string Status, int Attempts, string? LastResponse, DateTimeOffset? NextAttemptAt, DateTimeOffset UpdatedAt,
+    bool Async);
 
 /// <summary>A report that came back to this message's return path for one of its recipients (bounce, complaint, auto-reply).</summary>
 /// <param name="Detail">The classification's fields: per-recipient action, status, diagnostic and reporting MTA; or feedback type and provider.</param>
-public sealed record MessageInboundReport(string? Recipient, DateTimeOffset ReceivedAt, string Classification, string? Effect, System.Text.Json.JsonElement? Detail);
+/// <param name="RecipientStatus">The status the report gave the recipient (<c>bounced</c>, <c>complained</c>), or null.</param>
+public sealed record MessageInboundReport(string? Recipient, DateTimeOffset ReceivedAt, string Classification, string? Effect, string? RecipientStatus,
+    System.Text.Json.JsonElement? Detail);
 
-public sealed record EventResponse(string Type, string? Recipient, string? Detail, string? Mx, DateTimeOffset At);
+/// <param name="Async">The event came from an inbound report (a bounce or complaint sent back after our delivery), not from our own attempt.</param>
+/// <param name="Report">For such an event, what the report said: classification, reporting MTA, action, status and diagnostic; or feedback type and provider.</param>
+public sealed record EventResponse(string Type, string? Recipient, string? Detail, string? Mx, DateTimeOffset At, bool Async, System.Text.Json.JsonElement? Report);

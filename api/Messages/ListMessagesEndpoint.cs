@@ -31,7 +31,7 @@ public static class ListMessagesEndpoint
 
     internal static async Task<Results<Ok<MessagePage>, ValidationProblem>> HandleAsync(
         ClaimsPrincipal user, IMessageLog log,
-        [AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled")] string? status,
+        [AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled", "complained")] string? status,
         string? recipient, string? tag, [AllowedValues("api", "smtp", "dsn")] string? source,
         DateTimeOffset? since, DateTimeOffset? until, string? cursor, int? limit, CancellationToken ct)
     {
@@ -40,7 +40,7 @@ public static class ListMessagesEndpoint
         if (status is not null)
         {
             try { statusFilter = RecipientStatusNames.FromDb(status); }
-            catch (InvalidDataException) { errors["status"] = ["Use queued, sending, deferred, delivered, bounced, failed, suppressed or cancelled."]; }
+            catch (InvalidDataException) { errors["status"] = ["Use queued, sending, deferred, delivered, bounced, failed, suppressed, cancelled or complained."]; }
         }
         MessageSource? sourceFilter = source switch
         {
@@ -95,7 +95,7 @@ public sealed record MessageListItem(
     IReadOnlyList<string> Tags,
     DateTimeOffset CreatedAt,
     DateTimeOffset? SendAt,
-    [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled", "partially_delivered", "undelivered")] string Status,
+    [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled", "complained", "partially_delivered", "undelivered")] string Status,
     IReadOnlyList<LoggedRecipient> Recipients)
 {
     public static MessageListItem Of(MessageSummary m) => new(
@@ -107,7 +107,7 @@ public sealed record MessageListItem(
         m.CreatedAt,
         m.SendAt,
         MessageResponse.RollUp(m.Recipients.Select(r => r.Status).ToArray()),
-        m.Recipients.Select(r => new LoggedRecipient(r.Email, r.Status.ToDb())).ToArray());
+        m.Recipients.Select(r => new LoggedRecipient(r.Email, r.Status.ToDb(), r.Async)).ToArray());
 }
 
-public sealed record LoggedRecipient(string Email, [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled")] string Status);
+public sealed record LoggedRecipient(string Email, [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled", "complained")] string Status, bool Async);

@@ -70,8 +70,13 @@ public interface IQueueStore
     /// <summary>The recipient row <paramref name="recipientId"/> of message <paramref name="messageId"/>, or null when there is none (purged, or never ours).</summary>
     Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct);
 
-    /// <summary>Suppresses an address because of an inbound report (source <c>feedback</c>); false when it was already suppressed.</summary>
-    Task<bool> AddFeedbackSuppressionAsync(string accountId, string address, string reason, CancellationToken ct);
+    /// <summary>
+    /// Applies an inbound report to the recipient its token named, in one transaction: the new status
+    /// (from <c>delivered</c> only, see <see cref="QueueQueries.ApplyFeedbackAsync"/>) with an event that
+    /// carries the report, and the suppression (source <c>feedback</c>). Applying the same change twice
+    /// changes nothing the second time, so two nodes processing one report do no harm.
+    /// </summary>
+    Task<FeedbackApplied> ApplyFeedbackAsync(FeedbackChange change, CancellationToken ct);
 
     Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct);
 }

@@ -34,7 +34,7 @@ internal static class MessageLogQueries
         var rows = (await connection.QueryAsync<SummaryRow>(new CommandDefinition(sql, args, cancellationToken: ct))).AsList();
         if (rows.Count == 0) return [];
         var recipients = (await connection.QueryAsync<RecipientRow>(new CommandDefinition(
-                $"SELECT message_id AS MessageId, address AS Address, status AS Status FROM recipients WHERE message_id {dialect.InIds} ORDER BY id",
+                $"SELECT message_id AS MessageId, address AS Address, status AS Status, report_id AS ReportId FROM recipients WHERE message_id {dialect.InIds} ORDER BY id",
                 new { Ids = rows.Select(r => r.Id).ToArray() }, cancellationToken: ct)))
             .ToLookup(r => r.MessageId);
         return rows.Select(r => new MessageSummary(
@@ -46,7 +46,7 @@ internal static class MessageLogQueries
             r.Tags is null ? [] : JsonSerializer.Deserialize<string[]>(r.Tags) ?? [],
             DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt),
             r.SendAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.SendAt.Value),
-            recipients[r.Id].Select(x => new RecipientSummary(x.Address, RecipientStatusNames.FromDb(x.Status))).ToArray())).ToArray();
+            recipients[r.Id].Select(x => new RecipientSummary(x.Address, RecipientStatusNames.FromDb(x.Status), x.ReportId is not null)).ToArray())).ToArray();
     }
 
     public static async Task<CancelOutcome> CancelAsync(DbConnection connection, string accountId, MessageId id, DateTimeOffset at, CancellationToken ct)
@@ -142,7 +142,7 @@ internal static class MessageLogQueries
 
     private sealed record SummaryRow(string Id, string Source, string EnvelopeFrom, string? HeaderFrom, string? Subject, string? Tags, long CreatedAt, long? SendAt);
 
-    private sealed record RecipientRow(string MessageId, string Address, string Status);
+    private sealed record RecipientRow(string MessageId, string Address, string Status, string? ReportId);
 
     private sealed record CancelledRow(long Id, string Address);
 }

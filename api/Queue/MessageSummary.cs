@@ -12,4 +12,5 @@ public sealed record MessageSummary(
     DateTimeOffset? SendAt,
     IReadOnlyList<RecipientSummary> Recipients);
 
-public sealed record RecipientSummary(string Email, RecipientStatus Status);
+/// <param name="Async">The status was set by an inbound report after our delivery.</param>
+public sealed record RecipientSummary(string Email, RecipientStatus Status, bool Async = false);

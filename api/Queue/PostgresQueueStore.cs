@@ -354,10 +354,13 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         return await QueueQueries.FindRecipientAsync(connection, messageId, recipientId, ct);
     }
 
-    public async Task<bool> AddFeedbackSuppressionAsync(string accountId, string address, string reason, CancellationToken ct)
+    public async Task<FeedbackApplied> ApplyFeedbackAsync(FeedbackChange change, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        return await QueueQueries.AddSuppressionAsync(connection, accountId, address, reason, clock.GetUtcNow(), ct, source: "feedback");
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var applied = await QueueQueries.ApplyFeedbackAsync(connection, tx, change, ct);
+        await tx.CommitAsync(ct);
+        return applied;
     }
 
     public async Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct)

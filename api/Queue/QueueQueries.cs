@@ -21,8 +21,8 @@ internal static class QueueQueries
     {
         // Each count walks one of the partial indexes, never the whole table.
         var rows = await connection.QueryAsync<(string Status, long Count)>(new CommandDefinition("""
-            SELECT 'queued', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'queued'
-            UNION ALL SELECT 'deferred', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'deferred'
+            SELECT 'queued', COUNT(*) FROM recipients WHERE status = 'queued'
+            UNION ALL SELECT 'deferred', COUNT(*) FROM recipients WHERE status = 'deferred'
             UNION ALL SELECT 'sending', COUNT(*) FROM recipients WHERE status = 'sending'
             """, cancellationToken: ct));
         return rows.ToDictionary(r => RecipientStatusNames.FromDb(r.Status), r => r.Count);
@@ -53,11 +53,11 @@ internal static class QueueQueries
         return rows.Select(r => new Suppression(r.Address, r.Reason, r.Source, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToArray();
     }
 
-    public static async Task<bool> AddSuppressionAsync(DbConnection connection, string accountId, string address, string reason, DateTimeOffset now, CancellationToken ct, string source = "manual") =>
+    public static async Task<bool> AddSuppressionAsync(DbConnection connection, string accountId, string address, string reason, DateTimeOffset now, CancellationToken ct) =>
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@accountId, @address, @reason, @source, @now)
+            INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@accountId, @address, @reason, 'manual', @now)
             ON CONFLICT (account_id, address) DO NOTHING
-            """, new { accountId, address, reason, source, now = now.ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
+            """, new { accountId, address, reason, now = now.ToUnixTimeMilliseconds() }, cancellationToken: ct)) == 1;
 
     public static async Task<SentRecipient?> FindRecipientAsync(DbConnection connection, MessageId messageId, long recipientId, CancellationToken ct)
     {
@@ -66,6 +66,37 @@ internal static class QueueQueries
             WHERE r.id = @recipientId AND r.message_id = @messageId
             """, new { recipientId, messageId = messageId.ToString() }, cancellationToken: ct));
         return row is { } r ? new SentRecipient(messageId, recipientId, r.AccountId, r.Address, RecipientStatusNames.FromDb(r.Status)) : null;
+    }
+
+    /// <summary>
+    /// One inbound report's effect on one recipient, inside the caller's transaction. The status changes
+    /// only from <c>delivered</c>, or from <c>sending</c> (the report overtook the sender's own record,
+    /// which then finds its lease gone and changes nothing): a recipient already bounced, complained or
+    /// still waiting keeps its state, and a repeated report logs no second event.
+    /// </summary>
+    public static async Task<FeedbackApplied> ApplyFeedbackAsync(DbConnection connection, DbTransaction tx, FeedbackChange change, CancellationToken ct)
+    {
+        var now = change.At.ToUnixTimeMilliseconds();
+        var r = change.Recipient;
+        var changed = false;
+        if (change.Status is { } status)
+        {
+            changed = await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE recipients SET status = @Status, report_id = @ReportId, last_response = @Response, next_attempt_at = NULL,
+                    lease_until = NULL, lease_token = NULL, updated_at = @Now
+                WHERE id = @RecipientId AND message_id = @MessageId AND status IN ('delivered', 'sending')
+                """, new { Status = status.ToDb(), change.ReportId, change.Response, Now = now, r.RecipientId, MessageId = r.MessageId.ToString() },
+                tx, cancellationToken: ct)) == 1;
+            if (changed)
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    INSERT INTO events (message_id, recipient_id, type, detail, report, created_at) VALUES (@MessageId, @RecipientId, @Type, @Response, @Report, @Now)
+                    """, new { MessageId = r.MessageId.ToString(), r.RecipientId, Type = status.ToDb(), change.Response, change.Report, Now = now }, tx, cancellationToken: ct));
+        }
+        var suppressed = change.SuppressionReason is { } reason && await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@AccountId, @Address, @reason, 'feedback', @Now)
+            ON CONFLICT (account_id, address) DO NOTHING
+            """, new { r.AccountId, r.Address, reason, Now = now }, tx, cancellationToken: ct)) == 1;
+        return new FeedbackApplied(changed, suppressed);
     }
 
     public static async Task<bool> RemoveSuppressionAsync(DbConnection connection, string accountId, string address, CancellationToken ct) =>

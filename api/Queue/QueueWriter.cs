@@ -23,11 +23,11 @@ public sealed class QueueWriter : IHostedService
     private readonly Channel<Committed> _committed = Channel.CreateBounded<Committed>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
     private readonly IQueueStore _store;
     private readonly QueueSignal _signal;
-    private readonly Hosting.RelayMetrics _metrics;
+    private readonly QueueMetrics _metrics;
     private readonly ILogger<QueueWriter> _log;
     private Task _running = Task.CompletedTask;
 
-    public QueueWriter(IQueueStore store, QueueSignal signal, Hosting.RelayMetrics metrics, ILogger<QueueWriter> log)
+    public QueueWriter(IQueueStore store, QueueSignal signal, QueueMetrics metrics, ILogger<QueueWriter> log)
     {
         _store = store;
         _signal = signal;
@@ -161,7 +161,11 @@ public sealed class QueueWriter : IHostedService
             var messages = committed.Batch[i].Request.Messages;
             for (var m = 0; m < done.Results.Count; m++)
                 if (done.Results[m] is EnqueueResult.Stored)
-                    _metrics.Accepted(messages[m].Source, messages[m].Recipients.Count);
+                {
+                    var message = messages[m];
+                    _metrics.Accepted(message.Source, message.Recipients.Count);
+                    QueueLog.Accepted(_log, message.Id.ToString(), message.Source.ToDb(), message.AccountId, message.EnvelopeFrom, message.Recipients.Count, message.Raw.Length);
+                }
         }
     }
 

@@ -3,7 +3,8 @@ namespace EmailApi.Queue;
 /// <summary>
 /// Where one recipient stands. <see cref="Queued"/>, <see cref="Deferred"/> and <see cref="Sending"/>
 /// are live; the others are final. <see cref="Bounced"/> means a receiving server refused it (or the
-/// queue lifetime ran out); <see cref="Failed"/> means it could not be routed at all (NXDOMAIN, null MX).
+/// queue lifetime ran out), during our delivery or afterwards by a bounce report to the return path;
+/// <see cref="Failed"/> means it could not be routed at all (NXDOMAIN, null MX).
 /// </summary>
 public enum RecipientStatus
 {
@@ -17,6 +18,9 @@ public enum RecipientStatus
 
     /// <summary>Withdrawn by the account before any attempt (<c>DELETE /v1/messages/{id}</c>, usually a scheduled send).</summary>
     Cancelled,
+
+    /// <summary>Delivered, then reported as unwanted by the recipient's mailbox provider (an RFC 5965 complaint to the return path).</summary>
+    Complained,
 }
 
 public static class RecipientStatusNames
@@ -31,6 +35,7 @@ public static class RecipientStatusNames
         RecipientStatus.Failed => "failed",
         RecipientStatus.Suppressed => "suppressed",
         RecipientStatus.Cancelled => "cancelled",
+        RecipientStatus.Complained => "complained",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
     };
 
@@ -44,9 +49,11 @@ public static class RecipientStatusNames
         "failed" => RecipientStatus.Failed,
         "suppressed" => RecipientStatus.Suppressed,
         "cancelled" => RecipientStatus.Cancelled,
+        "complained" => RecipientStatus.Complained,
         _ => throw new InvalidDataException($"Unknown recipient status '{text}'."),
     };
 
     public static bool IsFinal(this RecipientStatus status) =>
-        status is RecipientStatus.Delivered or RecipientStatus.Bounced or RecipientStatus.Failed or RecipientStatus.Suppressed or RecipientStatus.Cancelled;
+        status is RecipientStatus.Delivered or RecipientStatus.Bounced or RecipientStatus.Failed or RecipientStatus.Suppressed or RecipientStatus.Cancelled
+            or RecipientStatus.Complained;
 }

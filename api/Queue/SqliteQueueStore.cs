@@ -347,11 +347,8 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         return await QueueQueries.FindRecipientAsync(connection, messageId, recipientId, ct);
     }
 
-    public async Task<bool> AddFeedbackSuppressionAsync(string accountId, string address, string reason, CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        return await QueueQueries.AddSuppressionAsync(connection, accountId, address, reason, clock.GetUtcNow(), ct, source: "feedback");
-    }
+    public Task<FeedbackApplied> ApplyFeedbackAsync(FeedbackChange change, CancellationToken ct) =>
+        WriteAsync(Sync.Flush, (connection, tx) => QueueQueries.ApplyFeedbackAsync(connection, tx, change, ct), ct);
 
     public async Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct)
     {

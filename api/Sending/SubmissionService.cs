@@ -15,7 +15,7 @@ namespace EmailApi.Sending;
 /// returned only after the transaction holding the message has committed.
 /// </summary>
 public sealed class SubmissionService(QueueWriter writer, AccountDirectory accounts, DkimSigning dkim, SenderDomainRule domainRule,
-    IOptions<SendingOptions> options, IOptions<HopLimitOptions> hopLimit, TimeProvider clock)
+    IOptions<SendingOptions> options, IOptions<HopLimitOptions> hopLimit, SendingMetrics metrics, TimeProvider clock)
 {
     public async Task<Submitted> SubmitAsync(Submission submission, CancellationToken ct) =>
         await SubmitManyAsync([submission], null, ct) switch
@@ -30,6 +30,14 @@ public sealed class SubmissionService(QueueWriter writer, AccountDirectory accou
     /// committed in one transaction, and a refused one never fails the others.
     /// </summary>
     public async Task<BatchSubmitted> SubmitManyAsync(IReadOnlyList<Submission> submissions, IdempotencyRequest? idempotency, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var answer = await SubmitAllAsync(submissions, idempotency, ct);
+        if (submissions.Count > 0) metrics.Answered(submissions[0].Source, answer, Stopwatch.GetElapsedTime(started));
+        return answer;
+    }
+
+    private async Task<BatchSubmitted> SubmitAllAsync(IReadOnlyList<Submission> submissions, IdempotencyRequest? idempotency, CancellationToken ct)
     {
         var answers = new Submitted[submissions.Count];
         var messages = new List<NewMessage>(submissions.Count);

@@ -322,7 +322,16 @@ public sealed class PostgresMigrations(PostgresDb db, TimeProvider clock, ILogge
             PRIMARY KEY (day, policy_domain)
         );
         """,
-        // 12: issue 21: fresh mail and retries in separate due indexes (Postfix's incoming and deferred
+        // 12: issue 17 point 4: what an inbound report changed. A recipient whose status a report set
+        // (delivered → bounced or complained, after our own delivery) names that report (report_id: async);
+        // its event carries the report's facts as JSON (reporting MTA, status, diagnostic; feedback type,
+        // provider); the report records the status it set.
+        """
+        ALTER TABLE recipients ADD COLUMN report_id TEXT;
+        ALTER TABLE events ADD COLUMN report TEXT;
+        ALTER TABLE inbound_reports ADD COLUMN recipient_status TEXT;
+        """,
+        // 13: issue 21: fresh mail and retries in separate due indexes (Postfix's incoming and deferred
         // queues), each with the domain, so the lease takes fresh mail first and skips busy destinations
         // from the index alone, and a large deferred queue costs a lease a bounded window, not a scan.
         """

@@ -26,6 +26,7 @@ public static class PostgresRegistration
         Replace<IQueueStore, PostgresQueueStore>(services);
         Replace<IAccountStore, PostgresAccountStore>(services);
         Replace<IMessageLog, PostgresMessageLog>(services);
+        Replace<IQueueInsights, PostgresQueueInsights>(services);
         Replace<IWebhookStore, PostgresWebhookStore>(services);
         Replace<IRetentionStore, PostgresRetentionStore>(services);
         Replace<IDomainStore, PostgresDomainStore>(services);

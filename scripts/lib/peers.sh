@@ -133,10 +133,13 @@ PY
 # No upstream, no /etc/hosts, no config file: it answers only what the options define.
 # Pass --local=/test/ so undefined names under .test are NXDOMAIN (otherwise REFUSED).
 # DNSMASQ_NAME=NAME logs to logs/NAME.log instead of logs/dnsmasq.log (a second instance).
+# DNSMASQ_ADDRESS=127.x.y.z listens there instead of 127.0.0.1 (port 53 on an address of its own,
+# for programs that read /etc/resolv.conf and cannot be told a port, see POSTFIX_NAMESERVER).
 start_dnsmasq() {
     local port=$1; shift
-    local log="$PEERS_DIR/logs/${DNSMASQ_NAME:-dnsmasq}.log"
-    dnsmasq --keep-in-foreground --port="$port" --listen-address=127.0.0.1 --bind-interfaces \
+    local log="$PEERS_DIR/logs/${DNSMASQ_NAME:-dnsmasq}.log" address=${DNSMASQ_ADDRESS:-127.0.0.1}
+    _peers_require_loopback "$address" || return 1
+    dnsmasq --keep-in-foreground --port="$port" --listen-address="$address" --bind-interfaces \
         --no-resolv --no-hosts --no-poll --conf-file=/dev/null --pid-file= --user=root \
         --cache-size=0 --log-queries --log-facility=- "$@" >>"$log" 2>&1 &
     local pid=$!
@@ -146,10 +149,10 @@ start_dnsmasq() {
         if ! pid_alive "$pid"; then
             peers_log "dnsmasq exited at start; log:"; tail -n 20 "$log" >&2; return 1
         fi
-        if dns_query probe.invalid A 127.0.0.1 "$port" >/dev/null 2>&1; then return 0; fi
+        if dns_query probe.invalid A "$address" "$port" >/dev/null 2>&1; then return 0; fi
         sleep 0.1
     done
-    peers_log "dnsmasq on 127.0.0.1:$port did not answer"; return 1
+    peers_log "dnsmasq on $address:$port did not answer"; return 1
 }
 
 # start_sink NAME HOST MODE [ARGS...]: tests/e2e/sink.py on HOST:25 (aiosmtpd).
@@ -284,6 +287,10 @@ smtp_sink_count() {
 # queue file is fsync'd before 250). "hold" puts every accepted message on the hold queue, so
 # nothing is delivered (to measure acceptance alone). Needs root (postfix start). Sets
 # POSTFIX_PID (the master) and POSTFIX_DIR; stop with stop_postfix NAME or peers_cleanup.
+# POSTFIX_NAMESERVER=127.x.y.z starts it in a private mount namespace (unshare) whose
+# /etc/resolv.conf names only that server (port 53), so that with "smtp_dns_support_level =
+# enabled" among the main.cf lines it finds MX hosts in a test zone; the machine's own
+# resolv.conf is never touched.
 start_postfix() {
     local name=$1 addr=$2 port=$3 domain=$4 nh_addr=$5 nh_port=$6; shift 6
     _peers_require_loopback "$addr" || return 1
@@ -374,7 +381,16 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 CF
     # Postfix writes its diagnostics to stderr only on a terminal; the rest is in $dir/maillog.
-    if ! postfix -c "$dir/etc" start >>"$PEERS_DIR/logs/postfix-$name.log" 2>&1; then
+    local launch=(postfix -c "$dir/etc" start)
+    if [[ -n ${POSTFIX_NAMESERVER:-} ]]; then
+        _peers_require_loopback "$POSTFIX_NAMESERVER" || return 1
+        command -v unshare >/dev/null || { peers_log "start_postfix: POSTFIX_NAMESERVER needs unshare (util-linux)"; return 1; }
+        printf 'nameserver %s\noptions attempts:1 timeout:2\n' "$POSTFIX_NAMESERVER" >"$dir/etc/resolv.conf"
+        # The master and its daemons stay in the namespace; it ends with the last of them.
+        launch=(unshare --mount --propagation private sh -c 'mount --bind "$1" /etc/resolv.conf && exec postfix -c "$2" start' \
+            start_postfix "$dir/etc/resolv.conf" "$dir/etc")
+    fi
+    if ! "${launch[@]}" >>"$PEERS_DIR/logs/postfix-$name.log" 2>&1; then
         peers_log "postfix $name did not start; log:"; tail -n 20 "$dir/maillog" "$PEERS_DIR/logs/postfix-$name.log" >&2 2>/dev/null; return 1
     fi
     POSTFIX_DIR=$dir

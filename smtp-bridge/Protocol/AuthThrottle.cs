@@ -7,9 +7,19 @@ namespace EmailApi.SmtpBridge.Protocol;
 /// Slows down and then locks out addresses that keep failing AUTH, across sessions: each failure
 /// waits longer before its 535 (up to five steps), and the address that reaches the limit within
 /// the window gets 421 4.7.0 to AUTH until the lockout ends. A success clears the address.
+/// The web console's sign-in uses the same class with the same <c>Smtp:</c> settings, so a wrong key
+/// costs the same there as over SMTP.
 /// </summary>
-internal sealed class AuthThrottle(BridgeSettings settings, TimeProvider clock)
+public sealed class AuthThrottle(int maxFailures, TimeSpan failureWindow, TimeSpan lockout, TimeSpan failureDelay, TimeProvider clock)
 {
+    internal AuthThrottle(BridgeSettings settings, TimeProvider clock)
+        : this(settings.MaxAuthFailures, settings.AuthFailureWindow, settings.AuthLockout, settings.AuthFailureDelay, clock)
+    {
+    }
+
+    public static AuthThrottle From(SmtpOptions options, TimeProvider clock) =>
+        new(options.MaxAuthFailures, options.AuthFailureWindow, options.AuthLockout, options.AuthFailureDelay, clock);
+
     private const int MaxTracked = 50_000;
 
     private readonly ConcurrentDictionary<IPAddress, Entry> _entries = new();
@@ -23,13 +33,13 @@ internal sealed class AuthThrottle(BridgeSettings settings, TimeProvider clock)
         if (_entries.Count > MaxTracked) Prune(now);
         var entry = _entries.AddOrUpdate(address,
             _ => new Entry(1, now, DateTimeOffset.MinValue),
-            (_, old) => old.WindowStart + settings.AuthFailureWindow <= now ? new Entry(1, now, DateTimeOffset.MinValue) : old with { Failures = old.Failures + 1 });
-        if (entry.Failures >= settings.MaxAuthFailures)
+            (_, old) => old.WindowStart + failureWindow <= now ? new Entry(1, now, DateTimeOffset.MinValue) : old with { Failures = old.Failures + 1 });
+        if (entry.Failures >= maxFailures)
         {
-            _entries[address] = new Entry(0, now, now + settings.AuthLockout);
+            _entries[address] = new Entry(0, now, now + lockout);
             return null;
         }
-        return settings.AuthFailureDelay * Math.Min(entry.Failures, 5);
+        return failureDelay * Math.Min(entry.Failures, 5);
     }
 
     public void RecordSuccess(IPAddress address) => _entries.TryRemove(address, out _);
@@ -37,7 +47,7 @@ internal sealed class AuthThrottle(BridgeSettings settings, TimeProvider clock)
     private void Prune(DateTimeOffset now)
     {
         foreach (var (address, entry) in _entries)
-            if (entry.LockedUntil <= now && entry.WindowStart + settings.AuthFailureWindow <= now)
+            if (entry.LockedUntil <= now && entry.WindowStart + failureWindow <= now)
                 _entries.TryRemove(address, out _);
     }
 

@@ -9,7 +9,7 @@ namespace EmailApi.SmtpBridge.Protocol;
 /// before the package answers 535 5.7.8; the failure that reaches the address's limit ends the
 /// session with 421 4.7.0. When the port cannot check, the client gets 454 4.7.0 (RFC 4954 §6).
 /// </summary>
-internal sealed class BridgeAuthenticator(ISubmissionPort port, AuthThrottle throttle, TimeProvider clock, ILogger log) : IUserAuthenticator
+internal sealed class BridgeAuthenticator(ISubmissionPort port, AuthThrottle throttle, TimeProvider clock, ILogger log, Action? authenticated = null) : IUserAuthenticator
 {
     public async Task<bool> AuthenticateAsync(ISessionContext context, string user, string password, CancellationToken cancellationToken)
     {
@@ -33,6 +33,7 @@ internal sealed class BridgeAuthenticator(ISubmissionPort port, AuthThrottle thr
                 session.Principal = ok.Principal;
                 session.Authenticated = true;
                 throttle.RecordSuccess(session.Address);
+                authenticated?.Invoke();
                 log.LogInformation("AUTH from {Remote} as {Principal}", session.Remote, ok.Principal.Name);
                 return true;
             case AuthOutcome.Refused:

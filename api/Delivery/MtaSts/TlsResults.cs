@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Text;
 using System.Threading.Channels;
 using EmailApi.TlsReports;
 using Microsoft.Extensions.Options;
@@ -8,14 +6,13 @@ namespace EmailApi.Delivery.MtaSts;
 
 /// <summary>
 /// TLS session results per policy domain, the counts an RFC 8460 report summarises: successful
-/// sessions and failures by result type and MX host (§4.3). Lifetime counts per node stay in memory for
-/// /metrics; with TlsReports:Enabled each session is also queued, stamped with its UTC day, for the
+/// sessions and failures by result type and MX host (§4.3). Lifetime counts per node go to
+/// <see cref="DeliveryMetrics"/> (/metrics); with TlsReports:Enabled each session is also queued, stamped with its UTC day, for the
 /// <see cref="TlsReportWorker"/> to add to the database counts every node shares (<see cref="ITlsReportStore"/>).
 /// The relay's checks are synchronous, so the database write happens off the delivery path.
 /// </summary>
-public sealed class TlsResults(IOptions<TlsReportOptions> options, TimeProvider clock)
+public sealed class TlsResults(IOptions<TlsReportOptions> options, TimeProvider clock, DeliveryMetrics metrics)
 {
-    private readonly ConcurrentDictionary<(string Domain, string Policy, string Result), long> _lifetime = new();
     private readonly Channel<PendingTlsResult> _pending = Channel.CreateUnbounded<PendingTlsResult>(new() { SingleReader = true });
 
     public void Success(string domain, MtaStsPolicy? policy) => Add(domain, policy, "success", null);
@@ -25,20 +22,10 @@ public sealed class TlsResults(IOptions<TlsReportOptions> options, TimeProvider 
     /// <summary>Sessions not yet added to the database counts, in the order they happened.</summary>
     public ChannelReader<PendingTlsResult> Pending => _pending.Reader;
 
-    public string Render()
-    {
-        var text = new StringBuilder();
-        text.AppendLine("# HELP emailapi_tls_sessions_total Outbound TLS sessions under MTA-STS policies, by policy domain, mode and RFC 8460 result type.");
-        text.AppendLine("# TYPE emailapi_tls_sessions_total counter");
-        foreach (var ((domain, policy, result), count) in _lifetime.OrderBy(c => c.Key))
-            text.AppendLine($"emailapi_tls_sessions_total{{domain=\"{domain}\",policy=\"{policy}\",result=\"{result}\"}} {count}");
-        return text.ToString();
-    }
-
     private void Add(string domain, MtaStsPolicy? policy, string result, string? mx)
     {
         var mode = (policy?.Mode ?? MtaStsMode.None).ToString().ToLowerInvariant();
-        _lifetime.AddOrUpdate((domain, mode, result), 1, (_, n) => n + 1);
+        metrics.TlsSession(domain, mode, result);
         if (options.Value.Enabled)
             _pending.Writer.TryWrite(new PendingTlsResult(DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), new TlsResultKey(domain, result, mx), policy));
     }

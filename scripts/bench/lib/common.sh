@@ -144,6 +144,7 @@ start_bench_emailapi() {
 # writer_counters URL: "commits messages seconds" of the queue writer so far, from /metrics.
 writer_counters() {
     curl -fsS -m 5 "$1/metrics" 2>/dev/null | awk '
+        { sub(/\{\}$/, "", $1) }   # a series without labels reads name{} value
         $1 == "emailapi_queue_commits_total" { c = $2 } $1 == "emailapi_queue_commit_messages_total" { m = $2 }
         $1 == "emailapi_queue_commit_seconds_total" { s = $2 } END { printf "%d %d %.6f\n", c, m, s }'
 }

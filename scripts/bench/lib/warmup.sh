@@ -9,9 +9,9 @@
 # fixed warm-up therefore measured start-up in some runs and not in others; this one goes on until
 # the compiler has gone quiet.
 
-# jit_seconds URL: time the service's JIT compiler has spent so far (emailapi_jit_seconds_total).
+# jit_seconds URL: time the service's JIT compiler has spent so far (the runtime's dotnet_jit_compilation_time_seconds_total).
 jit_seconds() {
-    curl -fsS -m 5 "$1/metrics" 2>/dev/null | awk '$1 == "emailapi_jit_seconds_total" { print $2; found = 1 } END { if (!found) print "" }'
+    curl -fsS -m 5 "$1/metrics" 2>/dev/null | awk '{ sub(/\{\}$/, "", $1) } $1 == "dotnet_jit_compilation_time_seconds_total" { print $2; found = 1 } END { if (!found) print "" }'
 }
 
 # warm_until_settled LABEL URL MAX_ROUNDS COMMAND...: runs COMMAND (one round of warm-up load)

@@ -58,6 +58,27 @@ public abstract class WebhookStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lease_AnEventOfAnInboundReport_CarriesTheReport()
+    {
+        await Engine.Webhooks.CreateAsync(Account, "http://127.0.0.1:1/a", ["bounced", "complained"], "whsec_a", CancellationToken.None);
+        var message = await SendAsync("gone@one.test");
+        var lease = await Engine.Queue.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await Engine.Queue.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [], CancellationToken.None);
+        var sent = (await Engine.Queue.FindRecipientAsync(message.Id, lease.Recipients[0].Id, CancellationToken.None))!;
+        await Engine.Queue.ApplyFeedbackAsync(new FeedbackChange(sent, "rep-1", RecipientStatus.Bounced, "550 5.1.1 unknown", """{"status":"5.1.1"}""", "bounce",
+            Clock.GetUtcNow()), CancellationToken.None);
+
+        await Engine.Webhooks.FanOutAsync(100, CancellationToken.None);   // queued, delivered, bounced: only the bounce is subscribed
+        var delivery = Assert.Single(await Engine.Webhooks.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None));
+
+        Assert.Equal(("bounced", "gone@one.test", "550 5.1.1 unknown", """{"status":"5.1.1"}"""), (delivery.Type, delivery.Recipient, delivery.Detail, delivery.Report));
+        using var body = System.Text.Json.JsonDocument.Parse(WebhookDispatcher.Body(delivery));
+        var data = body.RootElement.GetProperty("data");
+        Assert.Equal(("message.bounced", true, "5.1.1"), (body.RootElement.GetProperty("type").GetString(), data.GetProperty("async").GetBoolean(),
+            data.GetProperty("report").GetProperty("status").GetString()));
+    }
+
+    [Fact]
     public async Task FanOut_DomainEvents_ReachTheAccountsSubscribedEndpoints_OrderedPerDomain()
     {
         var other = (await Engine.Accounts.CreateAccountAsync("b", AccountLimits.Unlimited, [], CancellationToken.None))!.Id;

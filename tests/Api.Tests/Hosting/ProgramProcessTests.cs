@@ -48,6 +48,9 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Inbound__Port=70000"], "Inbound:Port must be between -1 and 65535 (was 70000)" },
         { ["Inbound__SoftBouncesToSuppress=0"], "Inbound:SoftBouncesToSuppress must be between 1 and 1000 (was 0)" },
         { ["Health__SenderStallAfter=00:00:00"], "Health:SenderStallAfter must be a positive duration such as 00:00:30 (was 00:00:00)" },
+        { ["Console__SessionLifetime=60.00:00:00"], "Console:SessionLifetime must be at most 30.00:00:00 (was 60.00:00:00)" },
+        { ["Console__RefreshSeconds=0"], "Console:RefreshSeconds must be between 1 and 3600 (was 0)" },
+        { ["Console__Enabled=maybe"], "Console:Enabled must be true or false (was maybe)" },
     };
 
     [Theory]
@@ -101,6 +104,22 @@ public sealed class ProgramProcessTests : IDisposable
              "mail it had accepted would be lost. Restore the file (with its -wal file), or set Storage:Sqlite:AllowCreate=true to start with an empty database."],
             run.StderrLines);
         Assert.False(File.Exists(DbPath));
+    }
+
+    [Fact]
+    public async Task Backup_CopiesTheDatabase_AndNeverOverwritesAFile()
+    {
+        Assert.Equal(0, (await RunAsync(["keys", "create", "--account", "ops"], [])).ExitCode);
+        var target = Path.Combine(_dir, "backups", "q.db");
+
+        var run = await RunAsync(["backup", "--to", target], []);
+        var again = await RunAsync(["backup", "--to", target], []);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.StartsWith($"Backed up {DbPath} to {target}: ", run.Stdout);
+        Assert.True(File.Exists(target));
+        Assert.Equal(1, again.ExitCode);
+        Assert.Equal([$"{target} exists already; a backup never overwrites a file."], again.StderrLines);
     }
 
     private sealed record Run(int ExitCode, string Stdout, IReadOnlyList<string> StderrLines);

@@ -374,4 +374,97 @@ public abstract class QueueStoreTests : IAsyncLifetime
         var recipient = (await Store.FindMessageAsync(Account, message.Id, CancellationToken.None))!.Recipients.Single();
         Assert.Equal((RecipientStatus.Delivered, 1), (recipient.Status, recipient.Attempts));
     }
+
+    /// <summary>Enqueues, leases and records <paramref name="status"/> for one recipient; returns the row an inbound report's token would name.</summary>
+    private async Task<SentRecipient> RecipientAfterAttemptAsync(string address, RecipientStatus status)
+    {
+        var message = Message(address);
+        await Store.EnqueueAsync([message], CancellationToken.None);
+        var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var id = lease.Recipients.Single().Id;
+        await Store.RecordAsync(lease.Token, [new RecipientResult(id, message.Id, status, status == RecipientStatus.Delivered ? "250 2.0.0 ok" : "451 4.3.0 later", "mx.one.test",
+            status == RecipientStatus.Deferred ? Clock.GetUtcNow().AddHours(1) : null)], [], CancellationToken.None);
+        return (await Store.FindRecipientAsync(message.Id, id, CancellationToken.None))!;
+    }
+
+    private FeedbackChange Bounce(SentRecipient r, string? suppress = "bounce") => new(r, "rep-1", RecipientStatus.Bounced,
+        "smtp; 550 5.1.1 user unknown", """{"reportId":"rep-1","reportingMta":"mta.remote.test","status":"5.1.1"}""", suppress, Clock.GetUtcNow());
+
+    [Fact]
+    public async Task ApplyFeedback_BounceOfADeliveredRecipient_BouncesItAsyncWithAnEventAndSuppresses()
+    {
+        var sent = await RecipientAfterAttemptAsync("gone@one.test", RecipientStatus.Delivered);
+
+        var applied = await Store.ApplyFeedbackAsync(Bounce(sent), CancellationToken.None);
+
+        Assert.Equal(new FeedbackApplied(true, true), applied);
+        var view = (await Store.FindMessageAsync(Account, sent.MessageId, CancellationToken.None))!;
+        var recipient = view.Recipients.Single();
+        Assert.Equal((RecipientStatus.Bounced, true, "smtp; 550 5.1.1 user unknown"), (recipient.Status, recipient.Async, recipient.LastResponse));
+        var last = view.Events[^1];
+        Assert.Equal(("bounced", "gone@one.test"), (last.Type, last.Recipient));
+        Assert.Contains("mta.remote.test", last.Report);
+        Assert.Null(view.Events[^2].Report);   // the delivery itself was ours
+        var suppression = Assert.Single(await Store.ListSuppressionsAsync(Account, null, 10, CancellationToken.None));
+        Assert.Equal(("gone@one.test", "bounce", "feedback"), (suppression.Address, suppression.Reason, suppression.Source));
+        // The message log shows the asynchronous bounce too.
+        var listed = Assert.Single(await Engine.Log.ListAsync(Account, new MessageFilter(RecipientStatus.Bounced, null, null, null, null, null), null, 10, CancellationToken.None));
+        Assert.True(listed.Recipients.Single().Async);
+    }
+
+    [Fact]
+    public async Task ApplyFeedback_SameReportTwice_ChangesOnceAndLogsOneEvent()
+    {
+        var sent = await RecipientAfterAttemptAsync("gone@one.test", RecipientStatus.Delivered);
+
+        await Store.ApplyFeedbackAsync(Bounce(sent), CancellationToken.None);
+        var again = await Store.ApplyFeedbackAsync(Bounce(sent), CancellationToken.None);
+
+        Assert.Equal(new FeedbackApplied(false, false), again);
+        var view = (await Store.FindMessageAsync(Account, sent.MessageId, CancellationToken.None))!;
+        Assert.Single(view.Events, e => e.Type == "bounced");
+    }
+
+    [Fact]
+    public async Task ApplyFeedback_ComplaintOfADeliveredRecipient_MarksItComplained()
+    {
+        var sent = await RecipientAfterAttemptAsync("angry@one.test", RecipientStatus.Delivered);
+
+        var applied = await Store.ApplyFeedbackAsync(new FeedbackChange(sent, "rep-2", RecipientStatus.Complained, "Complaint (abuse) reported by isp.test",
+            """{"feedbackType":"abuse"}""", "complaint", Clock.GetUtcNow()), CancellationToken.None);
+
+        Assert.Equal(new FeedbackApplied(true, true), applied);
+        var view = (await Store.FindMessageAsync(Account, sent.MessageId, CancellationToken.None))!;
+        Assert.Equal((RecipientStatus.Complained, true), (view.Recipients.Single().Status, view.Recipients.Single().Async));
+        Assert.Equal(("complained", """{"feedbackType":"abuse"}"""), (view.Events[^1].Type, view.Events[^1].Report));
+    }
+
+    [Fact]
+    public async Task ApplyFeedback_ToARecipientStillWaiting_KeepsItsStatusButSuppresses()
+    {
+        var sent = await RecipientAfterAttemptAsync("later@one.test", RecipientStatus.Deferred);
+
+        var applied = await Store.ApplyFeedbackAsync(Bounce(sent), CancellationToken.None);
+
+        Assert.Equal(new FeedbackApplied(false, true), applied);
+        var view = (await Store.FindMessageAsync(Account, sent.MessageId, CancellationToken.None))!;
+        Assert.Equal((RecipientStatus.Deferred, false), (view.Recipients.Single().Status, view.Recipients.Single().Async));
+        Assert.DoesNotContain(view.Events, e => e.Type == "bounced");
+    }
+
+    [Fact]
+    public async Task ApplyFeedback_WhileTheSenderStillHoldsTheRecipient_WinsAndTheLateRecordChangesNothing()
+    {
+        var message = Message("fast@one.test");
+        await Store.EnqueueAsync([message], CancellationToken.None);
+        var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var sent = (await Store.FindRecipientAsync(message.Id, lease.Recipients.Single().Id, CancellationToken.None))!;
+
+        Assert.True((await Store.ApplyFeedbackAsync(Bounce(sent, suppress: null), CancellationToken.None)).StatusChanged);
+        await Store.RecordAsync(lease.Token, [new RecipientResult(sent.RecipientId, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [], CancellationToken.None);
+
+        var recipient = (await Store.FindMessageAsync(Account, message.Id, CancellationToken.None))!.Recipients.Single();
+        Assert.Equal((RecipientStatus.Bounced, true), (recipient.Status, recipient.Async));
+        Assert.Empty(await Store.ListSuppressionsAsync(Account, null, 10, CancellationToken.None));
+    }
 }

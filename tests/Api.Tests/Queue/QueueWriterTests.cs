@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
 using EmailApi.Accounts;
 using EmailApi.Hosting;
@@ -102,7 +103,7 @@ public sealed class QueueWriterTests : IAsyncLifetime
 
     private static async Task<QueueWriter> StartAsync(IQueueStore store)
     {
-        var writer = new QueueWriter(store, new QueueSignal(), new RelayMetrics(), NullLogger<QueueWriter>.Instance);
+        var writer = new QueueWriter(store, new QueueSignal(), new QueueMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), store, TimeProvider.System), NullLogger<QueueWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
         return writer;
     }
@@ -154,6 +155,6 @@ public sealed class QueueWriterTests : IAsyncLifetime
             inner.AddSuppressionAsync(accountId, address, reason, ct);
         public Task<bool> RemoveSuppressionAsync(string accountId, string address, CancellationToken ct) => inner.RemoveSuppressionAsync(accountId, address, ct);
         public Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct) => inner.FindRecipientAsync(messageId, recipientId, ct);
-        public Task<bool> AddFeedbackSuppressionAsync(string accountId, string address, string reason, CancellationToken ct) => inner.AddFeedbackSuppressionAsync(accountId, address, reason, ct);
+        public Task<FeedbackApplied> ApplyFeedbackAsync(FeedbackChange change, CancellationToken ct) => inner.ApplyFeedbackAsync(change, ct);
     }
 }

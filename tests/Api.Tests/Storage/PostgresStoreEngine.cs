@@ -24,6 +24,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         Queue = new PostgresQueueStore(db, clock);
         Accounts = new PostgresAccountStore(db, clock);
         Log = new PostgresMessageLog(db, clock);
+        Insights = new PostgresQueueInsights(db, clock);
         Webhooks = new PostgresWebhookStore(db, clock);
         Retention = new PostgresRetentionStore(db, clock);
         Domains = new PostgresDomainStore(db);
@@ -39,6 +40,7 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IQueueStore Queue { get; }
     public override IAccountStore Accounts { get; }
     public override IMessageLog Log { get; }
+    public override IQueueInsights Insights { get; }
     public override IWebhookStore Webhooks { get; }
     public override IRetentionStore Retention { get; }
     public override IDomainStore Domains { get; }

@@ -27,6 +27,7 @@ public sealed class SqliteStoreEngine : StoreEngine
         Queue = new SqliteQueueStore(_db, clock);
         Accounts = new SqliteAccountStore(_db, clock);
         Log = new SqliteMessageLog(_db, clock);
+        Insights = new SqliteQueueInsights(_db, clock);
         Webhooks = new SqliteWebhookStore(_db, clock);
         Retention = new SqliteRetentionStore(_db, clock);
         Domains = new SqliteDomainStore(_db);
@@ -42,6 +43,7 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override IQueueStore Queue { get; }
     public override IAccountStore Accounts { get; }
     public override IMessageLog Log { get; }
+    public override IQueueInsights Insights { get; }
     public override IWebhookStore Webhooks { get; }
     public override IRetentionStore Retention { get; }
     public override IDomainStore Domains { get; }

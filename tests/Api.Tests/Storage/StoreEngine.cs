@@ -19,6 +19,7 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract IQueueStore Queue { get; }
     public abstract IAccountStore Accounts { get; }
     public abstract IMessageLog Log { get; }
+    public abstract IQueueInsights Insights { get; }
     public abstract IWebhookStore Webhooks { get; }
     public abstract IRetentionStore Retention { get; }
     public abstract IDomainStore Domains { get; }
