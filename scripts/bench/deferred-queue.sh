@@ -97,5 +97,5 @@ bench_load "after"
 bench_result "deferred queue: fresh mail msg/s, $deferred deferred vs empty" "$b_rate vs $a_rate" "-" "$r" ">= 0.9" "$(verdict "$r" '>=' 0.9)"
 bench_result "deferred queue: server CPU ms/fresh msg (full / empty)" "$b_ms / $a_ms" "-" "$(ratio "$b_ms" "$a_ms")" "-" "-"
 bench_result "deferred queue: retry attempts/s (with fresh / alone / all)" "$retries / $retries_idle / $retries_all" "-" "-" "-" "-"
-bench_result "peak RSS deferred-queue.sh, MB" "$((e_rss / 1024))" "-" "-" "<= 300" "$(verdict "$((e_rss / 1024))" '<=' 300)"
+bench_rss_result "deferred-queue.sh" "$e_rss"
 exit 0

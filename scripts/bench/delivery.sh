@@ -133,5 +133,5 @@ bench_load "after"
 bench_result "delivery, CPU ms/msg (warmed / cold)" "$w_ms / $e_ms" "${p_ms:--}" "$(ratio "$w_ms" "$p_ms")" "-" "-"
 bench_result "delivery from pre-filled queue warmed, msg/s" "$w_rate" "${p_rate:--}" "$wr" ">= 2x Postfix" "$(verdict "$wr" '>=' 2)"
 bench_result "delivery from pre-filled queue cold, msg/s" "$e_rate" "${p_rate:--}" "$r" "-" "-"
-bench_result "peak RSS delivery.sh sender, MB" "$((sender_rss / 1024))" "-" "-" "<= 300" "$(verdict "$((sender_rss / 1024))" '<=' 300)"
+bench_rss_result "delivery.sh sender" "$sender_rss"
 exit 0

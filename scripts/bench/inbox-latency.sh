@@ -107,5 +107,5 @@ bench_result "inbox latency, server CPU ms/msg (HTTP / SMTP)" "$h_ms / $s_ms" "$
 bench_result "inbox latency p99 ms at $rate/s (HTTP / SMTP)" "$hp99 / $sp99" "${pp99:--}" "$(ratio "$worst" "$pp99")" "<= 50 ms, <= 0.1x" \
     "$(awk -v w="$worst" -v r="$(ratio "$worst" "$pp99")" 'BEGIN { print (w + 0 <= 50 && (r == "n/a" || r + 0 <= 0.1)) ? "met" : "MISSED" }')"
 bench_result "inbox latency p50 ms (HTTP / SMTP)" "$(field p50_ms "$h_lat") / $(field p50_ms "$s_lat")" "$(field p50_ms "$p_lat")" "-" "-" "-"
-bench_result "peak RSS inbox-latency.sh, MB" "$((e_rss / 1024))" "-" "-" "<= 300" "$(verdict "$((e_rss / 1024))" '<=' 300)"
+bench_rss_result "inbox-latency.sh" "$e_rss"
 exit 0

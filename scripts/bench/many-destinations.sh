@@ -127,5 +127,5 @@ bench_load "after"
 bench_result "many destinations, server CPU ms/msg" "$e_ms" "${p_ms:--}" "$(ratio "$e_ms" "$p_ms")" "-" "-"
 bench_result "many destinations, healthy drained msg/s" "$e_rate" "${p_rate:--}" "$r" ">= 3x Postfix" "$(verdict "$r" '>=' 3)"
 bench_result "many destinations, all deliverable, s" "$e_all" "$p_all" "-" "-" "-"
-bench_result "peak RSS many-destinations.sh, MB" "$((e_rss / 1024))" "-" "-" "<= 300" "$(verdict "$((e_rss / 1024))" '<=' 300)"
+bench_rss_result "many-destinations.sh" "$e_rss"
 exit 0

@@ -258,3 +258,6 @@ postfix_wan() {
 
 # cpu_ms_per START_CPU END_CPU COUNT: milliseconds of CPU per message between two tree_cpu_s readings.
 cpu_ms_per() { CALC_FMT=%.2f calc '1000 * (b - a) / n' a="$1" b="$2" n="$3"; }
+
+# bench_rss_result SCRIPT KB: the peak-RSS result line (target <= 300 MB) for all.sh's memory row.
+bench_rss_result() { local mb=$(($2 / 1024)); bench_result "peak RSS $1, MB" "$mb" "-" "-" "<= 300" "$(verdict "$mb" '<=' 300)"; }
