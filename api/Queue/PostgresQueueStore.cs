@@ -50,16 +50,22 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         ON CONFLICT DO NOTHING
         """;
 
-    // Due recipients first (retry time reached), then those whose sender's lease ran out. Locking
-    // clauses are not allowed inside UNION, hence one locked CTE per kind.
+    // Fresh mail first, then due retries among the @Window earliest, then recipients whose sender's
+    // lease ran out (see SqliteQueueStore.Lease). Locking clauses are not allowed inside UNION, hence
+    // one locked CTE per kind; a CTE is read only as far as the outer LIMIT needs.
     private const string Lease = """
-        WITH due AS (
-            SELECT id FROM recipients WHERE status IN ('queued', 'deferred') AND next_attempt_at <= @Now AND NOT (domain = ANY(@Skip))
+        WITH fresh AS (
+            SELECT id FROM recipients WHERE status = 'queued' AND next_attempt_at <= @Now AND NOT (domain = ANY(@Skip))
+            ORDER BY next_attempt_at LIMIT @Limit FOR UPDATE SKIP LOCKED),
+        retry AS (
+            SELECT id FROM recipients WHERE id IN (
+                SELECT id FROM recipients WHERE status = 'deferred' AND next_attempt_at <= @Now ORDER BY next_attempt_at LIMIT @Window)
+            AND status = 'deferred' AND NOT (domain = ANY(@Skip))
             ORDER BY next_attempt_at LIMIT @Limit FOR UPDATE SKIP LOCKED),
         expired AS (
             SELECT id FROM recipients WHERE status = 'sending' AND lease_until <= @Now AND NOT (domain = ANY(@Skip))
             ORDER BY lease_until LIMIT @Limit FOR UPDATE SKIP LOCKED),
-        picked AS (SELECT id FROM due UNION ALL SELECT id FROM expired LIMIT @Limit)
+        picked AS (SELECT id FROM fresh UNION ALL SELECT id FROM retry UNION ALL SELECT id FROM expired LIMIT @Limit)
         UPDATE recipients r SET status = 'sending', lease_until = @Until, lease_token = @Token, updated_at = @Now
         FROM picked WHERE r.id = picked.id
         RETURNING r.id AS Id, r.message_id AS MessageId, r.address AS Address, r.domain AS Domain, r.attempts AS Attempts
@@ -239,7 +245,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         await using var connection = await db.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
-            new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = (long)limit, Skip = skipDomains.ToArray() },
+            new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = (long)limit, Window = (long)QueueQueries.RetryWindow(limit), Skip = skipDomains.ToArray() },
             tx, cancellationToken: ct))).AsList();
         if (rows.Count == 0)
         {

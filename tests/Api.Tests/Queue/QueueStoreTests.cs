@@ -67,6 +67,42 @@ public abstract class QueueStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lease_WithOlderRetriesDue_TakesFreshMailFirst()
+    {
+        // Retries that came due long ago (Postfix's deferred queue) must not put fresh mail behind them.
+        var old = Enumerable.Range(0, 5).Select(i => Message($"r{i}@deferring.test")).ToArray();
+        await Store.EnqueueAsync(old, CancellationToken.None);
+        var first = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await Store.RecordAsync(first.Token, first.Recipients.Select(r => new RecipientResult(r.Id, r.MessageId, RecipientStatus.Deferred,
+            SmtpReply.FromServer(451, "later"), "mx", Clock.GetUtcNow().AddMinutes(1))).ToArray(), [], CancellationToken.None);
+        Clock.Advance(TimeSpan.FromMinutes(10));
+        await Store.EnqueueAsync([Message("fresh@healthy.test")], CancellationToken.None);
+
+        var lease = await Store.LeaseAsync(2, TimeSpan.FromMinutes(5), CancellationToken.None);
+
+        Assert.Equal(2, lease.Recipients.Count);
+        Assert.Contains("fresh@healthy.test", lease.Recipients.Select(r => r.Address));
+        Assert.Equal(4, (await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients.Count);
+    }
+
+    [Fact]
+    public async Task Lease_RetriesOfSkippedDestinationsAhead_StillFindsOtherRetriesWithinTheWindow()
+    {
+        var busy = Enumerable.Range(0, 30).Select(i => Message($"b{i}@busy.test")).ToArray();
+        await Store.EnqueueAsync(busy, CancellationToken.None);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await Store.EnqueueAsync([Message("x@other.test")], CancellationToken.None);
+        var first = await Store.LeaseAsync(100, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await Store.RecordAsync(first.Token, first.Recipients.Select(r => new RecipientResult(r.Id, r.MessageId, RecipientStatus.Deferred,
+            SmtpReply.FromServer(451, "later"), "mx", Clock.GetUtcNow().AddMinutes(1))).ToArray(), [], CancellationToken.None);
+        Clock.Advance(TimeSpan.FromMinutes(2));
+
+        var lease = await Store.LeaseAsync(5, TimeSpan.FromMinutes(5), ["busy.test"], CancellationToken.None);
+
+        Assert.Equal(["x@other.test"], lease.Recipients.Select(r => r.Address));
+    }
+
+    [Fact]
     public async Task Lease_AfterLeaseExpires_HandsRecipientOutAgain()
     {
         await Store.EnqueueAsync([Message("a@one.test")], CancellationToken.None);
