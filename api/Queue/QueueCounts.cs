@@ -20,8 +20,8 @@ public sealed class QueueCounts(SqlDialect sql)
     internal static async Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(System.Data.Common.DbConnection connection, CancellationToken ct)
     {
         var rows = await connection.QueryAsync<(string Status, long Count)>(new CommandDefinition("""
-            SELECT 'queued', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'queued'
-            UNION ALL SELECT 'deferred', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'deferred'
+            SELECT 'queued', COUNT(*) FROM recipients WHERE status = 'queued'
+            UNION ALL SELECT 'deferred', COUNT(*) FROM recipients WHERE status = 'deferred'
             UNION ALL SELECT 'sending', COUNT(*) FROM recipients WHERE status = 'sending'
             """, cancellationToken: ct));
         return rows.ToDictionary(r => RecipientStatusNames.FromDb(r.Status), r => r.Count);
@@ -37,7 +37,8 @@ public sealed class QueueCounts(SqlDialect sql)
         // Each MIN reads the first entry of a partial index.
         var ms = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
             SELECT MIN(t) FROM (
-                SELECT MIN(next_attempt_at) AS t FROM recipients WHERE status IN ('queued', 'deferred')
+                SELECT MIN(next_attempt_at) AS t FROM recipients WHERE status = 'queued'
+                UNION ALL SELECT MIN(next_attempt_at) FROM recipients WHERE status = 'deferred'
                 UNION ALL SELECT MIN(lease_until) FROM recipients WHERE status = 'sending') AS due
             """, cancellationToken: ct));
         return ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;

@@ -6,6 +6,13 @@ namespace EmailApi.Queue;
 /// </summary>
 internal static class QueueQueries
 {
+    /// <summary>
+    /// How many of the earliest due retries a lease of <paramref name="limit"/> looks at: enough to
+    /// step past the ones of a few busy destinations, few enough that a queue of millions of
+    /// deferred recipients costs each lease a bounded read.
+    /// </summary>
+    public static int RetryWindow(int limit) => Math.Max(limit * 10, 1000);
+
     /// <summary>A lease from the recipients the engine's lease statement returned and their messages.</summary>
     public static Lease ToLease(long token, DateTimeOffset until, IEnumerable<LeasedRow> rows, IEnumerable<QueuedMessageRow> messages) => new(
         token,

@@ -42,7 +42,10 @@ public sealed class SqlQueueInsights(SqlDialect sql, TimeProvider clock) : IQueu
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await sql.OpenAsync(ct);
         var due = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND next_attempt_at <= @Now", new { Now = now }, cancellationToken: ct));
+            """
+            SELECT (SELECT COUNT(*) FROM recipients WHERE status = 'queued' AND next_attempt_at <= @Now)
+                 + (SELECT COUNT(*) FROM recipients WHERE status = 'deferred' AND next_attempt_at <= @Now)
+            """, new { Now = now }, cancellationToken: ct));
         var live = await QueueCounts.CountLiveAsync(connection, ct);
         var oldest = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
             SELECT MIN(m.created_at) FROM messages m

@@ -51,6 +51,7 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Relay__HostName=bad name"], "Relay:HostName must be a host name (was bad name)" },
         { ["Relay__HostName=relay.example", "Delivery__HeloName=other.example"],
             "Delivery:HeloName is the older name of Relay:HostName; set only Relay:HostName (was other.example, Relay:HostName relay.example)" },
+        { ["Compat__Mailgun__Enabled=maybe"], "Compat:Mailgun:Enabled must be true or false (was maybe)" },
         { ["Console__SessionLifetime=60.00:00:00"], "Console:SessionLifetime must be at most 30.00:00:00 (was 60.00:00:00)" },
         { ["Console__RefreshSeconds=0"], "Console:RefreshSeconds must be between 1 and 3600 (was 0)" },
         { ["Console__Enabled=maybe"], "Console:Enabled must be true or false (was maybe)" },
