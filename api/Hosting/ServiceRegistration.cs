@@ -52,6 +52,7 @@ public static class ServiceRegistration
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
         services.AddSingleton<IMessageLog, SqliteMessageLog>();
         services.AddSingleton<IQueueInsights, SqliteQueueInsights>();
+        services.AddSingleton<WebConsole.IConsoleSessionStore, WebConsole.SqliteConsoleSessionStore>();
         services.AddSingleton<IStorageProbe, SqliteStorageProbe>();
         services.AddSingleton<StorageMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageMonitor>());

@@ -27,6 +27,7 @@ public static class PostgresRegistration
         Replace<IAccountStore, PostgresAccountStore>(services);
         Replace<IMessageLog, PostgresMessageLog>(services);
         Replace<IQueueInsights, PostgresQueueInsights>(services);
+        Replace<WebConsole.IConsoleSessionStore, WebConsole.PostgresConsoleSessionStore>(services);
         Replace<IWebhookStore, PostgresWebhookStore>(services);
         Replace<IRetentionStore, PostgresRetentionStore>(services);
         Replace<IDomainStore, PostgresDomainStore>(services);

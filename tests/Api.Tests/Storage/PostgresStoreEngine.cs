@@ -32,6 +32,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         MtaStsPolicies = new EmailApi.Delivery.MtaSts.PostgresMtaStsPolicyStore(db);
         Feedback = new PostgresFeedbackStore(db);
         TlsReports = new EmailApi.TlsReports.PostgresTlsReportStore(db);
+        ConsoleSessions = new EmailApi.WebConsole.PostgresConsoleSessionStore(db, clock);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = connectionString };
     }
 
@@ -48,6 +49,8 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
     public override IFeedbackStore Feedback { get; }
     public override EmailApi.TlsReports.ITlsReportStore TlsReports { get; }
+    public override EmailApi.WebConsole.IConsoleSessionStore ConsoleSessions { get; }
+    public override async Task<System.Data.Common.DbConnection> OpenConnectionAsync() => await _pools[0].OpenAsync(CancellationToken.None);
 
     public override EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode() => new EmailApi.TlsReports.PostgresTlsReportStore(NewPool());
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }

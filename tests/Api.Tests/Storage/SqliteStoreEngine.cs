@@ -35,6 +35,7 @@ public sealed class SqliteStoreEngine : StoreEngine
         MtaStsPolicies = new EmailApi.Delivery.MtaSts.SqliteMtaStsPolicyStore(_db);
         Feedback = new SqliteFeedbackStore(_db);
         TlsReports = new EmailApi.TlsReports.SqliteTlsReportStore(_db);
+        ConsoleSessions = new EmailApi.WebConsole.SqliteConsoleSessionStore(_db, clock);
         AppSettings = new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:Sqlite:Path"] = path };
     }
 
@@ -51,6 +52,8 @@ public sealed class SqliteStoreEngine : StoreEngine
     public override EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
     public override IFeedbackStore Feedback { get; }
     public override EmailApi.TlsReports.ITlsReportStore TlsReports { get; }
+    public override EmailApi.WebConsole.IConsoleSessionStore ConsoleSessions { get; }
+    public override async Task<System.Data.Common.DbConnection> OpenConnectionAsync() => await _db.OpenAsync(CancellationToken.None);
 
     public override EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode() => new EmailApi.TlsReports.SqliteTlsReportStore(_db);
     public override IReadOnlyDictionary<string, string?> AppSettings { get; }

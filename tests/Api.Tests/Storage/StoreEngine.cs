@@ -27,6 +27,10 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; }
     public abstract IFeedbackStore Feedback { get; }
     public abstract EmailApi.TlsReports.ITlsReportStore TlsReports { get; }
+    public abstract EmailApi.WebConsole.IConsoleSessionStore ConsoleSessions { get; }
+
+    /// <summary>A connection of the engine's own, for a test's direct SQL (a count to check a store against).</summary>
+    public abstract Task<System.Data.Common.DbConnection> OpenConnectionAsync();
 
     /// <summary>Another sender node's TLS report store on the same database.</summary>
     public abstract EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode();
