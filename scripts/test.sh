@@ -118,6 +118,8 @@ stop_system_services
 # The e2e suite's independent DKIM/SPF/DMARC verifier (mailauth), pinned by tests/e2e/node/package-lock.json.
 if [[ ${SKIP_E2E:-0} != 1 ]]; then
     (cd tests/e2e/node && npm ci --no-audit --no-fund --loglevel=error) || echo "warning: npm ci in tests/e2e/node failed; the domains e2e test will fail"
+    # The hosted-API SDKs (SendGrid, Postmark, Mailgun, Resend), official and unchanged, pinned by tests/compat/package-lock.json.
+    (cd tests/compat && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) || echo "warning: npm ci in tests/compat failed; the compat e2e tests will fail"
 fi
 
 # --- 2. build --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ namespace EmailApi.Delivery;
 /// </summary>
 public static class BounceNotification
 {
-    public sealed record FailedRecipient(string Address, string Reply, string? Mx, bool Permanent);
+    public sealed record FailedRecipient(string Address, SmtpReply Reply, string? Mx, bool Permanent);
 
     public static NewMessage Create(QueuedMessage original, IReadOnlyList<FailedRecipient> recipients, string reportingMta, TimeProvider clock)
     {
@@ -77,11 +77,12 @@ public static class BounceNotification
             {
                 { "Final-Recipient", $"rfc822; {r.Address}" },
                 { "Action", "failed" },
-                { "Status", "5" + SmtpReplyCodes.Enhanced(r.Reply, permanent: true)[1..] },
+                { "Status", "5" + r.Reply.Status[1..] },
             };
             if (r.Mx is not null) group.Add("Remote-MTA", $"dns; {r.Mx}");
-            if (SmtpReplyCodes.Code(r.Reply) is not null) group.Add("Diagnostic-Code", $"smtp; {r.Reply}");
-            else group.Add("X-Reason", r.Reply);
+            // RFC 3464 §2.3.6: the diagnostic is the remote server's own reply; our verdicts without one go apart.
+            if (r.Reply.Code is not null) group.Add("Diagnostic-Code", $"smtp; {r.Reply}");
+            else group.Add("X-Reason", r.Reply.ToString());
             group.Add("Last-Attempt-Date", DateUtils.FormatDate(now));
             status.StatusGroups.Add(group);
         }

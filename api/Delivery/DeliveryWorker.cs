@@ -23,9 +23,14 @@ public sealed class DeliveryWorker(
     TimeProvider clock,
     ILogger<DeliveryWorker> log) : BackgroundService
 {
-    // Messages sent one after another over one connection; larger queues for a domain open more
-    // connections, up to the per-domain limit.
+    // At most this many messages are sent one after another over one connection. A domain's leased
+    // messages are spread over its connection limit (Postfix gives each delivery its own agent up to
+    // the destination concurrency), so a destination that answers slowly gets several connections
+    // at once instead of one doing all in turn; but a connection gets at least MinMessagesPerConnection
+    // of them when there are that many, as a new connection per message costs twice the CPU and two
+    // round trips more (measured with scripts/bench/many-destinations.sh).
     private const int MessagesPerConnection = 20;
+    private const int MinMessagesPerConnection = 5;
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(3);
     // A job does not start sending this close to its lease's end (at most a quarter of the lease).
     private static readonly TimeSpan LeaseSafetyMargin = TimeSpan.FromSeconds(30);
@@ -36,10 +41,20 @@ public sealed class DeliveryWorker(
     // Recipients leased just before their destination filled up wait this long in the queue.
     private const int WaitingJobsPerSlot = 1;
     private static readonly TimeSpan BusyDestinationDelay = TimeSpan.FromSeconds(1);
+    // Dead-destination detection (Postfix's qmgr; KumoMTA suspends a ready queue likewise): after
+    // this many transactions in a row in which a destination took no recipient and deferred them
+    // all, it is suspended for the first retry delay (at most SuspendAtMost). Meanwhile the lease
+    // leaves its recipients in the queue and jobs already leased for it are put back without an
+    // attempt, so a site that defers everything costs one transaction per suspension instead of one
+    // per due recipient, and its retries cannot crowd out fresh mail. One greylisted recipient
+    // (a single deferral between deliveries) never suspends a domain.
+    private const int DeferredTransactionsBeforeSuspension = 3;
+    private static readonly TimeSpan SuspendAtMost = TimeSpan.FromMinutes(1);
 
     private readonly ConcurrentDictionary<string, int> _domainJobs = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _domainSlots = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<long, byte> _interruptedLeases = new();
+    private readonly ConcurrentDictionary<string, (int Deferred, DateTimeOffset Until)> _destinationHealth = new(StringComparer.OrdinalIgnoreCase);
     // SMTP transactions under way over all destinations (Delivery:MaxConcurrency). Only a job that
     // holds its destination's slot takes one, so jobs waiting behind a stalled destination's limit
     // never keep another destination from sending.
@@ -108,14 +123,38 @@ public sealed class DeliveryWorker(
             await store.ReleaseAsync(token, CancellationToken.None);   // must run although we are stopping
     }
 
-    /// <summary>Destinations with as many jobs as they may have: the next lease leaves them out.</summary>
+    /// <summary>Destinations with as many jobs as they may have, and suspended ones: the next lease leaves them out.</summary>
     private IReadOnlyCollection<string> FullDestinations()
     {
         var settings = options.Value;
+        var now = clock.GetUtcNow();
         return _domainJobs
             .Where(p => p.Value >= (settings.For(p.Key).Concurrency ?? settings.PerDomainConcurrency) * (1 + WaitingJobsPerSlot))
             .Select(p => p.Key)
+            .Concat(_destinationHealth.Where(p => p.Value.Until > now).Select(p => p.Key))
+            .Distinct(StringComparer.OrdinalIgnoreCase)
             .ToArray();
+    }
+
+    private DateTimeOffset? SuspendedUntil(string domain) =>
+        _destinationHealth.TryGetValue(domain, out var health) && health.Until > clock.GetUtcNow() ? health.Until : null;
+
+    /// <summary>Counts transactions that deferred every recipient; suspends the destination after enough in a row.</summary>
+    private void NoteTransaction(string domain, IReadOnlyList<RecipientOutcome> outcomes)
+    {
+        if (outcomes.Count == 0) return;
+        if (!outcomes.All(o => o.Outcome is DeliveryOutcome.Deferred))
+        {
+            _destinationHealth.TryRemove(domain, out _);
+            return;
+        }
+        var suspendFor = retry.FirstDelay < SuspendAtMost ? retry.FirstDelay : SuspendAtMost;
+        var now = clock.GetUtcNow();
+        var health = _destinationHealth.AddOrUpdate(domain, (1, DateTimeOffset.MinValue), (_, h) =>
+            h.Deferred + 1 >= DeferredTransactionsBeforeSuspension ? (0, now + suspendFor) : (h.Deferred + 1, h.Until));
+        if (health.Until == now + suspendFor)
+            log.LogInformation("Destination {Domain} deferred every recipient of {Count} transactions in a row; suspended until {Until}",
+                domain, DeferredTransactionsBeforeSuspension, health.Until);
     }
 
     private static async Task IdleAsync(List<Task> jobs, TimeSpan atMost, CancellationToken ct)
@@ -146,7 +185,8 @@ public sealed class DeliveryWorker(
         var (granted, nextSlot) = throttle.Take(domain, policy.MessagesPerMinute, envelopes.Count);
         var started = 0;
         var busy = new List<long>();
-        foreach (var chunk in envelopes.Take(granted).Chunk(MessagesPerConnection))
+        var perConnection = Math.Clamp((granted + limit - 1) / Math.Max(limit, 1), MinMessagesPerConnection, MessagesPerConnection);
+        foreach (var chunk in envelopes.Take(granted).Chunk(perConnection))
         {
             if (_domainJobs.AddOrUpdate(domain, 1, (_, n) => n + 1) > limit * (1 + WaitingJobsPerSlot))
             {
@@ -166,6 +206,7 @@ public sealed class DeliveryWorker(
     private async Task RunAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, SemaphoreSlim slots, TimeSpan safetyMargin, CancellationToken ct)
     {
         var answered = false;
+        var counted = true;   // in _domainJobs
         try
         {
             await Task.Yield();
@@ -180,26 +221,39 @@ public sealed class DeliveryWorker(
                 slots.Release();
                 throw;
             }
+            IReadOnlyList<RecipientOutcome> outcomes;
+            TimeSpan elapsed;
             try
             {
                 // A job that waited past its lease must not send: the recipients may already be someone else's.
                 if (clock.GetUtcNow() > lease.Until - safetyMargin) return;
+                if (SuspendedUntil(domain) is { } suspended)
+                {
+                    // Leased before its destination was suspended: back to the queue, no attempt made.
+                    await store.PostponeAsync(lease.Token, envelopes.SelectMany(e => e.Recipients).Select(r => r.Id).ToArray(), suspended, CancellationToken.None);
+                    return;
+                }
                 var sending = Stopwatch.GetTimestamp();
-                var outcomes = await relay.DeliverAsync(domain, envelopes, ct);
-                var elapsed = Stopwatch.GetElapsedTime(sending);
-                var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
-                var notifications = Notifications(lease, outcomes, results);
-                answered = true;
-                // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
-                await store.RecordAsync(lease.Token, results, notifications, CancellationToken.None);
-                metrics.JobFinished(elapsed, results);
-                Recorded(lease, outcomes, results);
+                outcomes = await relay.DeliverAsync(domain, envelopes, ct);
+                elapsed = Stopwatch.GetElapsedTime(sending);
             }
             finally
             {
                 transactions.Release();
                 slots.Release();
             }
+            // The connection is free again (and cached): the destination's next job may use it while
+            // this one's results are written, so a slow disk does not make a destination look full.
+            _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
+            counted = false;
+            NoteTransaction(domain, outcomes);
+            var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
+            var notifications = Notifications(lease, outcomes, results);
+            answered = true;
+            // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
+            await store.RecordAsync(lease.Token, results, notifications, CancellationToken.None);
+            metrics.JobFinished(elapsed, results);
+            Recorded(lease, outcomes, results);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -222,13 +276,13 @@ public sealed class DeliveryWorker(
         }
         finally
         {
-            _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
+            if (counted) _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
         }
     }
 
     private async Task DeferAfterFailureAsync(Lease lease, IReadOnlyList<Envelope> envelopes, Exception failure)
     {
-        var reply = $"451 4.3.0 Delivery failed unexpectedly ({failure.GetType().Name}); will retry";
+        var reply = SmtpReply.Of(451, "4.3.0", $"Delivery failed unexpectedly ({failure.GetType().Name}); will retry");
         try
         {
             var results = envelopes.SelectMany(e => e.Recipients)
@@ -270,7 +324,7 @@ public sealed class DeliveryWorker(
             .GroupBy(p => p.First.Recipient.MessageId)
             .Where(g => BounceNotification.Wanted(lease.Messages[g.Key], settings.DsnForApi))
             .Select(g => BounceNotification.Create(lease.Messages[g.Key],
-                g.Select(p => new BounceNotification.FailedRecipient(p.First.Recipient.Address, p.Second.Response, p.Second.Mx, true)).ToArray(),
+                g.Select(p => new BounceNotification.FailedRecipient(p.First.Recipient.Address, p.Second.Reply, p.Second.Mx, true)).ToArray(),
                 settings.HeloName, clock))
             .ToArray();
     }
@@ -282,17 +336,17 @@ public sealed class DeliveryWorker(
         switch (outcome)
         {
             case DeliveryOutcome.Delivered d:
-                return new RecipientResult(recipient.Id, message, RecipientStatus.Delivered, d.Tls is null ? d.Reply : $"{d.Reply} (TLS: {d.Tls})", d.Mx, null);
+                return new RecipientResult(recipient.Id, message, RecipientStatus.Delivered, d.Tls is null ? d.Reply : d.Reply with { Text = $"{d.Reply.Text} (TLS: {d.Tls})" }, d.Mx, null);
             case DeliveryOutcome.Bounced b:
-                return new RecipientResult(recipient.Id, message, RecipientStatus.Bounced, b.Reply, b.Mx, null, SmtpReplyCodes.IsBadAddress(b.Reply));
+                return new RecipientResult(recipient.Id, message, RecipientStatus.Bounced, b.Reply, b.Mx, null, b.Reply.IsBadAddress);
             case DeliveryOutcome.Failed f:
-                return new RecipientResult(recipient.Id, message, RecipientStatus.Failed, f.Reply, null, null, SmtpReplyCodes.IsBadAddress(f.Reply));
+                return new RecipientResult(recipient.Id, message, RecipientStatus.Failed, f.Reply, null, null, f.Reply.IsBadAddress);
             case DeliveryOutcome.Deferred d:
                 var now = clock.GetUtcNow();
                 return retry.Next(recipient.Attempts + 1, queuedAt, now, RetrySchedule.RandomJitter()) is { } next
                     ? new RecipientResult(recipient.Id, message, RecipientStatus.Deferred, d.Reply, d.Mx, next)
                     : new RecipientResult(recipient.Id, message, RecipientStatus.Bounced,
-                        $"5.4.7 Gave up after {recipient.Attempts + 1} attempts over {options.Value.MaxQueueLifetime}; last reply: {d.Reply}", d.Mx, null);
+                        SmtpReply.Local("5.4.7", $"Gave up after {recipient.Attempts + 1} attempts over {options.Value.MaxQueueLifetime}; last reply: {d.Reply}"), d.Mx, null);
             default:
                 throw new InvalidOperationException($"Unknown outcome {outcome}");
         }

@@ -1,3 +1,4 @@
+using EmailApi.Queue;
 namespace EmailApi.Delivery;
 
 /// <summary>What <see cref="LoopGuard"/> allows: the hosts that may be dialled, or a permanent refusal.</summary>
@@ -7,5 +8,5 @@ public abstract record LoopCheck
 
     public sealed record Dial(IReadOnlyList<MxHost> Hosts) : LoopCheck;
 
-    public sealed record Refuse(string Reply) : LoopCheck;
+    public sealed record Refuse(SmtpReply Reply) : LoopCheck;
 }

@@ -1,3 +1,4 @@
+using EmailApi.Queue;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
@@ -40,8 +41,8 @@ public sealed class LoopGuard(IEnumerable<OwnListener> listeners, TimeProvider c
             .ToArray();
         if (kept.Length > 0) return new LoopCheck.Dial(kept);
         if (self is not null)
-            return new LoopCheck.Refuse($"554 5.4.6 Mail for {domain} loops back to myself: MX {self.Name} [{selfAddress}]:{port} is this relay");
-        return new LoopCheck.Refuse($"554 5.4.4 Mail for {domain} cannot be routed: its MX hosts have no address that can be dialled ({string.Join(", ", hosts.SelectMany(h => h.Addresses))})");
+            return new LoopCheck.Refuse(SmtpReply.Of(554, "5.4.6", $"Mail for {domain} loops back to myself: MX {self.Name} [{selfAddress}]:{port} is this relay"));
+        return new LoopCheck.Refuse(SmtpReply.Of(554, "5.4.4", $"Mail for {domain} cannot be routed: its MX hosts have no address that can be dialled ({string.Join(", ", hosts.SelectMany(h => h.Addresses))})"));
     }
 
     private bool IsSelf(IPAddress address, IReadOnlyList<IPEndPoint> listening)

@@ -1,3 +1,4 @@
+using EmailApi.Queue;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -43,7 +44,7 @@ public sealed class MxResolver
         }
         catch (ArgumentException)
         {
-            return new MxRoute.NoMail($"5.1.2 Invalid domain name {domain}");
+            return new MxRoute.NoMail(SmtpReply.Local("5.1.2", $"Invalid domain name {domain}"));
         }
 
         try
@@ -59,13 +60,13 @@ public sealed class MxResolver
                 return addresses switch
                 {
                     { Count: > 0 } => new MxRoute.Hosts([new MxHost(ascii, 0, addresses)]),
-                    _ => new MxRoute.NoMail($"5.1.2 Domain {domain} has no MX and no address records"),
+                    _ => new MxRoute.NoMail(SmtpReply.Local("5.1.2", $"Domain {domain} has no MX and no address records")),
                 };
             }
 
             // RFC 7505 §3: a single MX with an empty target ("0 .") says the domain accepts no mail.
             if (records.Any(r => r.Exchange.Value is "." or ""))
-                return new MxRoute.NoMail($"5.1.10 Domain {domain} does not accept mail (null MX, RFC 7505)");
+                return new MxRoute.NoMail(SmtpReply.Local("5.1.10", $"Domain {domain} does not accept mail (null MX, RFC 7505)"));
 
             var ordered = records
                 .GroupBy(r => r.Preference)
@@ -85,11 +86,11 @@ public sealed class MxResolver
             // An MX target with no address is a broken zone that is often fixed soon: like Postfix, defer.
             return hosts.Count > 0
                 ? new MxRoute.Hosts(hosts)
-                : new MxRoute.TryLater($"4.4.3 No address found for the MX hosts of {domain}");
+                : new MxRoute.TryLater(SmtpReply.Local("4.4.3", $"No address found for the MX hosts of {domain}"));
         }
         catch (DnsResponseException ex)
         {
-            return new MxRoute.TryLater($"4.4.3 DNS lookup for {domain} failed: {ex.Message}");
+            return new MxRoute.TryLater(SmtpReply.Local("4.4.3", $"DNS lookup for {domain} failed: {ex.Message}"));
         }
     }
 
@@ -98,8 +99,8 @@ public sealed class MxResolver
         if (!response.HasError) return null;
         return response.Header.ResponseCode switch
         {
-            DnsHeaderResponseCode.NotExistentDomain => new MxRoute.NoMail($"5.1.2 Domain {domain} does not exist (NXDOMAIN)"),
-            _ => new MxRoute.TryLater($"4.4.3 DNS lookup for {domain} failed: {response.ErrorMessage}"),
+            DnsHeaderResponseCode.NotExistentDomain => new MxRoute.NoMail(SmtpReply.Local("5.1.2", $"Domain {domain} does not exist (NXDOMAIN)")),
+            _ => new MxRoute.TryLater(SmtpReply.Local("4.4.3", $"DNS lookup for {domain} failed: {response.ErrorMessage}")),
         };
     }
 

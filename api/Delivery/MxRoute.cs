@@ -1,3 +1,4 @@
+using EmailApi.Queue;
 using System.Net;
 
 namespace EmailApi.Delivery;
@@ -11,10 +12,10 @@ public abstract record MxRoute
     public sealed record Hosts(IReadOnlyList<MxHost> List) : MxRoute;
 
     /// <summary>The domain does not take mail: NXDOMAIN or a null MX. Fail at once.</summary>
-    public sealed record NoMail(string Reason) : MxRoute;
+    public sealed record NoMail(SmtpReply Reason) : MxRoute;
 
     /// <summary>DNS could not answer now (SERVFAIL, timeout). Defer.</summary>
-    public sealed record TryLater(string Reason) : MxRoute;
+    public sealed record TryLater(SmtpReply Reason) : MxRoute;
 }
 
 public sealed record MxHost(string Name, int Preference, IReadOnlyList<IPAddress> Addresses);

@@ -27,5 +27,8 @@ public sealed class RetrySchedule(IOptions<DeliveryOptions> options)
         return next < expiry ? next : expiry;
     }
 
+    /// <summary>The delay before the first retry (without jitter).</summary>
+    public TimeSpan FirstDelay => options.Value.RetryDelays is { Count: > 0 } configured ? configured[0] : DefaultDelays[0];
+
     public static double RandomJitter() => (Random.Shared.NextDouble() * 2 - 1) * 0.1;
 }

@@ -9,9 +9,13 @@ public sealed class SenderHeartbeat(TimeProvider clock)
 {
     private long _loopAt = clock.GetUtcNow().ToUnixTimeMilliseconds();
     private long _leaseAt = clock.GetUtcNow().ToUnixTimeMilliseconds();
+    private long _leases;
 
     public DateTimeOffset LastLoop => DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _loopAt));
     public DateTimeOffset LastLease => DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _leaseAt));
+
+    /// <summary>How often the loop has asked the queue for work: one more means everything due by then was seen.</summary>
+    public long Leases => Interlocked.Read(ref _leases);
 
     public void Beat() => Interlocked.Exchange(ref _loopAt, clock.GetUtcNow().ToUnixTimeMilliseconds());
 
@@ -20,5 +24,6 @@ public sealed class SenderHeartbeat(TimeProvider clock)
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         Interlocked.Exchange(ref _leaseAt, now);
         Interlocked.Exchange(ref _loopAt, now);
+        Interlocked.Increment(ref _leases);
     }
 }

@@ -1,3 +1,4 @@
+using EmailApi.Queue;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -140,7 +141,7 @@ public sealed class SmtpRelay(
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 log.LogWarning(ex, "No return path for message {MessageId}; deferring it", envelope.Message.Id);
-                deferred.AddRange(envelope.Recipients.Select(r => new RecipientOutcome(r, new Deferred("451 4.3.0 The return path could not be worked out; will retry", null))));
+                deferred.AddRange(envelope.Recipients.Select(r => new RecipientOutcome(r, new Deferred(SmtpReply.Of(451, "4.3.0", "The return path could not be worked out; will retry"), null))));
             }
         }
         return result;
@@ -159,7 +160,7 @@ public sealed class SmtpRelay(
                 sendable.Add(envelope);
                 continue;
             }
-            var reply = $"554 5.4.6 {Queue.HopLimitOptions.Describe(hops, limit)}";
+            var reply = SmtpReply.Of(554, "5.4.6", Queue.HopLimitOptions.Describe(hops, limit));
             looping.AddRange(envelope.Recipients.Select(r => new RecipientOutcome(r, new Bounced(reply, null))));
         }
         return (looping, sendable);
@@ -177,9 +178,9 @@ public sealed class SmtpRelay(
             // with bytes that a lenient next server could read as the end of data (SMTP smuggling).
             log.LogWarning("Message {Id} has a bare CR or LF or a NUL; not relayed", envelope.Message.Id);
             return (connection, envelope.Recipients.Select(r => new RecipientOutcome(r,
-                new Failed("554 5.6.0 The message contains a bare CR or LF or a NUL and was not relayed (RFC 5321 section 2.3.8)"))).ToArray(), null);
+                new Failed(SmtpReply.Of(554, "5.6.0", "The message contains a bare CR or LF or a NUL and was not relayed (RFC 5321 section 2.3.8)")))).ToArray(), null);
         }
-        var lastFailure = "4.4.1 No MX host could be reached";
+        var lastFailure = SmtpReply.Local("4.4.1", "No MX host could be reached");
         string? lastMx = null;
         var reached = false;
         foreach (var (host, address) in Candidates(hosts, connection))
@@ -251,7 +252,7 @@ public sealed class SmtpRelay(
         var utf8 = client.Capabilities.HasFlag(SmtpCapabilities.UTF8);
         if (!utf8 && NeedsSmtpUtf8(envelope))
         {
-            var refusal = $"550 5.6.7 {mx} does not support SMTPUTF8, which this message's addresses or headers need (RFC 6531)";
+            var refusal = SmtpReply.Of(550, "5.6.7", $"{mx} does not support SMTPUTF8, which this message's addresses or headers need (RFC 6531)");
             return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, new Bounced(refusal, mx))).ToArray());
         }
         string Sent(Queue.LeasedRecipient r) => utf8 ? r.Address : AsciiDomain(r.Address);
@@ -263,7 +264,7 @@ public sealed class SmtpRelay(
             var reply = await client.SendAsync(message, sender, recipients, ct);
             return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, client.Refused.TryGetValue(Sent(r), out var refused)
                 ? ForRecipientReply(refused, mx)
-                : new Delivered(Format(250, reply), mx, connection.Tls))).ToArray());
+                : new Delivered(SmtpReply.FromServer(250, reply), mx, connection.Tls))).ToArray());
         }
         catch (SmtpCommandException ex) when (ex.ErrorCode == SmtpErrorCode.MessageNotAccepted && envelope.Recipients.All(r => client.Refused.ContainsKey(Sent(r))))
         {
@@ -273,7 +274,7 @@ public sealed class SmtpRelay(
         catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500)
         {
             // MAIL FROM or the end of DATA refused for good: bounce everyone not already refused on their own.
-            var reply = Format((int)ex.StatusCode, ex.Message);
+            var reply = Reply(ex);
             return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, client.Refused.TryGetValue(Sent(r), out var refused)
                 ? ForRecipientReply(refused, mx)
                 : new Bounced(reply, mx))).ToArray());
@@ -281,13 +282,13 @@ public sealed class SmtpRelay(
         catch (SmtpCommandException ex)
         {
             // A temporary refusal of the whole transaction: MailKit has sent RSET, the connection stays usable.
-            return TransactionAttempt.TryNext(Format((int)ex.StatusCode, ex.Message), connectionUsable: client.IsConnected);
+            return TransactionAttempt.TryNext(Reply(ex), connectionUsable: client.IsConnected);
         }
         catch (ServiceNotAuthenticatedException ex)
         {
             // MailKit throws a 530 ("authentication required", RFC 4954 §6) to MAIL, RCPT or DATA as
             // this exception without the code: a 5xx refusal of the transaction, so a bounce like any other.
-            var reply = Format(530, $"5.7.0 {mx} said: {ex.Message}");
+            var reply = SmtpReply.Of(530, "5.7.0", $"{mx} said: {ex.Message}");
             return TransactionAttempt.Concluded(envelope.Recipients.Select(r => new RecipientOutcome(r, client.Refused.TryGetValue(Sent(r), out var refused)
                 ? ForRecipientReply(refused, mx)
                 : new Bounced(reply, mx))).ToArray());
@@ -320,15 +321,17 @@ public sealed class SmtpRelay(
 
     private static DeliveryOutcome ForRecipientReply(SmtpResponse reply, string mx)
     {
-        var text = Format((int)reply.StatusCode, reply.Response);
-        return (int)reply.StatusCode switch
+        var said = SmtpReply.FromServer((int)reply.StatusCode, reply.Response);
+        return said.Code switch
         {
             // RFC 5321 §4.5.3.1.10: a 552 to RCPT ("too many recipients" from old servers) is treated as 452.
-            552 => new Deferred(text, mx),
-            >= 500 => new Bounced(text, mx),
-            _ => new Deferred(text, mx),
+            552 => new Deferred(said, mx),
+            >= 500 => new Bounced(said, mx),
+            _ => new Deferred(said, mx),
         };
     }
+
+    private static SmtpReply Reply(SmtpCommandException ex) => SmtpReply.FromServer((int)ex.StatusCode, ex.Message);
 
     private async Task<SmtpConnection> ConnectAsync(MxHost host, IPAddress address, string domain, MxPolicy policy, CancellationToken ct)
     {
@@ -431,7 +434,7 @@ public sealed class SmtpRelay(
         }
         catch (SocketException ex)
         {
-            return new MxRoute.TryLater($"4.4.3 The smart host {name} could not be resolved: {ex.SocketErrorCode}");
+            return new MxRoute.TryLater(SmtpReply.Local("4.4.3", $"The smart host {name} could not be resolved: {ex.SocketErrorCode}"));
         }
     }
 
@@ -456,28 +459,28 @@ public sealed class SmtpRelay(
     /// <summary>Our own stop (shutdown), as opposed to a timeout: the only exception the relay lets through.</summary>
     private static bool IsOurCancellation(Exception ex, CancellationToken ct) => ex is OperationCanceledException && ct.IsCancellationRequested;
 
-    private static string Describe(Exception ex, string host) => ex switch
+    private static SmtpReply Describe(Exception ex, string host) => ex switch
     {
-        SmtpCommandException command => Format((int)command.StatusCode, $"{host} said: {command.Message}"),
-        SocketException socket => $"4.4.1 Connection to {host} failed: {socket.SocketErrorCode}",
-        OperationCanceledException or TimeoutException => $"4.4.2 Connection to {host} timed out",
-        SslHandshakeException => $"4.7.5 TLS handshake with {host} failed",
-        NotSupportedException => $"4.7.4 TLS is required but {host} does not offer STARTTLS",
-        MailKit.Security.AuthenticationException => $"4.7.0 Authentication with {host} failed: {ex.Message}",
-        _ when IsTransportFailure(ex, CancellationToken.None) => $"4.4.2 Connection to {host} lost: {ex.Message}",
-        _ => $"4.4.0 Delivery to {host} failed: {ex.GetType().Name}: {ex.Message}",
+        SmtpCommandException command => Said(host, Reply(command)),
+        SocketException socket => SmtpReply.Local("4.4.1", $"Connection to {host} failed: {socket.SocketErrorCode}"),
+        OperationCanceledException or TimeoutException => SmtpReply.Local("4.4.2", $"Connection to {host} timed out"),
+        SslHandshakeException => SmtpReply.Local("4.7.5", $"TLS handshake with {host} failed"),
+        NotSupportedException => SmtpReply.Local("4.7.4", $"TLS is required but {host} does not offer STARTTLS"),
+        MailKit.Security.AuthenticationException => SmtpReply.Local("4.7.0", $"Authentication with {host} failed: {ex.Message}"),
+        _ when IsTransportFailure(ex, CancellationToken.None) => SmtpReply.Local("4.4.2", $"Connection to {host} lost: {ex.Message}"),
+        _ => SmtpReply.Local("4.4.0", $"Delivery to {host} failed: {ex.GetType().Name}: {ex.Message}"),
     };
 
-    private static string Format(int code, string text) => $"{code} {text.ReplaceLineEndings(" ").Trim()}";
+    private static SmtpReply Said(string host, SmtpReply reply) => reply with { Text = $"{host} said: {reply.Text}" };
 
     private static IReadOnlyList<RecipientOutcome> AllOf(IReadOnlyList<Envelope> envelopes, DeliveryOutcome outcome) =>
         envelopes.SelectMany(e => e.Recipients).Select(r => new RecipientOutcome(r, outcome)).ToArray();
 
-    private sealed record TransactionAttempt(IReadOnlyList<RecipientOutcome>? Outcomes, string? Failure, bool ConnectionUsable)
+    private sealed record TransactionAttempt(IReadOnlyList<RecipientOutcome>? Outcomes, SmtpReply? Failure, bool ConnectionUsable)
     {
         public static TransactionAttempt Concluded(IReadOnlyList<RecipientOutcome> outcomes) => new(outcomes, null, true);
 
-        public static TransactionAttempt TryNext(string failure, bool connectionUsable) => new(null, failure, connectionUsable);
+        public static TransactionAttempt TryNext(SmtpReply failure, bool connectionUsable) => new(null, failure, connectionUsable);
     }
 }
 

@@ -79,7 +79,7 @@ public sealed class PostgresWebhookStore(PostgresDb db, TimeProvider clock) : IW
     private const string Load = """
         SELECT d.id AS Id, w.id AS WebhookId, w.url AS Url, w.secret AS Secret, d.attempts AS Attempts, d.event_id AS EventId,
                COALESCE(e.type, de.type) AS Type, COALESCE(e.message_id, '') AS MessageId, r.address AS Recipient,
-               COALESCE(e.detail, de.detail) AS Detail, e.mx AS Mx, COALESCE(e.created_at, de.created_at) AS At,
+               COALESCE(e.detail, de.detail) AS Detail, e.reply_code AS ReplyCode, e.enhanced_status AS EnhancedStatus, e.mx AS Mx, COALESCE(e.created_at, de.created_at) AS At,
                m.source AS Source, m.tags AS Tags, m.metadata AS Metadata, de.domain_id AS DomainId, de.domain AS Domain, e.report AS Report
         FROM webhook_deliveries d
         JOIN webhooks w ON w.id = d.webhook_id
@@ -181,7 +181,8 @@ public sealed class PostgresWebhookStore(PostgresDb db, TimeProvider clock) : IW
         var rows = await connection.QueryAsync<DeliveryRow>(new CommandDefinition(Load, new { Ids = ids }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return rows.Select(r => new WebhookDelivery(r.Id, r.WebhookId, r.Url, r.Secret, (int)r.Attempts, r.EventId, r.Type, r.MessageId, r.Recipient,
-            r.Detail, r.Mx, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Source, r.Tags, r.Metadata, r.DomainId, r.Domain, r.Report)).ToArray();
+            r.Detail, r.Mx, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Source, r.Tags, r.Metadata, r.DomainId, r.Domain, r.Report,
+            (int?)r.ReplyCode, r.EnhancedStatus)).ToArray();
     }
 
     public async Task RecordSuccessAsync(WebhookDelivery delivery, CancellationToken ct)
@@ -232,5 +233,5 @@ public sealed class PostgresWebhookStore(PostgresDb db, TimeProvider clock) : IW
 
     private sealed record DeliveryRow(
         long Id, string WebhookId, string Url, string Secret, long Attempts, long EventId, string Type, string MessageId, string? Recipient,
-        string? Detail, string? Mx, long At, string? Source, string? Tags, string? Metadata, string? DomainId, string? Domain, string? Report);
+        string? Detail, long? ReplyCode, string? EnhancedStatus, string? Mx, long At, string? Source, string? Tags, string? Metadata, string? DomainId, string? Domain, string? Report);
 }

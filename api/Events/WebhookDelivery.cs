@@ -24,4 +24,6 @@ public sealed record WebhookDelivery(
     string? Metadata,
     string? DomainId = null,
     string? Domain = null,
-    string? Report = null);
+    string? Report = null,
+    int? ReplyCode = null,
+    string? EnhancedStatus = null);

@@ -115,6 +115,8 @@ public sealed class WebhookDispatcher(IWebhookStore store, WebhookAddressGuard g
                 recipient = d.Recipient,
                 status = d.Type,
                 detail = d.Detail,
+                replyCode = d.ReplyCode,
+                enhancedStatus = d.EnhancedStatus,
                 mx = d.Mx,
                 // A bounce or complaint that came back to the return path after delivery, with what the report said.
                 @async = d.Report is not null,

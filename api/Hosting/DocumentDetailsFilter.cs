@@ -17,6 +17,10 @@ internal sealed class DocumentDetailsFilter : IDocumentFilter
         ("Messages", "The message log: each message's recipients, their delivery status and the event timeline; cancelling a scheduled send."),
         ("Sending", "Queueing messages: built from JSON, in batches, or as a complete MIME message. 202 follows the durable commit."),
         ("Suppressions", "Addresses the account no longer mails: hard bounces and the account's own additions."),
+        ("SendGrid", "SendGrid's v3 mail send, for the official SendGrid SDKs: the EmailApi key as 'Authorization: Bearer'. Errors in SendGrid's shape; see docs/compat.md."),
+        ("Postmark", "Postmark's email and batch endpoints, for the official Postmark SDKs: the EmailApi key as X-Postmark-Server-Token. Errors with Postmark's ErrorCode; see docs/compat.md."),
+        ("Mailgun", "Mailgun's messages endpoint, for the official Mailgun SDKs: HTTP Basic with user 'api' and the EmailApi key as password. See docs/compat.md."),
+        ("Resend", "Resend's emails endpoints, for the official Resend SDKs: the EmailApi key as 'Authorization: Bearer'. Errors as {statusCode, message, name}; see docs/compat.md."),
         ("Webhooks", "Endpoints that receive message events, signed as Standard Webhooks."),
     ];
 

@@ -1,3 +1,4 @@
+using EmailApi.Compat;
 using EmailApi.Accounts;
 using EmailApi.Domains;
 using EmailApi.Events;
@@ -45,6 +46,7 @@ public static class HttpPipeline
                 .MapDeliverability()
                 .MapInbound();
             app.MapUnsubscribe();
+            app.MapCompat();
             app.MapWebConsole();
         }
         return app;

@@ -51,6 +51,67 @@ internal sealed record OperationDetails(
             "From: Shop <shop@example.com>\r\nTo: Ana <ana@example.org>\r\nSubject: Your order\r\nMIME-Version: 1.0\r\n" +
             "Content-Type: text/plain; charset=utf-8\r\n\r\nThanks!\r\n")),
 
+        ["SendGridMailSend"] = new("SendGrid's v3 mail send on this service's submission (docs/compat.md#sendgrid). The API key goes in " +
+            "'Authorization: Bearer', as SendGrid's does. Each personalization is one message (see GET /v1/messages); all are checked before any " +
+            "is stored. 202 with an empty body and X-Message-Id (the first message's id); mail_settings.sandbox_mode.enable answers 200 and sends nothing. " +
+            "Errors as {\"errors\":[{\"message\",\"field\",\"help\"}]}.",
+            new Dictionary<string, string>(), Example: Json("""
+            {
+              "personalizations": [{ "to": [{ "email": "ana@example.org", "name": "Ana" }], "custom_args": { "order": "1042" } }],
+              "from": { "email": "shop@example.com", "name": "Shop" },
+              "subject": "Your order",
+              "content": [{ "type": "text/plain", "value": "Thanks!" }, { "type": "text/html", "value": "<p>Thanks!</p>" }],
+              "categories": ["orders"]
+            }
+            """)),
+        ["PostmarkSendEmail"] = new("Postmark's send on this service's submission (docs/compat.md#postmark). The API key goes in " +
+            "X-Postmark-Server-Token. Answers {To, SubmittedAt, MessageID, ErrorCode: 0, Message: \"OK\"}; errors carry Postmark's ErrorCode " +
+            "(10 bad token, 300 invalid request, 402 invalid JSON, 400/401 sender not allowed/verified, 405 not allowed to send, 406 every recipient " +
+            "on the suppression list).",
+            new Dictionary<string, string>(), Example: Json("""
+            { "From": "Shop <shop@example.com>", "To": "Ana <ana@example.org>", "Subject": "Your order", "TextBody": "Thanks!", "HtmlBody": "<p>Thanks!</p>",
+              "Tag": "orders", "Metadata": { "order": "1042" }, "MessageStream": "outbound" }
+            """)),
+        ["PostmarkSendBatch"] = new("Up to 500 messages, each checked and answered on its own (200 with one result per message, in order); " +
+            "the API key goes in X-Postmark-Server-Token.",
+            new Dictionary<string, string>(), Example: Json("""
+            [
+              { "From": "shop@example.com", "To": "ana@example.org", "Subject": "Your order", "TextBody": "Thanks, Ana!" },
+              { "From": "shop@example.com", "To": "bo@example.net", "Subject": "Your order", "TextBody": "Thanks, Bo!", "Tag": "orders" }
+            ]
+            """)),
+        ["MailgunSendMessage"] = new("Mailgun's messages endpoint on this service's submission (docs/compat.md#mailgun): HTTP Basic with user " +
+            "'api' and the API key as password. Answers {\"id\": \"<Message-ID>\", \"message\": \"Queued. Thank you.\"}; errors as {\"message\"}, " +
+            "a wrong key as a plain-text 401 'Forbidden'. o:testmode=yes checks the message and stores nothing.",
+            new Dictionary<string, string> { ["domain"] = "Your sending domain, as in Mailgun; the From address decides which of the account's domains signs." },
+            Example: Json("""
+            { "from": "Shop <shop@example.com>", "to": "ana@example.org", "subject": "Your order", "text": "Thanks!", "o:tag": "orders" }
+            """)),
+        ["MailgunSendMime"] = new("Mailgun's messages.mime: the complete MIME message in the field 'message' (a file or a string), relayed as " +
+            "POST /v1/send/raw relays it (the same checks; a Received trace; Bcc removed) to the envelope recipients in 'to'. HTTP Basic with user " +
+            "'api' and the API key as password.",
+            new Dictionary<string, string> { ["domain"] = "Your sending domain, as in Mailgun; the From header decides which of the account's domains signs." },
+            Example: Json("""
+            { "to": "ana@example.org", "message": "From: Shop <shop@example.com>\r\nTo: ana@example.org\r\nSubject: Your order\r\n\r\nThanks!\r\n" }
+            """)),
+        ["ResendSendEmail"] = new("Resend's send on this service's submission (docs/compat.md#resend): the API key in 'Authorization: Bearer'. " +
+            "Answers {\"id\"}; errors as {statusCode, message, name}. An Idempotency-Key is honoured as by POST /v1/send (24 hours; the same key with " +
+            "another payload is 409 invalid_idempotent_request).",
+            new Dictionary<string, string>(), Example: Json("""
+            { "from": "Shop <shop@example.com>", "to": ["ana@example.org"], "subject": "Your order", "text": "Thanks!", "html": "<p>Thanks!</p>",
+              "tags": [{ "name": "order", "value": "1042" }] }
+            """)),
+        ["ResendSendBatch"] = new("Up to 100 emails in one durable commit; with 'x-batch-validation: permissive' invalid ones are answered in " +
+            "'errors' and the others sent, otherwise (strict, the default) one invalid email refuses the batch.",
+            new Dictionary<string, string>(), Example: Json("""
+            [
+              { "from": "shop@example.com", "to": "ana@example.org", "subject": "Your order", "text": "Thanks, Ana!" },
+              { "from": "shop@example.com", "to": "bo@example.net", "subject": "Your order", "text": "Thanks, Bo!" }
+            ]
+            """)),
+        ["ResendGetEmail"] = new("The email as Resend shows it, from the message log; another account's id answers 404 not_found like an unknown one.",
+            new Dictionary<string, string> { ["id"] = "The id returned by POST /emails (the same as the native message id)." }),
+
         ["ListMessages"] = new(null, new Dictionary<string, string>
         {
             ["status"] = "Only messages with at least one recipient in this state.",

@@ -1,3 +1,4 @@
+using EmailApi.Compat;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using EmailApi.Accounts;
@@ -95,6 +96,7 @@ public static class ServiceRegistration
         services.Configure<DkimOptions>(configuration.GetSection(DkimOptions.Section));
         services.AddSingleton<MessageComposer>();
         services.AddSingleton<SendMessageValidator>();
+        services.AddCompat(configuration);
         ValidatorOptions.Global.LanguageManager.Enabled = false;
 
         builder.AddSmtpBridge(roles);

@@ -41,6 +41,7 @@ public static class SettingsCheck
         Of<AccountsOptions>(AccountsOptions.Section, SettingsValidators.Accounts),
         Of<BootstrapOptions>(BootstrapOptions.Section, SettingsValidators.Bootstrap),
         Of<HealthOptions>(HealthOptions.Section, SettingsValidators.Health),
+        Of<Compat.CompatOptions>(Compat.CompatOptions.Section, SettingsValidators.Compat),
         Of<WebConsole.ConsoleOptions>(WebConsole.ConsoleOptions.Section, SettingsValidators.Console),
     ];
 

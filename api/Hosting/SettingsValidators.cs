@@ -245,6 +245,9 @@ public static class SettingsValidators
         return rules.Problems;
     }
 
+    /// <summary>Each provider's switch is a bool, which the conversion check already holds to true or false; nothing else can be wrong.</summary>
+    public static IReadOnlyList<string> Compat(Compat.CompatOptions o, IConfiguration configuration) => new SettingRules(EmailApi.Compat.CompatOptions.Section).Problems;
+
     public static IReadOnlyList<string> Console(WebConsole.ConsoleOptions o, IConfiguration configuration)
     {
         var rules = new SettingRules(WebConsole.ConsoleOptions.Section);

@@ -60,8 +60,8 @@ public sealed record MessageResponse(
         m.Size,
         m.Tags,
         m.Metadata,
-        m.Recipients.Select(r => new RecipientResponse(r.Email, r.Status.ToDb(), r.Attempts, r.LastResponse, r.NextAttemptAt, r.UpdatedAt, r.Async)).ToArray(),
-        m.Events.Select(e => new EventResponse(e.Type, e.Recipient, e.Detail, e.Mx, e.At, e.Report is not null,
+        m.Recipients.Select(r => new RecipientResponse(r.Email, r.Status.ToDb(), r.Attempts, r.LastResponse, r.LastReplyCode, r.LastEnhancedStatus, r.NextAttemptAt, r.UpdatedAt, r.Async)).ToArray(),
+        m.Events.Select(e => new EventResponse(e.Type, e.Recipient, e.Detail, e.ReplyCode, e.EnhancedStatus, e.Mx, e.At, e.Report is not null,
             e.Report is null ? null : System.Text.Json.JsonDocument.Parse(e.Report).RootElement.Clone())).ToArray(),
         (reports ?? []).Select(r => new MessageInboundReport(
             r.Recipient, r.ReceivedAt, r.Classification ?? "pending", r.Effect, r.RecipientStatus,
@@ -85,8 +85,11 @@ public sealed record MessageResponse(
     }
 }
 
-public sealed record RecipientResponse(string Email, [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled", "complained")] string Status, int Attempts, string? LastResponse, DateTimeOffset? NextAttemptAt, DateTimeOffset UpdatedAt,
-    bool Async);
+/// <param name="LastResponse">The last attempt's reply as one line, e.g. <c>550 5.1.1 No such user</c>.</param>
+/// <param name="LastReplyCode">That reply's SMTP code (RFC 5321 §4.2); null when no server answered (our own verdict, such as a DNS or connection failure).</param>
+/// <param name="LastEnhancedStatus">That reply's enhanced status (RFC 3463), e.g. <c>5.1.1</c>; null when the server gave none.</param>
+public sealed record RecipientResponse(string Email, [property: AllowedValues("queued", "sending", "deferred", "delivered", "bounced", "failed", "suppressed", "cancelled", "complained")] string Status, int Attempts, string? LastResponse,
+    int? LastReplyCode, string? LastEnhancedStatus, DateTimeOffset? NextAttemptAt, DateTimeOffset UpdatedAt, bool Async);
 
 /// <summary>A report that came back to this message's return path for one of its recipients (bounce, complaint, auto-reply).</summary>
 /// <param name="Detail">The classification's fields: per-recipient action, status, diagnostic and reporting MTA; or feedback type and provider.</param>
@@ -94,6 +97,9 @@ public sealed record RecipientResponse(string Email, [property: AllowedValues("q
 public sealed record MessageInboundReport(string? Recipient, DateTimeOffset ReceivedAt, string Classification, string? Effect, string? RecipientStatus,
     System.Text.Json.JsonElement? Detail);
 
+/// <param name="ReplyCode">For a delivery attempt, the SMTP reply code in <c>detail</c>; null when no server answered or for other events.</param>
+/// <param name="EnhancedStatus">For a delivery attempt, the RFC 3463 enhanced status in <c>detail</c>; null when there was none.</param>
 /// <param name="Async">The event came from an inbound report (a bounce or complaint sent back after our delivery), not from our own attempt.</param>
 /// <param name="Report">For such an event, what the report said: classification, reporting MTA, action, status and diagnostic; or feedback type and provider.</param>
-public sealed record EventResponse(string Type, string? Recipient, string? Detail, string? Mx, DateTimeOffset At, bool Async, System.Text.Json.JsonElement? Report);
+public sealed record EventResponse(string Type, string? Recipient, string? Detail, int? ReplyCode, string? EnhancedStatus, string? Mx, DateTimeOffset At, bool Async,
+    System.Text.Json.JsonElement? Report);

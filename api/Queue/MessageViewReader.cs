@@ -22,11 +22,13 @@ internal static class MessageViewReader
 
         var recipients = await connection.QueryAsync<RecipientRow>(new CommandDefinition("""
             SELECT id AS Id, address AS Address, status AS Status, attempts AS Attempts, last_response AS LastResponse,
-                   next_attempt_at AS NextAttemptAt, updated_at AS UpdatedAt, report_id AS ReportId
+                   last_reply_code AS LastReplyCode, last_enhanced_status AS LastEnhancedStatus, next_attempt_at AS NextAttemptAt, updated_at AS UpdatedAt,
+                   report_id AS ReportId
             FROM recipients WHERE message_id = @Id ORDER BY id
             """, new { Id = key }, cancellationToken: ct));
         var events = await connection.QueryAsync<EventRow>(new CommandDefinition("""
-            SELECT e.type AS Type, r.address AS Recipient, e.detail AS Detail, e.mx AS Mx, e.created_at AS CreatedAt, e.report AS Report
+            SELECT e.type AS Type, r.address AS Recipient, e.detail AS Detail, e.reply_code AS ReplyCode, e.enhanced_status AS EnhancedStatus, e.mx AS Mx,
+                   e.created_at AS CreatedAt, e.report AS Report
             FROM events e LEFT JOIN recipients r ON r.id = e.recipient_id
             WHERE e.message_id = @Id ORDER BY e.id
             """, new { Id = key }, cancellationToken: ct));
@@ -42,7 +44,7 @@ internal static class MessageViewReader
             message.Size,
             DateTimeOffset.FromUnixTimeMilliseconds(message.CreatedAt),
             recipients.Select(ToView).ToArray(),
-            events.Select(e => new EventView(e.Type, e.Recipient, e.Detail, e.Mx, DateTimeOffset.FromUnixTimeMilliseconds(e.CreatedAt), e.Report)).ToArray());
+            events.Select(e => new EventView(e.Type, e.Recipient, e.Detail, (int?)e.ReplyCode, e.EnhancedStatus, e.Mx, DateTimeOffset.FromUnixTimeMilliseconds(e.CreatedAt), e.Report)).ToArray());
     }
 
     private static RecipientView ToView(RecipientRow r)
@@ -50,12 +52,14 @@ internal static class MessageViewReader
         var status = RecipientStatusNames.FromDb(r.Status);
         // A final recipient has no next attempt, whatever the column still holds.
         var next = status.IsFinal() || r.NextAttemptAt is null ? (DateTimeOffset?)null : DateTimeOffset.FromUnixTimeMilliseconds(r.NextAttemptAt.Value);
-        return new RecipientView(r.Address, status, (int)r.Attempts, r.LastResponse, next, DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAt), r.ReportId is not null);
+        return new RecipientView(r.Address, status, (int)r.Attempts, r.LastResponse, (int?)r.LastReplyCode, r.LastEnhancedStatus, next,
+            DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAt), r.ReportId is not null);
     }
 
     private sealed record MessageRow(string Id, string Source, string EnvelopeFrom, string? HeaderFrom, string? Subject, string? Tags, string? Metadata, long Size, long CreatedAt);
 
-    private sealed record RecipientRow(long Id, string Address, string Status, long Attempts, string? LastResponse, long? NextAttemptAt, long UpdatedAt, string? ReportId);
+    private sealed record RecipientRow(long Id, string Address, string Status, long Attempts, string? LastResponse, long? LastReplyCode, string? LastEnhancedStatus,
+        long? NextAttemptAt, long UpdatedAt, string? ReportId);
 
-    private sealed record EventRow(string Type, string? Recipient, string? Detail, string? Mx, long CreatedAt, string? Report);
+    private sealed record EventRow(string Type, string? Recipient, string? Detail, long? ReplyCode, string? EnhancedStatus, string? Mx, long CreatedAt, string? Report);
 }

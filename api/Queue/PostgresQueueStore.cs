@@ -50,16 +50,22 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         ON CONFLICT DO NOTHING
         """;
 
-    // Due recipients first (retry time reached), then those whose sender's lease ran out. Locking
-    // clauses are not allowed inside UNION, hence one locked CTE per kind.
+    // Fresh mail first, then due retries among the @Window earliest, then recipients whose sender's
+    // lease ran out (see SqliteQueueStore.Lease). Locking clauses are not allowed inside UNION, hence
+    // one locked CTE per kind; a CTE is read only as far as the outer LIMIT needs.
     private const string Lease = """
-        WITH due AS (
-            SELECT id FROM recipients WHERE status IN ('queued', 'deferred') AND next_attempt_at <= @Now AND NOT (domain = ANY(@Skip))
+        WITH fresh AS (
+            SELECT id FROM recipients WHERE status = 'queued' AND next_attempt_at <= @Now AND NOT (domain = ANY(@Skip))
+            ORDER BY next_attempt_at LIMIT @Limit FOR UPDATE SKIP LOCKED),
+        retry AS (
+            SELECT id FROM recipients WHERE id IN (
+                SELECT id FROM recipients WHERE status = 'deferred' AND next_attempt_at <= @Now ORDER BY next_attempt_at LIMIT @Window)
+            AND status = 'deferred' AND NOT (domain = ANY(@Skip))
             ORDER BY next_attempt_at LIMIT @Limit FOR UPDATE SKIP LOCKED),
         expired AS (
             SELECT id FROM recipients WHERE status = 'sending' AND lease_until <= @Now AND NOT (domain = ANY(@Skip))
             ORDER BY lease_until LIMIT @Limit FOR UPDATE SKIP LOCKED),
-        picked AS (SELECT id FROM due UNION ALL SELECT id FROM expired LIMIT @Limit)
+        picked AS (SELECT id FROM fresh UNION ALL SELECT id FROM retry UNION ALL SELECT id FROM expired LIMIT @Limit)
         UPDATE recipients r SET status = 'sending', lease_until = @Until, lease_token = @Token, updated_at = @Now
         FROM picked WHERE r.id = picked.id
         RETURNING r.id AS Id, r.message_id AS MessageId, r.address AS Address, r.domain AS Domain, r.attempts AS Attempts
@@ -69,16 +75,18 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
     // only those get an event (and, for hard bounces, a suppression entry).
     private const string Record = """
         WITH input AS (
-            SELECT * FROM unnest(@Ids::bigint[], @Statuses::text[], @NextAttempts::bigint[], @Responses::text[], @Mxs::text[], @MessageIds::text[], @Suppress::boolean[])
-                WITH ORDINALITY AS t(id, status, next_attempt_at, response, mx, message_id, suppress, n)),
+            SELECT * FROM unnest(@Ids::bigint[], @Statuses::text[], @NextAttempts::bigint[], @Responses::text[], @ReplyCodes::bigint[], @EnhancedStatuses::text[],
+                                   @Mxs::text[], @MessageIds::text[], @Suppress::boolean[])
+                WITH ORDINALITY AS t(id, status, next_attempt_at, response, reply_code, enhanced_status, mx, message_id, suppress, n)),
         updated AS (
             UPDATE recipients r SET status = i.status, attempts = r.attempts + 1, next_attempt_at = i.next_attempt_at,
-                lease_until = NULL, lease_token = NULL, last_response = i.response, updated_at = @Now
+                lease_until = NULL, lease_token = NULL, last_response = i.response, last_reply_code = i.reply_code,
+                last_enhanced_status = i.enhanced_status, updated_at = @Now
             FROM input i WHERE r.id = i.id AND r.lease_token = @Token AND r.status = 'sending'
             RETURNING r.id, r.address, r.message_id),
         logged AS (
-            INSERT INTO events (message_id, recipient_id, type, detail, mx, created_at)
-            SELECT i.message_id, u.id, i.status, i.response, i.mx, @Now FROM updated u JOIN input i ON i.id = u.id ORDER BY i.n),
+            INSERT INTO events (message_id, recipient_id, type, detail, reply_code, enhanced_status, mx, created_at)
+            SELECT i.message_id, u.id, i.status, i.response, i.reply_code, i.enhanced_status, i.mx, @Now FROM updated u JOIN input i ON i.id = u.id ORDER BY i.n),
         suppressed AS (
             INSERT INTO suppressions (account_id, address, reason, source, created_at)
             SELECT m.account_id, u.address, i.response, 'bounce', @Now
@@ -237,7 +245,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         await using var connection = await db.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
-            new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = (long)limit, Skip = skipDomains.ToArray() },
+            new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = (long)limit, Window = (long)QueueQueries.RetryWindow(limit), Skip = skipDomains.ToArray() },
             tx, cancellationToken: ct))).AsList();
         if (rows.Count == 0)
         {
@@ -266,6 +274,8 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
             Statuses = results.Select(r => r.Status.ToDb()).ToArray(),
             NextAttempts = results.Select(r => r.NextAttemptAt?.ToUnixTimeMilliseconds()).ToArray(),
             Responses = results.Select(r => r.Response).ToArray(),
+            ReplyCodes = results.Select(r => (long?)r.Reply.Code).ToArray(),
+            EnhancedStatuses = results.Select(r => r.Reply.EnhancedStatus).ToArray(),
             Mxs = results.Select(r => r.Mx).ToArray(),
             MessageIds = results.Select(r => r.MessageId.ToString()).ToArray(),
             Suppress = results.Select(r => r.Suppress).ToArray(),

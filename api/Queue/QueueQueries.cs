@@ -10,12 +10,19 @@ namespace EmailApi.Queue;
 /// </summary>
 internal static class QueueQueries
 {
+    /// <summary>
+    /// How many of the earliest due retries a lease of <paramref name="limit"/> looks at: enough to
+    /// step past the ones of a few busy destinations, few enough that a queue of millions of
+    /// deferred recipients costs each lease a bounded read.
+    /// </summary>
+    public static int RetryWindow(int limit) => Math.Max(limit * 10, 1000);
+
     public static async Task<IReadOnlyDictionary<RecipientStatus, long>> CountLiveAsync(DbConnection connection, CancellationToken ct)
     {
         // Each count walks one of the partial indexes, never the whole table.
         var rows = await connection.QueryAsync<(string Status, long Count)>(new CommandDefinition("""
-            SELECT 'queued', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'queued'
-            UNION ALL SELECT 'deferred', COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND status = 'deferred'
+            SELECT 'queued', COUNT(*) FROM recipients WHERE status = 'queued'
+            UNION ALL SELECT 'deferred', COUNT(*) FROM recipients WHERE status = 'deferred'
             UNION ALL SELECT 'sending', COUNT(*) FROM recipients WHERE status = 'sending'
             """, cancellationToken: ct));
         return rows.ToDictionary(r => RecipientStatusNames.FromDb(r.Status), r => r.Count);
@@ -27,7 +34,8 @@ internal static class QueueQueries
         // Each MIN reads the first entry of a partial index.
         var ms = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
             SELECT MIN(t) FROM (
-                SELECT MIN(next_attempt_at) AS t FROM recipients WHERE status IN ('queued', 'deferred')
+                SELECT MIN(next_attempt_at) AS t FROM recipients WHERE status = 'queued'
+                UNION ALL SELECT MIN(next_attempt_at) FROM recipients WHERE status = 'deferred'
                 UNION ALL SELECT MIN(lease_until) FROM recipients WHERE status = 'sending') AS due
             """, cancellationToken: ct));
         return ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;

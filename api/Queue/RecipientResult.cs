@@ -5,7 +5,11 @@ public sealed record RecipientResult(
     long RecipientId,
     MessageId MessageId,
     RecipientStatus Status,
-    string Response,
+    SmtpReply Reply,
     string? Mx,
     DateTimeOffset? NextAttemptAt,
-    bool Suppress = false);
+    bool Suppress = false)
+{
+    /// <summary>The reply as one line, as the message log has always shown it.</summary>
+    public string Response => Reply.ToString();
+}

@@ -135,7 +135,10 @@ public abstract class SqlQueueInsights(TimeProvider clock) : IQueueInsights
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await OpenAsync(ct);
         var due = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM recipients WHERE status IN ('queued', 'deferred') AND next_attempt_at <= @Now", new { Now = now }, cancellationToken: ct));
+            """
+            SELECT (SELECT COUNT(*) FROM recipients WHERE status = 'queued' AND next_attempt_at <= @Now)
+                 + (SELECT COUNT(*) FROM recipients WHERE status = 'deferred' AND next_attempt_at <= @Now)
+            """, new { Now = now }, cancellationToken: ct));
         var live = await QueueQueries.CountLiveAsync(connection, ct);
         var oldest = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
             SELECT MIN(m.created_at) FROM messages m

@@ -45,13 +45,20 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         FROM recipients WHERE id = last_insert_rowid();
         """;
 
-    // Due recipients first (retry time reached), then those whose sender's lease ran out: a sender
-    // that crashed mid-delivery delays its recipients by one lease, never loses them.
+    // Fresh mail first, then retries whose time has come, then recipients whose sender's lease ran
+    // out (a sender that crashed mid-delivery delays its recipients by one lease, never loses them).
+    // Like Postfix's incoming and deferred queues: however many retries are due, a lease never puts
+    // fresh mail behind them. Retries are looked for among the @Window earliest due only, so a
+    // deferred queue of any size whose head is all busy destinations (@Skip) costs a lease a bounded
+    // read; the head moves on as those destinations' attempts are recorded.
     private const string Lease = """
         UPDATE recipients SET status = 'sending', lease_until = @Until, lease_token = @Token, updated_at = @Now
         WHERE id IN (
-            SELECT id FROM (SELECT id FROM recipients WHERE status IN ('queued', 'deferred') AND next_attempt_at <= @Now AND domain NOT IN @Skip
+            SELECT id FROM (SELECT id FROM recipients WHERE status = 'queued' AND next_attempt_at <= @Now AND domain NOT IN @Skip
                             ORDER BY next_attempt_at LIMIT @Limit)
+            UNION ALL
+            SELECT id FROM (SELECT id, domain FROM recipients WHERE status = 'deferred' AND next_attempt_at <= @Now
+                            ORDER BY next_attempt_at LIMIT @Window) WHERE domain NOT IN @Skip
             UNION ALL
             SELECT id FROM (SELECT id FROM recipients WHERE status = 'sending' AND lease_until <= @Now AND domain NOT IN @Skip ORDER BY lease_until LIMIT @Limit)
             LIMIT @Limit)
@@ -60,7 +67,8 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
 
     private const string Record = """
         UPDATE recipients SET status = @Status, attempts = attempts + 1, next_attempt_at = @NextAttemptAt,
-            lease_until = NULL, lease_token = NULL, last_response = @Response, updated_at = @Now
+            lease_until = NULL, lease_token = NULL, last_response = @Response, last_reply_code = @ReplyCode,
+            last_enhanced_status = @EnhancedStatus, updated_at = @Now
         WHERE id = @RecipientId AND lease_token = @Token AND status = 'sending'
         """;
 
@@ -70,7 +78,8 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         """;
 
     private const string InsertEvent = """
-        INSERT INTO events (message_id, recipient_id, type, detail, mx, created_at) VALUES (@MessageId, @RecipientId, @Type, @Response, @Mx, @Now)
+        INSERT INTO events (message_id, recipient_id, type, detail, reply_code, enhanced_status, mx, created_at)
+        VALUES (@MessageId, @RecipientId, @Type, @Response, @ReplyCode, @EnhancedStatus, @Mx, @Now)
         """;
 
     public async Task<IReadOnlyList<EnqueueOutcome>> EnqueueAsync(IReadOnlyList<EnqueueRequest> requests, CancellationToken ct)
@@ -206,7 +215,7 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         return await WriteAsync(Sync.Later, async (connection, tx) =>
         {
             var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
-                new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = limit, Skip = skipDomains.ToArray() },
+                new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = limit, Window = QueueQueries.RetryWindow(limit), Skip = skipDomains.ToArray() },
                 tx, cancellationToken: ct))).AsList();
             if (rows.Count == 0) return Queue.Lease.Empty;
 
@@ -231,12 +240,12 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
                 var status = result.Status.ToDb();
                 if (await statements.ExecuteAsync(Record, ct,
                         ("@Status", status), ("@NextAttemptAt", result.NextAttemptAt?.ToUnixTimeMilliseconds()), ("@Response", result.Response),
-                        ("@Now", now), ("@RecipientId", result.RecipientId), ("@Token", leaseToken)) != 1)
+                        ("@ReplyCode", result.Reply.Code), ("@EnhancedStatus", result.Reply.EnhancedStatus), ("@Now", now), ("@RecipientId", result.RecipientId), ("@Token", leaseToken)) != 1)
                     continue;
                 recorded++;
                 await statements.ExecuteAsync(InsertEvent, ct,
                     ("@MessageId", result.MessageId.ToString()), ("@RecipientId", result.RecipientId), ("@Type", status), ("@Response", result.Response),
-                    ("@Mx", result.Mx), ("@Now", now));
+                    ("@ReplyCode", result.Reply.Code), ("@EnhancedStatus", result.Reply.EnhancedStatus), ("@Mx", result.Mx), ("@Now", now));
                 if (result.Suppress)
                     await statements.ExecuteAsync(SuppressRecipient, ct, ("@Response", result.Response), ("@Now", now), ("@RecipientId", result.RecipientId));
             }

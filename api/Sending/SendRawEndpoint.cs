@@ -58,16 +58,34 @@ public static class SendRawEndpoint
         {
             return TypedResults.Problem(ex.Message, statusCode: ex.StatusCode);
         }
-        if (body.LongLength > sending.Value.MaxMessageBytes)
-            return TypedResults.Problem($"The message is {body.LongLength} bytes; the limit is {sending.Value.MaxMessageBytes}.",
-                statusCode: StatusCodes.Status413PayloadTooLarge, title: "Message too large");
+        switch (await BuildAsync(body, from, to, tag, sendAt, user.AccountId(), HttpTrace.Of(http), sending.Value.MaxMessageBytes, delivery.Value.HeloName, clock, ct))
+        {
+            case RawBuild.TooLarge large:
+                return TypedResults.Problem(large.Reason, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Message too large");
+            case RawBuild.Invalid invalid:
+                return TypedResults.ValidationProblem(invalid.Errors);
+            case RawBuild.Built built:
+                return await SendMessageEndpoint.SubmitOneAsync(built.Submission, key, http, body, submissions, json.Value.SerializerOptions, clock, ct);
+            case var other:
+                throw new UnreachableException(other.ToString());
+        }
+    }
+
+    /// <summary>
+    /// A client's complete MIME message as a submission: the checks a raw message passes (size, bytes,
+    /// structure, envelope), then the relay's own headers (<see cref="Prepare"/>). Shared by
+    /// <c>POST /v1/send/raw</c> and Mailgun's <c>messages.mime</c>.
+    /// </summary>
+    internal static async Task<RawBuild> BuildAsync(byte[] body, string? from, string[]? to, string[]? tag, DateTimeOffset? sendAt, string accountId,
+        HttpTrace trace, long maxMessageBytes, string heloName, TimeProvider clock, CancellationToken ct)
+    {
+        if (body.LongLength > maxMessageBytes) return new RawBuild.TooLarge($"The message is {body.LongLength} bytes; the limit is {maxMessageBytes}.");
 
         // Before MimeKit: what the parser would pay for, or read differently from the next server.
-        if (RawMimeChecks.Bytes(body) is { } badBytes) return TypedResults.ValidationProblem(badBytes);
+        if (RawMimeChecks.Bytes(body) is { } badBytes) return new RawBuild.Invalid(badBytes);
         using var message = await LoadAsync(body, ct);
-        if (message is null)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["The body is not a MIME message."] });
-        if (RawMimeChecks.Structure(message, body) is { } badStructure) return TypedResults.ValidationProblem(badStructure);
+        if (message is null) return new RawBuild.Invalid(new Dictionary<string, string[]> { ["$"] = ["The body is not a MIME message."] });
+        if (RawMimeChecks.Structure(message, body) is { } badStructure) return new RawBuild.Invalid(badStructure);
 
         var errors = new Dictionary<string, string[]>();
         var envelopeFrom = from?.Trim() ?? message.From.Mailboxes.FirstOrDefault()?.Address;
@@ -85,14 +103,12 @@ public static class SendRawEndpoint
             errors["tag"] = ["At most 20 tags of 1 to 128 characters without line breaks."];
         if (sendAt > clock.GetUtcNow() + SendMessageValidator.MaxSchedule)
             errors["sendAt"] = [$"'sendAt' must be at most {SendMessageValidator.MaxSchedule.TotalDays:0} days ahead."];
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0) return new RawBuild.Invalid(errors);
 
         var id = MessageId.New(clock);
-        var raw = Prepare(body, message, id, delivery.Value.HeloName, HttpTrace.Of(http), clock);
-        var submission = new Submission(id, user.AccountId(), MessageSource.Api, envelopeFrom!, recipients, raw,
-            message.From.ToString(), message.Subject, tags, null, sendAt);
-
-        return await SendMessageEndpoint.SubmitOneAsync(submission, key, http, body, submissions, json.Value.SerializerOptions, clock, ct);
+        var raw = Prepare(body, message, id, heloName, trace, clock);
+        return new RawBuild.Built(new Submission(id, accountId, MessageSource.Api, envelopeFrom!, recipients, raw,
+            message.From.ToString(), message.Subject, tags, null, sendAt));
     }
 
     /// <summary>The parsed message (to be disposed: MimeKit's entities have finalizers), or null when the body is not MIME.</summary>
@@ -158,4 +174,16 @@ public static class SendRawEndpoint
         }
         return [.. output];
     }
+}
+
+/// <summary>A raw message made ready for submission, or why it cannot be.</summary>
+internal abstract record RawBuild
+{
+    private RawBuild() { }
+
+    public sealed record Built(Submission Submission) : RawBuild;
+
+    public sealed record Invalid(Dictionary<string, string[]> Errors) : RawBuild;
+
+    public sealed record TooLarge(string Reason) : RawBuild;
 }

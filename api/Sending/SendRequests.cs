@@ -58,7 +58,7 @@ internal static class SendRequests
             request.From.ToString(), request.Subject, request.Tags ?? [], request.Metadata, request.SendAt);
     }
 
-    private static string FieldOf(string? path) =>
+    internal static string FieldOf(string? path) =>
         string.IsNullOrEmpty(path) || path == "$" ? "$" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
 
     private static string Describe(JsonException ex) => ex switch

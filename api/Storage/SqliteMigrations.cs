@@ -308,7 +308,24 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
         ALTER TABLE events ADD COLUMN report TEXT;
         ALTER TABLE inbound_reports ADD COLUMN recipient_status TEXT;
         """,
-        // 13: issue 19 follow-up. The console overview reads per-account event counts per closed UTC hour
+        // 13: issue 21: fresh mail and retries in separate due indexes (Postfix's incoming and deferred
+        // queues), each with the domain, so the lease takes fresh mail first and skips busy destinations
+        // from the index alone, and a large deferred queue costs a lease a bounded window, not a scan.
+        """
+        CREATE INDEX ix_recipients_fresh ON recipients(next_attempt_at, domain) WHERE status = 'queued';
+        CREATE INDEX ix_recipients_retry ON recipients(next_attempt_at, domain) WHERE status = 'deferred';
+        DROP INDEX ix_recipients_due;
+        """,
+        // 14: issue 18 point 3: the SMTP reply of the last attempt kept as its parts beside the line
+        // (last_response/detail keep the whole reply as before): the reply code (NULL when no server
+        // answered) and the RFC 3463 enhanced status (NULL when the server gave none).
+        """
+        ALTER TABLE recipients ADD COLUMN last_reply_code INTEGER;
+        ALTER TABLE recipients ADD COLUMN last_enhanced_status TEXT;
+        ALTER TABLE events ADD COLUMN reply_code INTEGER;
+        ALTER TABLE events ADD COLUMN enhanced_status TEXT;
+        """,
+        // 15: issue 19 follow-up. The console overview reads per-account event counts per closed UTC hour
         // (activity_hours, rolled up once from the append-only events; activity_rollup holds the first hour
         // not yet rolled up) plus the live events since, found by time (ix_events_created). Console
         // sessions ended before their expiry (sign-out) and the short-lived stash that shows a new secret

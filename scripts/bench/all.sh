@@ -15,7 +15,8 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # Known ones in a sensible order, then whatever else is there.
 benches=()
-for b in http-send.sh smtp-accept.sh delivery.sh smtp-vs-postfix.sh e2e-vs-postfix.sh queue-scale.sh postgres-scale.sh; do
+for b in http-send.sh smtp-accept.sh delivery.sh smtp-vs-postfix.sh e2e-vs-postfix.sh many-destinations.sh inbox-latency.sh \
+    deferred-queue.sh queue-scale.sh postgres-scale.sh; do
     [[ -f $here/$b ]] && benches+=("$b")
 done
 for f in "$here"/*.sh; do
@@ -40,6 +41,8 @@ for b in "${benches[@]}"; do
         rps=$(sed -nE 's/.*accepted ([0-9.]+) msg\/s.*/\1/p' <<<"$line")
         p99=$(sed -nE 's/.*p99 ([0-9.]+) ms.*/\1/p' <<<"$line")
         met() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "") print "n/a"; else print ((op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0)) ? "met" : "MISSED" }'; }
+        cpu=$(sed -nE 's/.*CPU ([0-9.]+) ms\/msg.*/\1/p' <<<"$line")
+        row "HTTP accept, server CPU ms/msg" "$cpu" "-" "-" "-" "-"
         row "HTTP accept (durable), msg/s" "$rps" "-" "-" ">= 10000" "$(met "$rps" '>=' 10000)"
         row "HTTP accept p99 latency, ms" "$p99" "-" "-" "<= 25" "$(met "$p99" '<=' 25)"
         continue
@@ -55,6 +58,7 @@ for b in "${benches[@]}"; do
     last=$(grep -E "^${b%.sh}: " "$logs/${b%.sh}.log" | grep -v FAIL | tail -n 1)
     case $b in
         smtp-accept.sh)   # "smtp-accept: accepted X msgs/s (...); ratio bridge/smtp-sink = R"
+            row "SMTP accept alone, server CPU ms/msg" "$(grep -E '^smtp-accept: server CPU' "$logs/smtp-accept.log" | sed -nE 's/.*CPU ([0-9.]+) ms.*/\1/p')" "-" "-" "-" "-"
             row "SMTP accept vs bare smtp-sink (-d), msg/s" "$(sed -nE 's/.*accepted ([0-9.]+) msgs\/s.*/\1/p' <<<"$last")" \
                 "smtp-sink" "$(sed -nE 's/.*= ([0-9.n\/a]+)$/\1/p' <<<"$last")" "-" "-" ;;
         postgres-scale.sh)   # "postgres-scale: scaling factor 3 nodes / 1 node = X"

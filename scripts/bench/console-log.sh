@@ -34,7 +34,7 @@ db="$PEERS_DIR/console.db"
 start_bench_emailapi init "$db" api
 stop_emailapi init
 bench_log "filling the database with $messages messages"
-out=$(timeout -k 5 "$fill_timeout" "$PEERS_SYS_PYTHON" "$here/lib/fill_queue.py" "$db" "$messages" bench.test "$span_s" 0.9) \
+out=$(timeout -k 5 "$fill_timeout" "$PEERS_SYS_PYTHON" "$here/lib/fill_queue.py" "$db" "$messages" bench.test --span "$span_s" --delivered 0.9) \
     || bench_die "filling $messages messages failed or took over ${fill_timeout}s (BENCH_FILL_TIMEOUT)"
 bench_log "  $out"
 start_bench_emailapi console "$db" api

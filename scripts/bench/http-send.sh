@@ -21,6 +21,8 @@ export PEERS_REPO_ROOT="$REPO_ROOT"
 source "$REPO_ROOT/scripts/lib/peers.sh"
 # shellcheck source=lib/warmup.sh
 source "$REPO_ROOT/scripts/bench/lib/warmup.sh"
+# shellcheck source=lib/common.sh
+source "$REPO_ROOT/scripts/bench/lib/common.sh"   # tree_cpu_s
 LUA="$REPO_ROOT/scripts/bench/http-send.lua"
 
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then duration=${BENCH_DURATION:-2}; else duration=${BENCH_DURATION:-15}; fi
@@ -43,6 +45,7 @@ start_emailapi bench \
     "Storage__Sqlite__Path=$PEERS_DIR/bench.db" \
     "Bootstrap__ApiKey=$api_key" \
     || { echo "http-send: service did not start"; exit 1; }
+pid=$EMAILAPI_PID
 
 # One request first: a broken contract should fail loudly, not as a wall of errors.
 probe=$(curl -sS -m 10 -o "$PEERS_DIR/probe.body" -w '%{http_code}' -H "Authorization: Bearer $api_key" \
@@ -76,7 +79,9 @@ warm_send() { BENCH_TARGET=send BENCH_API_KEY=$api_key wrk -t"$threads" -c"$conn
 if [[ ${BENCH_QUICK:-0} != 1 ]]; then
     warm_until_settled http-send "$base" "${BENCH_WARMUP_ROUNDS:-6}" warm_send || { echo "http-send: wrk failed during the warm-up"; exit 1; }
 fi
+cpu0=$(tree_cpu_s "$pid")
 run_wrk send || exit 1
+cpu1=$(tree_cpu_s "$pid")
 run_wrk live || exit 1
 
 send_rps=$(field send rps); live_rps=$(field live rps)
@@ -84,7 +89,9 @@ ratio=$(awk -v a="$send_rps" -v b="$live_rps" 'BEGIN { printf (b > 0 ? "%.3f" : 
 printf '%-28s %12s %10s %10s %8s  %s\n' "run" "ok/s" "p50 ms" "p99 ms" "errors" "non-ok statuses"
 printf '%-28s %12s %10s %10s %8s  %s\n' "POST /v1/send (202s)" "$send_rps" "$(field send p50_ms)" "$(field send p99_ms)" "$(field send errors)" "$(field send statuses)"
 printf '%-28s %12s %10s %10s %8s  %s\n' "GET /health/live (200s)" "$live_rps" "$(field live p50_ms)" "$(field live p99_ms)" "$(field live errors)" "$(field live statuses)"
-echo "http-send: accepted $send_rps msg/s, p50 $(field send p50_ms) ms, p99 $(field send p99_ms) ms; ratio send/live = $ratio"
+cpu_ms=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$(field send ok)" 'BEGIN { printf (n > 0 ? "%.3f" : "n/a"), (n > 0 ? 1000 * (b - a) / n : 0) }')
+echo "http-send: server CPU $cpu_ms ms per accepted message"
+echo "http-send: accepted $send_rps msg/s, p50 $(field send p50_ms) ms, p99 $(field send p99_ms) ms; ratio send/live = $ratio; CPU $cpu_ms ms/msg"
 
 status=0
 if [[ $(field send ok) == 0 ]]; then echo "http-send: FAIL no 202 at all"; status=1; fi

@@ -135,7 +135,7 @@ phase() {
     for i in $(seq 1 "$nodes"); do stop_emailapi "bench-sender-$nodes-$i"; done
     # Where the time went: CPU the sender processes used for this phase (all of them together).
     awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n="$messages" -v k="$nodes" \
-        'BEGIN { printf "postgres-scale:   (%d sender node(s) used %.1f CPU-seconds, %.0f ms per 1000 recipients)\n", k, t / hz, t / hz * 1e6 / n }' >&2
+        'BEGIN { printf "postgres-scale:   (%d sender node(s) used %.1f CPU-seconds, %.2f ms of CPU per message)\n", k, t / hz, t / hz * 1e3 / n }' >&2
     ((count >= messages)) || { echo "postgres-scale: only $count of $messages delivered in time" >&2; return 1; }
     pg_psql "SELECT MAX(updated_at) - $due FROM recipients WHERE id > $base" \
         | awk -v n="$messages" '{ s = $1 / 1000; if (s < 0.001) s = 0.001; printf "%.2f %.0f\n", s, n / s }'

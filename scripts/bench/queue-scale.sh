@@ -39,8 +39,8 @@ sink_port=$(free_port)
 start_smtp_sink q 127.0.74.2 "$sink_port" -c || bench_die "smtp-sink did not start"
 start_bench_dns bench.test 127.0.74.2
 
-declare -A fill rss enq_sum enq_runs p99_max lease_n lease_s
-for size in "$small" "$large"; do rss[$size]=0; enq_sum[$size]=0; enq_runs[$size]=0; p99_max[$size]=0; lease_n[$size]=0; lease_s[$size]=0; done
+declare -A fill rss enq_sum enq_runs p99_max lease_n lease_s lease_cpu enq_cpu enq_n
+for size in "$small" "$large"; do rss[$size]=0; enq_sum[$size]=0; enq_runs[$size]=0; p99_max[$size]=0; lease_n[$size]=0; lease_s[$size]=0; lease_cpu[$size]=0; enq_cpu[$size]=0; enq_n[$size]=0; done
 
 prepare() {   # prepare SIZE: a fresh database with SIZE due recipients
     local size=$1 db="$PEERS_DIR/q-$1.db" out
@@ -61,6 +61,7 @@ enqueue() {   # enqueue SIZE ROUND: wrk against Roles=api on that database, afte
     start_bench_emailapi "api-$size-$round" "$db" api
     BENCH_TARGET=send BENCH_API_KEY=$BENCH_API_KEY \
         wrk -t2 -c"$connections" -d2s --timeout 10s -s "$here/http-send.lua" "$BENCH_URL" >/dev/null 2>&1
+    local c0; c0=$(tree_cpu_s "$EMAILAPI_PID")
     BENCH_TARGET=send BENCH_API_KEY=$BENCH_API_KEY \
         wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s -s "$here/http-send.lua" "$BENCH_URL" >"$out.out" 2>"$out.err"
     local result errors rps p99
@@ -68,6 +69,8 @@ enqueue() {   # enqueue SIZE ROUND: wrk against Roles=api on that database, afte
     [[ -n $result ]] || bench_die "wrk failed: $(tail -n 5 "$out.out" "$out.err")"
     errors=$(sed -nE 's/.* errors=([0-9]+).*/\1/p' <<<"$result")
     ((errors == 0)) || bench_die "enqueue with $size queued: $errors non-202 answers: $result"
+    enq_cpu[$size]=$(calc 'a + b - c' a="${enq_cpu[$size]}" b="$(tree_cpu_s "$EMAILAPI_PID")" c="$c0")
+    enq_n[$size]=$((enq_n[$size] + $(sed -nE 's/.* ok=([0-9]+).*/\1/p' <<<"$result")))
     rps=$(sed -nE 's/.* rps=([0-9.]+).*/\1/p' <<<"$result"); p99=$(sed -nE 's/.* p99_ms=([0-9.]+).*/\1/p' <<<"$result")
     enq_sum[$size]=$(calc 'a + b' a="${enq_sum[$size]}" b="$rps"); enq_runs[$size]=$((enq_runs[$size] + 1))
     p99_max[$size]=$(awk -v a="${p99_max[$size]}" -v b="$p99" 'BEGIN { print (b + 0 > a + 0) ? b : a }')
@@ -81,10 +84,11 @@ lease() {   # lease SIZE ROUND: Roles=sender drains BENCH_LEASED from that backl
     base=$(smtp_sink_count q)
     start_bench_emailapi "sender-$size-$round" "$db" sender \
         "Delivery__DnsServers__0=127.0.0.1:$BENCH_DNS_PORT" "Delivery__Port=$sink_port" "Delivery__HeloName=bench-relay.test"
-    wait_sink_count q "$((base + leased))" 300 || bench_die "sender with $size queued: $((SINK_COUNT - base)) of $leased at the sink after 300 s"
+    SINK_CPU_PID=$EMAILAPI_PID wait_sink_count q "$((base + leased))" 300 || bench_die "sender with $size queued: $((SINK_COUNT - base)) of $leased at the sink after 300 s"
     note_rss "$size" "$EMAILAPI_PID"
     stop_emailapi "sender-$size-$round"
     secs=$(CALC_FMT=%.3f calc 'b - a' a="$SINK_FIRST_AT" b="$SINK_DONE_AT")
+    lease_cpu[$size]=$(calc 'a + b - c' a="${lease_cpu[$size]}" b="$SINK_DONE_CPU" c="$SINK_FIRST_CPU")
     lease_n[$size]=$((lease_n[$size] + leased)); lease_s[$size]=$(CALC_FMT=%.3f calc 'a + b' a="${lease_s[$size]}" b="$secs")
     bench_log "  lease -> deliver -> record with ~$size queued (round $round): $leased in ${secs}s = $(calc 'n / s' n="$leased" s="$secs") msg/s; load $(cut -d' ' -f1 /proc/loadavg)"
 }
@@ -112,8 +116,11 @@ printf '\n%-36s %14s %14s %8s %8s\n' "queue scale (SQLite)" "$small queued" "$la
 printf '%-36s %14s %14s %8s %8s\n' "enqueue, HTTP 202/s" "${enq[$small]}" "${enq[$large]}" "$er" ">= 0.8"
 printf '%-36s %14s %14s\n' "enqueue p99 ms (worst run)" "${p99_max[$small]}" "${p99_max[$large]}"
 printf '%-36s %14s %14s %8s %8s\n' "lease->deliver->record, msg/s" "${lease[$small]}" "${lease[$large]}" "$lr" ">= 0.8"
+printf '%-36s %14s %14s\n' "server CPU ms/msg, enqueue" "$(cpu_ms_per 0 "${enq_cpu[$small]}" "${enq_n[$small]}")" "$(cpu_ms_per 0 "${enq_cpu[$large]}" "${enq_n[$large]}")"
+printf '%-36s %14s %14s\n' "server CPU ms/msg, lease->record" "$(cpu_ms_per 0 "${lease_cpu[$small]}" "${lease_n[$small]}")" "$(cpu_ms_per 0 "${lease_cpu[$large]}" "${lease_n[$large]}")"
 printf '%-36s %14s %14s\n' "fill time s (direct SQL)" "${fill[$small]}" "${fill[$large]}"
 printf '%-36s %14s %14s\n' "peak RSS MB" "$((${rss[$small]} / 1024))" "$((${rss[$large]} / 1024))"
 bench_result "queue enqueue msg/s, $large vs $small queued" "${enq[$large]} vs ${enq[$small]}" "-" "$er" ">= 0.8" "$(verdict "$er" '>=' 0.8)"
+bench_result "queue lease, server CPU ms/msg, $large vs $small queued" "$(cpu_ms_per 0 "${lease_cpu[$large]}" "${lease_n[$large]}") vs $(cpu_ms_per 0 "${lease_cpu[$small]}" "${lease_n[$small]}")" "-" "-" "-" "-"
 bench_result "queue lease msg/s, $large vs $small queued" "${lease[$large]} vs ${lease[$small]}" "-" "$lr" ">= 0.8" "$(verdict "$lr" '>=' 0.8)"
 exit 0

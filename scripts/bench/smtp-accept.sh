@@ -19,6 +19,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export PEERS_REPO_ROOT="$REPO_ROOT"
 # shellcheck source=../lib/peers.sh
 source "$REPO_ROOT/scripts/lib/peers.sh"
+# shellcheck source=lib/common.sh
+source "$REPO_ROOT/scripts/bench/lib/common.sh"   # tree_cpu_s
 
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
     messages=${BENCH_MESSAGES:-300}; sessions=${BENCH_SESSIONS:-4}
@@ -52,6 +54,7 @@ start_emailapi bench \
     "Smtp__TrustedAccount=default" \
     "Smtp__MaxSessions=$((sessions + 10))" \
     || { echo "smtp-accept: service did not start"; exit 1; }
+pid=$EMAILAPI_PID
 wait_tcp 127.0.0.1 "$smtp_port" 20 || { echo "smtp-accept: nothing listens on SMTP port $smtp_port"; exit 1; }
 
 # run_source NAME PORT: prints the elapsed seconds; smtp-source exits non-zero on any refused message.
@@ -73,7 +76,10 @@ run_source() {
     || { echo "smtp-accept: probe message refused:"; sed 's/^/  /' "$PEERS_DIR/probe.out"; exit 1; }
 
 echo "smtp-accept: $messages messages of $size bytes over $sessions sessions (smtp-source -d), Roles=api,smtp, SQLite"
+cpu0=$(tree_cpu_s "$pid")
 ours=$(run_source emailapi "$smtp_port") || exit 1
+cpu1=$(tree_cpu_s "$pid")
+cpu_ms=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$messages" 'BEGIN { printf "%.3f", 1000 * (b - a) / n }')
 
 # Every acknowledged message must be in the queue: count them in the database.
 stored=$("$PEERS_SYS_PYTHON" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from messages").fetchone()[0])' "$PEERS_DIR/bench.db" 2>/dev/null || echo "?")
@@ -94,6 +100,7 @@ if [[ -n $sink_line ]]; then
 else
     ratio="n/a (smtp-sink did not run)"
 fi
+echo "smtp-accept: server CPU $cpu_ms ms per accepted message"
 echo "smtp-accept: accepted $(rate "$ours") msgs/s ($stored of $expected messages stored); ratio bridge/smtp-sink = $ratio"
 if [[ $stored != "$expected" ]]; then
     echo "smtp-accept: FAIL $stored messages stored, expected $expected"

@@ -22,6 +22,8 @@ internal sealed class BridgeMessageStore(ISubmissionPort port, BridgeSettings se
         var verdict = session.Verdict;
         session.Verdict = DataVerdict.None;
         var reply = await SubmitAsync(session, transaction, buffer, verdict);
+        // The reply writer sends this value; the package's response only carries the code to it.
+        session.PendingReply = reply;
         return reply.ToResponse();
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using SmtpServer;
 
@@ -7,8 +8,11 @@ namespace EmailApi.SmtpBridge.Protocol;
 /// This bridge's state for one connection, kept in the package's session properties. A session
 /// runs one command at a time, so nothing here needs locking.
 /// </summary>
-internal sealed class BridgeSession(IPEndPoint remote, bool fromTrustedNetwork, bool plaintextAuthAllowed)
+/// <param name="stopping">The server's own stop, as the package hands it to the listener.</param>
+internal sealed class BridgeSession(IPEndPoint remote, bool fromTrustedNetwork, bool plaintextAuthAllowed, CancellationToken stopping = default)
 {
+    private readonly long _started = Stopwatch.GetTimestamp();
+
     private const string PropertyKey = "EmailApi.SmtpBridge.Session";
 
     public IPEndPoint Remote { get; } = remote;
@@ -64,6 +68,9 @@ internal sealed class BridgeSession(IPEndPoint remote, bool fromTrustedNetwork, 
 
     /// <summary>The connection is being closed by the bridge: nothing more is read or written.</summary>
     public bool Closed { get; set; }
+
+    /// <summary>Whether the session is ending because the server stops or its time limit (Smtp:SessionTimeout) is up.</summary>
+    public bool IsEnding(TimeSpan sessionTimeout) => stopping.IsCancellationRequested || Stopwatch.GetElapsedTime(_started) >= sessionTimeout;
 
     public void AttachTo(ISessionContext context) => context.Properties[PropertyKey] = this;
 

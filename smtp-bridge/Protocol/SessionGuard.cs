@@ -15,6 +15,14 @@ internal sealed class SessionGuard(AuthThrottle throttle, BridgeSettings setting
     {
         context.CommandExecuting += OnExecuting;
         context.CommandExecuted += OnExecuted;
+        context.ResponseException += OnResponseException;
+    }
+
+    // The package raises this before it writes the exception's response: one of ours goes out
+    // as we worded it, without the package's additions (a filter's reply set earlier wins).
+    private static void OnResponseException(object? sender, SmtpResponseExceptionEventArgs e)
+    {
+        if (SmtpReply.CarriedBy(e.Exception) is { } own) BridgeSession.Of(e.Context).PendingReply ??= own;
     }
 
     private void OnExecuting(object? sender, SmtpCommandEventArgs e)

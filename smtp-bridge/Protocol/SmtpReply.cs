@@ -17,6 +17,7 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
     public static readonly SmtpReply TooManyConnectionsPerMinute = new(421, "4.7.0", "Too many connections from your address in the last minute; try again later");
     public static readonly SmtpReply TooManyErrors = new(421, "4.7.0", "Too many errors; closing connection");
     public static readonly SmtpReply IdleTimeout = new(421, "4.4.2", "Idle timeout; closing connection");
+    public static readonly SmtpReply CommandTimeout = new(421, "4.4.2", "Timeout waiting for a command; closing connection");
     public static readonly SmtpReply ShuttingDown = new(421, "4.3.2", "Service shutting down or session time limit reached; try again later");
     public static readonly SmtpReply LineTooLong = new(500, "5.5.2", "Line too long");
     public static readonly SmtpReply InvalidBase64 = new(501, "5.5.2", "Cannot decode the AUTH argument (base64)");
@@ -30,6 +31,13 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
     public static readonly SmtpReply NonAsciiHelo = new(501, "5.5.4", "The HELO/EHLO name must be ASCII (A-labels for an internationalized name)");
     public static readonly SmtpReply NonAsciiAddress = new(553, "5.6.7", "Non-ASCII address requires the SMTPUTF8 parameter on MAIL");
     public static readonly SmtpReply Unrecognized = new(500, "5.5.2", "Command unrecognized");
+    public static readonly SmtpReply NotImplemented = new(502, "5.5.1", "Command not implemented");
+    public static readonly SmtpReply ReadyForTls = new(220, "2.0.0", "Ready to start TLS");
+    public static readonly SmtpReply Bye = new(221, "2.0.0", "Bye");
+    public static readonly SmtpReply AuthSucceeded = new(235, "2.7.0", "Authentication successful");   // RFC 4954 §6
+    public static readonly SmtpReply AuthFailed = new(535, "5.7.8", "Authentication credentials invalid");   // RFC 4954 §6
+    public static readonly SmtpReply MailboxNameNotAllowed = new(553, "5.1.3", "Mailbox name not allowed");
+    public static readonly SmtpReply NoValidRecipients = new(554, "5.5.1", "No valid recipients");
     public static readonly SmtpReply MessageTooLarge = new(552, "5.3.4", "Message size exceeds fixed maximum message size");
     public static readonly SmtpReply EmptyMessage = new(554, "5.6.0", "Message is empty");
     public static readonly SmtpReply BareLineEnding = new(550, "5.6.0", "Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 section 2.3.8)");
@@ -38,6 +46,9 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
     public static readonly SmtpReply NulInMessage = new(554, "5.6.0", "Message contains NUL characters");
     public static readonly SmtpReply NoFromHeader = new(554, "5.6.0", "Message has no From header and the sender is null (RFC 5322 section 3.6)");
     public static readonly SmtpReply TryLater = new(451, "4.3.0", "Local error in processing; try again later");
+
+    /// <summary>A command the package's state table refused (RFC 5321 §4.3.2), with what should come first.</summary>
+    public static SmtpReply BadSequence(string hint) => new(503, "5.5.1", $"Bad sequence of commands: {hint}");
 
     /// <summary>A recipient this server does not take mail for (RFC 5321 §3.6.2, RFC 3463 X.7.1).</summary>
     public static SmtpReply RelayDenied(string reason) => new(550, "5.7.1", Clean(reason));
@@ -64,9 +75,20 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
     public SmtpResponse ToResponse() => new((SmtpReplyCode)Code, $"{Enhanced} {Text}");
 
     /// <summary>For the package to send and then end the session (a 421).</summary>
-    public SmtpResponseException Closing() => new(ToResponse(), quit: true);
+    public SmtpResponseException Closing() => new(ToResponse(), quit: true, Carrying());
 
-    public SmtpResponseException Refusal() => new(ToResponse(), quit: false);
+    public SmtpResponseException Refusal() => new(ToResponse(), quit: false, Carrying());
+
+    /// <summary>
+    /// The package writes a thrown reply with its own additions (a retry count); the exception
+    /// carries this value too, so the session sends it as worded here (<see cref="SessionGuard"/>).
+    /// </summary>
+    public static SmtpReply? CarriedBy(SmtpResponseException exception) =>
+        exception.Properties is { } properties && properties.TryGetValue(PropertyKey, out var reply) ? reply as SmtpReply : null;
+
+    private const string PropertyKey = "EmailApi.SmtpBridge.Reply";
+
+    private Dictionary<string, object> Carrying() => new() { [PropertyKey] = this };
 
     /// <summary>A reason from elsewhere, fit for one reply line.</summary>
     private static string Clean(string text)
@@ -76,3 +98,4 @@ internal sealed record SmtpReply(int Code, string Enhanced, string Text)
         return line.Length == 0 ? "Refused" : line.Length > 400 ? line[..400] : line;
     }
 }
+

@@ -54,7 +54,7 @@ internal sealed class BridgeListener(
             }
             try
             {
-                var session = new BridgeSession(remote, settings.TrustedNetworks.Contains(address), settings.PlaintextAuthNetworks.Contains(address));
+                var session = new BridgeSession(remote, settings.TrustedNetworks.Contains(address), settings.PlaintextAuthNetworks.Contains(address), cancellationToken);
                 session.AttachTo(context);
                 context.Properties[EndpointListener.LocalEndPointKey] = listener.LocalEndpoint;
                 context.Properties[EndpointListener.RemoteEndPointKey] = remote;

@@ -129,28 +129,27 @@ internal sealed class ReplyWriter : PipeWriter
         // RFC 2034 §3: neither does the answer to HELO/EHLO (the EHLO keywords must stay bare).
         if (_session.CurrentCommand is "EHLO" or "HELO") return (line, false, false);
 
-        string output;
+        SmtpReply sent;
         if (_session.PendingReply is { } pending)
         {
             _session.PendingReply = null;
-            output = pending.ToLine();
-            code = pending.Code;
+            sent = pending;
         }
         else if (code is 500 or 502 && _session.CurrentCommand is null && ArgumentError(_session.LineVerb) is { } argumentError)
         {
             // The package answers a known verb whose arguments it cannot parse as if the verb were
             // unknown; RFC 5321 §4.2.2 says 501, with the RFC 3463 code of what was wrong.
-            output = argumentError.ToLine();
-            code = argumentError.Code;
+            sent = argumentError;
         }
         else
         {
-            output = ReplyRewriter.Rewrite(code, line.Length > 4 ? line[4..] : "", _session.CurrentCommand);
-            code = int.Parse(output.AsSpan(0, 3));
+            sent = ReplyRewriter.Rewrite(code, line.Length > 4 ? line[4..] : "", _session, _settings.SessionTimeout);
         }
+        var output = sent.ToLine();
+        code = sent.Code;
         // RFC 5321 §4.5.3.1.10 asks clients to handle 452 for too many recipients: that is flow
         // control, not misbehaviour, and a 421 ends the session anyway.
-        var isError = code >= 400 && code != 421 && !output.StartsWith("452 4.5.3", StringComparison.Ordinal);
+        var isError = code >= 400 && code != 421 && !ReferenceEquals(sent, SmtpReply.TooManyRecipients);
         return (output, isError, false);
     }
 

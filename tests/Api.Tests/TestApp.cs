@@ -20,8 +20,10 @@ public sealed class TestApp : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly TimeProvider? _clock;
+    private readonly Action<IServiceCollection>? _services;
 
-    public TestApp(Dictionary<string, string?>? settings = null, TimeProvider? clock = null)
+    /// <param name="services">Changes to the host's services, e.g. leaving out a hosted service to test a part alone.</param>
+    public TestApp(Dictionary<string, string?>? settings = null, TimeProvider? clock = null, Action<IServiceCollection>? services = null)
     {
         Directory = Path.Combine(Path.GetTempPath(), "emailapi-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
@@ -41,6 +43,7 @@ public sealed class TestApp : WebApplicationFactory<Program>
         };
         foreach (var (key, value) in settings ?? []) _settings[key] = value;
         _clock = clock;
+        _services = services;
     }
 
     public string Directory { get; }
@@ -58,6 +61,7 @@ public sealed class TestApp : WebApplicationFactory<Program>
         builder.UseEnvironment("Testing");
         if (_clock is not null)
             builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton(_clock)));
+        if (_services is not null) builder.ConfigureServices(_services);
     }
 
     protected override void Dispose(bool disposing)

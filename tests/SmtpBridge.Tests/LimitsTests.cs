@@ -157,7 +157,7 @@ public sealed class LimitsTests
         await using var raw = await server.ConnectRawAsync();
         await raw.ReadReplyAsync();
 
-        // A byte every 150 ms, never a whole line: the idle timer (30 s) stays far away, the command
+        // A byte every 100 ms, never a whole line: the idle timer (30 s) stays far away, the command
         // timeout does not. On a loaded machine the drip may outlast the timeout, and a write to the
         // closed connection fails; the reply is already on its way either way.
         try
@@ -165,7 +165,7 @@ public sealed class LimitsTests
             foreach (var c in "NOO")
             {
                 await raw.SendAsync(c.ToString());
-                await Task.Delay(150);
+                await Task.Delay(100);
             }
         }
         catch (IOException)

@@ -121,7 +121,7 @@ wait_recipient() {
             fail "after ${timeout}s recipient $email of $id is '$status', expected one of:$want; view: $(describe_view "$LAST_VIEW")"
             return 1
         fi
-        sleep 0.25
+        sleep 0.1
     done
 }
 
@@ -152,7 +152,20 @@ wait_sink() {
         files=$(sink_find "$dir" "$mid")
         [[ -n $files ]] && { echo "$files"; return 0; }
         ((SECONDS >= deadline)) && return 1
-        sleep 0.25
+        sleep 0.1
+    done
+}
+
+# sink_growth SECONDS DIR...: wait until the number of saved copies (*.eml) under DIR... changes,
+# polling every 0.1 s, for at most SECONDS (a whole number); for loops whose own check is too
+# costly to run ten times a second: they run it again as soon as a copy arrives.
+sink_growth() {
+    local until=$((SECONDS + $1)) before n; shift
+    before=$(find "$@" -name '*.eml' 2>/dev/null | wc -l)
+    while ((SECONDS < until)); do
+        n=$(find "$@" -name '*.eml' 2>/dev/null | wc -l)
+        ((n != before)) && return 0
+        sleep 0.1
     done
 }
 

@@ -60,7 +60,10 @@ cleanup() {
     trap - EXIT INT TERM
     if [[ -f $E2E_DIR/test.pid ]]; then
         local tp; tp=$(cat "$E2E_DIR/test.pid")
-        kill -TERM "$tp" 2>/dev/null && sleep 1
+        if kill -TERM "$tp" 2>/dev/null; then
+            # Until it has gone (10 s at most), so its peers are not stopped under it.
+            for _ in $(seq 100); do kill -0 "$tp" 2>/dev/null || break; sleep 0.1; done
+        fi
     fi
     peers_cleanup
     if [[ $keep_dir == 1 || $failed -gt 0 ]]; then

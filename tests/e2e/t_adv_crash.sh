@@ -93,7 +93,7 @@ PY
         sort "$d/seen.txt" | uniq -c | awk '{print $2, $1}' >"$d/seen-counts.txt"
         lost=$(comm -23 "$d/acked.txt" <(awk '{print $1}' "$d/seen-counts.txt") | wc -l)
         ((lost == 0 || SECONDS >= deadline2)) && break
-        sleep 1
+        sink_growth 1 "$SINKS/crash"
     done
     local delivered dups http_acked smtp_acked
     delivered=$(comm -12 "$d/acked.txt" <(awk '{print $1}' "$d/seen-counts.txt") | wc -l)

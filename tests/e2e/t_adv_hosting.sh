@@ -70,7 +70,7 @@ test_adv_hosting_deleted_database_is_noticed_and_not_recreated() {
     while ((SECONDS < deadline)); do
         http GET /health/ready
         [[ $HTTP_CODE == 503 ]] && break
-        sleep 0.5
+        sleep 0.1
     done
     if [[ $HTTP_CODE != 503 ]]; then fail "/health/ready after the loss: $HTTP_CODE, expected 503"; ok=0
     else

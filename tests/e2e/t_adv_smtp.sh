@@ -162,7 +162,7 @@ s=socket.create_connection(('127.0.0.1',$SMTP_PORT),timeout=10)
 print(s.makefile('rb').readline().decode('latin-1').strip())" 2>&1)
         [[ $greeting == 220* ]] && return 0
         ((SECONDS >= deadline)) && { fail "127.0.0.1 still refused 20 s after closing its sessions: $greeting"; return 1; }
-        sleep 0.5
+        sleep 0.1
     done
 }
 
@@ -201,7 +201,7 @@ PY
     until grep -q '^ready' "$d/client.out" 2>/dev/null; do
         ((SECONDS >= deadline)) && { fail "the SMTP client did not get its first message through: $(cat "$d/client.out")"; kill "$client" 2>/dev/null; return 1; }
         kill -0 "$client" 2>/dev/null || { fail "the SMTP client ended early: $(cat "$d/client.out")"; return 1; }
-        sleep 0.2
+        sleep 0.1
     done
     auth_http DELETE "/v1/accounts/$account/keys/$key_id"
     echo go >"$fifo"

@@ -63,7 +63,7 @@ PY
         # Stop waiting early when every missing one has reached a final status anyway.
         round=$((round + 1))
         if ((round % 10 == 0)) && all_final "${missing[@]}"; then break; fi
-        sleep 1
+        sink_growth 1 "$SINKS/crash"
     done
     delivered=$(comm -12 "$d/accepted.txt" "$d/seen-ids.txt" | wc -l)
     dups=$(awk '$2 > 1 {d += $2 - 1} END {print d + 0}' "$d/seen.txt")

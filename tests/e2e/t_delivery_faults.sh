@@ -124,7 +124,7 @@ _faults_wait_attempts() {
         attempts=$(recipient_field "$HTTP_BODY" "$email" attempts)
         [[ $attempts =~ ^[0-9]+$ ]] && ((attempts >= n)) && return 0
         ((SECONDS >= deadline)) && { fail "after $4 s $email of $id has '$attempts' attempts, expected >= $n: $(describe_view "$HTTP_BODY")"; return 1; }
-        sleep 0.2
+        sleep 0.1
     done
 }
 
@@ -191,15 +191,15 @@ for p in problems:
 PY
 }
 
-# _faults_expect_one_dsn SENDER FAILED_RCPT ORIGINAL_MESSAGE_ID: exactly one DSN reaches the
+# _faults_expect_one_dsn SENDER FAILED_RCPT ORIGINAL_MESSAGE_ID [ORIGINAL_ID]: exactly one DSN reaches the
 # sender's mailbox, well formed; the DSN itself is a queued message of source "dsn". Sets DSN_FILE.
 _faults_expect_one_dsn() {
-    local sender=$1 rcpt=$2 orig_mid=$3 files="" deadline=$((SECONDS + 30)) out mid
+    local sender=$1 rcpt=$2 orig_mid=$3 orig_id=${4:-} files="" deadline=$((SECONDS + 30)) out mid
     while :; do
         files=$(_faults_dsn_files "$FAULTS_SENDERS" "$sender")
         [[ -n $files ]] && break
         ((SECONDS >= deadline)) && { fail "no bounce notification reached $sender's mailbox (senders.test sink) within 30 s"; return 1; }
-        sleep 0.25
+        sleep 0.1
     done
     DSN_FILE=$(head -n 1 <<<"$files")
     out=$(_faults_check_dsn "$DSN_FILE" "$sender" "$rcpt" "$orig_mid")
@@ -209,12 +209,21 @@ _faults_expect_one_dsn() {
         grep -v '^MID ' <<<"$out" | sed 's/^/      /'
         return 1
     fi
-    # One notification, not one per retry or per sender pass: give a duplicate time to show up.
-    sleep 3
+    # One notification, not one per retry or per sender pass. A notification is committed with the
+    # bounce it reports, so a second one needs a second bounce of that recipient: once the first
+    # notification is delivered and the original shows one bounce, nothing more can come.
+    local dsn_id=${mid%@*}
+    get_message "$dsn_id"
+    if [[ $HTTP_CODE == 200 ]]; then wait_recipient "$dsn_id" "$sender" delivered 30 || return 1; fi
+    local bounces
+    if [[ -n $orig_id ]]; then
+        get_message "$orig_id"
+        bounces=$(json "$HTTP_BODY" "sum(1 for e in j.get('events', []) if e.get('type') == 'bounced' and e.get('recipient') == '$rcpt')")
+        expect_eq "$bounces" 1 "bounce events of $rcpt in $orig_id" || return 1
+    fi
     local n; n=$(_faults_dsn_files "$FAULTS_SENDERS" "$sender" | grep -c .)
     expect_eq "$n" 1 "bounce notifications that reached $sender" || return 1
     # The notification went through the queue like any message: source dsn, delivered.
-    local dsn_id=${mid%@*}
     get_message "$dsn_id"
     if [[ $HTTP_CODE == 200 ]]; then
         expect_eq "$(json "$HTTP_BODY" 'j.get("source")')" dsn "source of the notification $dsn_id" || return 1
@@ -243,8 +252,8 @@ _faults_down_then_up() {
     SINK_PORT=$FAULTS_MX_PORT start_sink faults-down 127.0.4.1 save "$d/sink" || { fail "could not start the sink for down.test"; return 1; }
     local sink=$SINK_PID
     wait_recipient "$id" "$rcpt" delivered 30 || { stop_pid "$sink" 5; return 1; }
-    # A duplicate would come with the next retry, 2 s later: wait past two of them.
-    sleep 5
+    # Delivered is final: the queue never leases the recipient again, and the sink keeps its copy
+    # before it answers 250, so every copy there will ever be is there now.
     local copies attempts
     copies=$(_faults_copies "$d/sink" "$mid")
     get_message "$id"
@@ -269,7 +278,7 @@ _faults_tempfail_then_ok() {
     send_ok "$d/req.json" || { stop_pid "$sink" 5; return 1; }
     local id=$SENT_ID mid; mid=$(message_id_for "$id")
     wait_recipient "$id" "$rcpt" delivered 40 || { stop_pid "$sink" 5; return 1; }
-    sleep 3
+    # Delivered is final and the sink keeps its copy before answering 250: the counts below are final.
     local attempts copies deferrals tempfails
     get_message "$id"; cp "$HTTP_BODY" "$d/view.json"
     attempts=$(recipient_field "$d/view.json" "$rcpt" attempts)
@@ -313,7 +322,7 @@ PY
     expect_eq "$(recipient_field "$LAST_VIEW" "$rcpt" attempts)" 1 "attempts of a 550'd recipient" || return 1
     local last; last=$(recipient_field "$LAST_VIEW" "$rcpt" lastResponse)
     [[ $last == *550* ]] || { fail "lastResponse should carry the 550, got: $last"; return 1; }
-    _faults_expect_one_dsn "$sender" "$rcpt" "$orig" || return 1
+    _faults_expect_one_dsn "$sender" "$rcpt" "$orig" "$id" || return 1
     note "SMTP submission $id bounced ($last); DSN delivered to $sender: $DSN_FILE"
 }
 
@@ -328,7 +337,7 @@ _faults_http_dsn() {
     local id=$SENT_ID
     wait_recipient "$id" "$rcpt" bounced 30 || return 1
     expect_eq "$(recipient_field "$LAST_VIEW" "$rcpt" attempts)" 1 "attempts of a 550'd recipient" || return 1
-    _faults_expect_one_dsn "$sender" "$rcpt" "$(message_id_for "$id")" || return 1
+    _faults_expect_one_dsn "$sender" "$rcpt" "$(message_id_for "$id")" "$id" || return 1
     note "HTTP submission $id bounced; DSN delivered to $sender: $DSN_FILE"
 }
 

@@ -104,7 +104,7 @@ _fb_wait_suppressed() {
         http GET /v1/suppressions -H "Authorization: Bearer $1"
         reason=$(json "$HTTP_BODY" "next((s['reason'] for s in j['items'] if s['email'] == '$2'), '')")
         [[ -n $reason ]] && { echo "$reason"; return 0; }
-        sleep 0.2
+        sleep 0.1
     done
     return 1
 }
@@ -219,7 +219,7 @@ PY
         auth_http GET "/v1/inbound?limit=200"
         pending=$(json "$HTTP_BODY" "sum(1 for r in j['items'] if r['state'] == 'pending')")
         [[ $pending == 0 ]] && break
-        sleep 0.2
+        sleep 0.1
     done
     expect_eq "$pending" 0 "inbound reports left unprocessed" || return 1
     expect_eq "$(json "$HTTP_BODY" "sorted({r['effect'] for r in j['items'] if r['tokenCheck'] != 'valid'})")" '["none"]' "effects of forged-token reports" || return 1

@@ -103,7 +103,7 @@ test_multinode_postgres_three_senders_one_killed_deliver_every_message_once() {
     while ((SECONDS < deadline)); do
         delivered=$(find "$d/sink1" "$d/sink2" -name '*.eml' 2>/dev/null | wc -l)
         ((delivered >= n / 4)) && break
-        sleep 0.2
+        sleep 0.1
     done
     local victim_pid; victim_pid=$(cat "$PEERS_DIR/emailapi-mn-sender3.pid")
     kill9_emailapi mn-sender3
@@ -121,7 +121,7 @@ test_multinode_postgres_three_senders_one_killed_deliver_every_message_once() {
         rc=$?
         [[ $summary == *'"missing": 0,'* ]] && break
         ((SECONDS >= deadline)) && break
-        sleep 1
+        sink_growth 1 "$d/sink1" "$d/sink2"
     done
     local took=$((SECONDS - start))
     note "after ${took}s: $summary"

@@ -1,3 +1,4 @@
+using EmailApi.Queue;
 using System.Collections.Concurrent;
 using System.Net.Security;
 
@@ -34,7 +35,7 @@ internal sealed class MxPolicy
     public string? Label => Mode == MtaStsMode.None ? null : $"MTA-STS {Mode.ToString().ToLowerInvariant()} (id {_policy!.Id})";
 
     /// <summary>The hosts that may be dialled, or a refusal when under <c>enforce</c> none matches the policy.</summary>
-    public (IReadOnlyList<MxHost> Hosts, string? Refusal) CheckMx(IReadOnlyList<MxHost> hosts)
+    public (IReadOnlyList<MxHost> Hosts, SmtpReply? Refusal) CheckMx(IReadOnlyList<MxHost> hosts)
     {
         if (_policy is null || Mode == MtaStsMode.None) return (hosts, null);
         var matching = hosts.Where(h => _policy.Matches(h.Name)).ToArray();
@@ -43,7 +44,7 @@ internal sealed class MxPolicy
         if (Mode == MtaStsMode.Testing) return (hosts, null);
         return matching.Length > 0
             ? (matching, null)
-            : (matching, $"4.7.5 No MX host of {_domain} matches its {Label} (mx: {string.Join(", ", _policy.Mx)}; RFC 8461 section 4.1)");
+            : (matching, SmtpReply.Local("4.7.5", $"No MX host of {_domain} matches its {Label} (mx: {string.Join(", ", _policy.Mx)}; RFC 8461 section 4.1)"));
     }
 
     /// <summary>
@@ -58,7 +59,7 @@ internal sealed class MxPolicy
     };
 
     /// <summary>After connecting: a refusal when the connection does not satisfy an <c>enforce</c> policy; counts the session either way.</summary>
-    public string? CheckConn(SmtpConnection connection)
+    public SmtpReply? CheckConn(SmtpConnection connection)
     {
         if (Mode == MtaStsMode.None) return null;
         var host = connection.Host.Name;
@@ -74,7 +75,7 @@ internal sealed class MxPolicy
     }
 
     /// <summary>The reply for a connection that failed under <c>enforce</c> because of the policy, or null when the failure was something else.</summary>
-    public string? ConnectFailed(MxHost host, bool startTlsMissing)
+    public SmtpReply? ConnectFailed(MxHost host, bool startTlsMissing)
     {
         if (Mode != MtaStsMode.Enforce) return null;
         var failure = startTlsMissing ? "starttls-not-supported" : _certificateFailures.GetValueOrDefault(host.Name);
@@ -83,6 +84,6 @@ internal sealed class MxPolicy
         return Refusal(host.Name, failure);
     }
 
-    private string Refusal(string host, string failure) =>
-        $"4.7.5 {host} does not meet the {Label} of {_domain}: {failure} (TLS with a certificate valid for the MX name is required; RFC 8461 section 4.2)";
+    private SmtpReply Refusal(string host, string failure) =>
+        SmtpReply.Local("4.7.5", $"{host} does not meet the {Label} of {_domain}: {failure} (TLS with a certificate valid for the MX name is required; RFC 8461 section 4.2)");
 }

@@ -179,3 +179,85 @@ busy_pct() {
 }
 
 bench_load() { bench_log "load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores ($1)"; }
+
+# --- Destinations at internet shape (many-destinations.sh, deferred-queue.sh, inbox-latency.sh)
+# Destination domain I is dI.wan.test; its MX mx.dI.wan.test is 127.20.(I/250).(I%250+1). 2% of
+# the domains answer 451 to every recipient (I % 50 == 7), 1% take WAN_SLOW seconds per reply
+# (I % 100 == 3, not a 451 one), the rest are healthy.
+wan_address() { echo "127.20.$(($1 / 250)).$(($1 % 250 + 1))"; }
+wan_behaviour() {
+    if (($1 % 50 == 7)); then echo defer; elif (($1 % 100 == 3)); then echo slow; else echo ok; fi
+}
+
+# start_wan_peers DOMAINS DELAY SLOW [BEHAVIOUR]: dnsmasq (sets BENCH_DNS_PORT) answering MX and A
+# for d0..d(DOMAINS-1).wan.test, and one lib/wan_sink.py listening on every MX address on a free
+# port (WAN_PORT; its pid WAN_PID), each reply DELAY s after its command, SLOW s for the slow
+# domains. BEHAVIOUR (ok|defer) gives every domain that behaviour instead of the mix above. Also
+# writes $PEERS_DIR/wan-transport, the same destinations as a Postfix transport map (Postfix
+# cannot be pointed at a DNS server on another port), and sets WAN_LOG (a line per message
+# received) and WAN_STATS (JSON counters, see wan_stat).
+start_wan_peers() {
+    local domains=$1 delay=$2 slow=$3 only=${4:-} i addr b dns=()
+    WAN_PORT=$(free_port)
+    WAN_LOG="$PEERS_DIR/logs/wan-sink-messages.log"; WAN_STATS="$PEERS_DIR/wan-stats.json"
+    : >"$PEERS_DIR/wan-addresses"; : >"$PEERS_DIR/wan-transport"
+    for ((i = 0; i < domains; i++)); do
+        addr=$(wan_address "$i"); b=${only:-$(wan_behaviour "$i")}
+        echo "$addr $b" >>"$PEERS_DIR/wan-addresses"
+        echo "d$i.wan.test smtp:[$addr]:$WAN_PORT" >>"$PEERS_DIR/wan-transport"
+        dns+=("--mx-host=d$i.wan.test,mx.d$i.wan.test,10" "--host-record=mx.d$i.wan.test,$addr")
+    done
+    BENCH_DNS_PORT=$(free_port)
+    DNSMASQ_NAME=dnsmasq-wan start_dnsmasq "$BENCH_DNS_PORT" --local=/test/ "${dns[@]}" || bench_die "dnsmasq did not start"
+    local got; got=$(dns_query "d$((domains - 1)).wan.test" MX 127.0.0.1 "$BENCH_DNS_PORT")
+    [[ $got == "NOERROR MX 10 mx.d$((domains - 1)).wan.test" ]] || bench_die "dnsmasq answers '$got' for d$((domains - 1)).wan.test MX"
+    local log="$PEERS_DIR/logs/wan-sink.log"
+    "$PEERS_SYS_PYTHON" "$BENCH_REPO_ROOT/scripts/bench/lib/wan_sink.py" --port "$WAN_PORT" \
+        --addresses "$PEERS_DIR/wan-addresses" --delay "$delay" --slow "$slow" --log "$WAN_LOG" --stats "$WAN_STATS" >>"$log" 2>&1 &
+    WAN_PID=$!
+    _peers_register "$WAN_PID" wan-sink
+    local deadline=$((SECONDS + 30))
+    until grep -q 'listening on' "$log" 2>/dev/null && [[ -f $WAN_STATS ]]; do
+        pid_alive "$WAN_PID" || { tail -n 20 "$log"; bench_die "wan_sink exited at start"; }
+        ((SECONDS >= deadline)) && bench_die "wan_sink did not start"
+        sleep 0.1
+    done
+}
+
+# wan_stat KEY FIELD: one counter of the wan_sink (delivered | deferred | connections for the
+# recipients' prefix KEY; "open" / "peak_open" with KEY -).
+wan_stat() {
+    if [[ $1 == - ]]; then jq -r ".$2 // 0" "$WAN_STATS" 2>/dev/null || echo 0
+    else jq -r ".\"$1\".$2 // 0" "$WAN_STATS" 2>/dev/null || echo 0; fi
+}
+
+# wait_wan KEY TARGET TIMEOUT_S: poll until wan_sink has TARGET messages for KEY; sets WAN_FIRST_AT
+# (the first time the count moved), WAN_DONE_AT and WAN_COUNT; returns 1 on timeout.
+wait_wan() {
+    local key=$1 target=$2 timeout=$3 start=$SECONDS base
+    WAN_FIRST_AT=""; WAN_DONE_AT=""
+    base=$(wan_stat "$key" delivered)
+    while :; do
+        WAN_COUNT=$(wan_stat "$key" delivered)
+        [[ -z $WAN_FIRST_AT ]] && ((WAN_COUNT > base)) && WAN_FIRST_AT=$(now_s)
+        if ((WAN_COUNT >= target)); then WAN_DONE_AT=$(now_s); return 0; fi
+        ((SECONDS - start >= timeout)) && return 1
+        sleep 0.1
+    done
+}
+
+# postfix_wan NAME ADDR PORT [hold] [main.cf lines...]: start_postfix relaying every dI.wan.test
+# through $PEERS_DIR/wan-transport, with Postfix's defaults otherwise.
+postfix_wan() {
+    local name=$1 addr=$2 port=$3; shift 3
+    local hold=()
+    [[ ${1:-} == hold ]] && { hold=(hold); shift; }
+    start_postfix "$name" "$addr" "$port" unused.test 127.0.0.9 25 "${hold[@]}" \
+        "transport_maps = texthash:$PEERS_DIR/wan-transport" "default_transport = error:5.1.2 not a benchmark domain" "$@"
+}
+
+# cpu_ms_per START_CPU END_CPU COUNT: milliseconds of CPU per message between two tree_cpu_s readings.
+cpu_ms_per() { CALC_FMT=%.2f calc '1000 * (b - a) / n' a="$1" b="$2" n="$3"; }
+
+# bench_rss_result SCRIPT KB: the peak-RSS result line (target <= 300 MB) for all.sh's memory row.
+bench_rss_result() { local mb=$(($2 / 1024)); bench_result "peak RSS $1, MB" "$mb" "-" "-" "<= 300" "$(verdict "$mb" '<=' 300)"; }

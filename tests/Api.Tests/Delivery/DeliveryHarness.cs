@@ -13,7 +13,7 @@ public sealed class DeliveryHarness : IAsyncDisposable
 {
     private readonly List<FakeSmtpServer> _servers = [];
 
-    public DeliveryHarness(Dictionary<string, string?>? settings = null, TimeProvider? clock = null)
+    public DeliveryHarness(Dictionary<string, string?>? settings = null, TimeProvider? clock = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         Dns = new DnsTestServer();
         Port = FakeSmtpServer.FreePort();
@@ -24,7 +24,7 @@ public sealed class DeliveryHarness : IAsyncDisposable
             ["Delivery:Port"] = Port.ToString(),
         };
         foreach (var (k, v) in settings ?? []) all[k] = v;
-        App = new TestApp(all, clock);
+        App = new TestApp(all, clock, services);
     }
 
     public DnsTestServer Dns { get; }
@@ -64,6 +64,12 @@ public sealed class DeliveryHarness : IAsyncDisposable
 
     public Task<JsonElement> WaitForStatusAsync(string id, string status) =>
         WaitForAsync(id, m => m.GetProperty("status").GetString() == status);
+
+    /// <summary>Until the sender has asked the queue for work <paramref name="rounds"/> more times: all that was due by now has been seen.</summary>
+    public Task WaitForSenderRoundsAsync(int rounds = 2) => SenderRounds.WaitAsync(App.Services, rounds);
+
+    /// <summary>Until no recipient is queued, sending or deferred: every job has recorded its results, nothing more will be sent.</summary>
+    public Task WaitForQueueDrainedAsync() => SenderRounds.WaitForDrainAsync(App.Services);
 
     public static JsonElement Recipient(JsonElement message, string email) =>
         message.GetProperty("recipients").EnumerateArray().Single(r => r.GetProperty("email").GetString() == email);

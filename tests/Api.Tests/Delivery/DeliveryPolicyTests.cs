@@ -173,18 +173,27 @@ public sealed class DeliveryPolicyTests
 
         var ids = new List<string>();
         for (var i = 0; i < 4; i++) ids.Add(await h.SendAsync(new { from = "s@example.com", to = $"u{i}@dest.test", text = "x" }));
-        // Wait for the two the rate allows (a loaded machine may take seconds), then give a third
-        // the time to show up, were the rate not held; the minute's window is far from over.
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (server.Messages.Count < 2 && DateTime.UtcNow < deadline) await Task.Delay(100);
-        await Task.Delay(1500);
+        // Two are sent and the other two held for the next window: once the sender has put them off
+        // that far, none can go before it (were the rate not held, all four would be sent instead).
+        var held = await WaitForHeldAsync(h, ids, TimeSpan.FromSeconds(15));
 
         Assert.Equal(2, server.Messages.Count);
-        var waiting = new List<System.Text.Json.JsonElement>();
-        foreach (var id in ids) waiting.Add(await h.GetAsync(id));
-        var held = waiting.Where(m => m.GetProperty("status").GetString() == "queued").ToArray();
         Assert.Equal(2, held.Length);
         Assert.All(held, m => Assert.Equal(0, m.GetProperty("recipients")[0].GetProperty("attempts").GetInt32()));
+    }
+
+    private static async Task<System.Text.Json.JsonElement[]> WaitForHeldAsync(DeliveryHarness h, IReadOnlyList<string> ids, TimeSpan atLeast)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var messages = new List<System.Text.Json.JsonElement>();
+            foreach (var id in ids) messages.Add(await h.GetAsync(id));
+            var held = messages.Where(m => m.GetProperty("status").GetString() == "queued"
+                && m.GetProperty("recipients")[0].GetProperty("nextAttemptAt").GetDateTimeOffset() > DateTimeOffset.UtcNow + atLeast).ToArray();
+            if (held.Length + messages.Count(m => m.GetProperty("status").GetString() == "delivered") == ids.Count) return held;
+            await Task.Delay(50, timeout.Token);
+        }
     }
 
     [Fact]
@@ -195,11 +204,14 @@ public sealed class DeliveryPolicyTests
         await using var h = new DeliveryHarness(new() { ["Delivery:PerDomainConcurrency"] = "1", ["Delivery:CommandTimeout"] = "00:00:30" });
         h.Dns.Mx("slow.test", 10, "mx.slow.test").A("mx.slow.test", "127.0.0.2")
             .Mx("fast.test", 10, "mx.fast.test").A("mx.fast.test", "127.0.0.3");
-        h.Server("127.0.0.2").StallInData = true;
+        var slow = h.Server("127.0.0.2");
+        slow.StallInData = true;
         var fast = h.Server("127.0.0.3");
 
         for (var i = 0; i < 3; i++) await h.SendAsync(new { from = "s@example.com", to = $"u{i}@slow.test", text = "x" });
-        await Task.Delay(500);
+        // The slow domain holds its one connection, stalled in DATA, before the fast one is sent to.
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+            while (!slow.Transcript.Contains("C: DATA")) await Task.Delay(20, timeout.Token);
         var started = DateTime.UtcNow;
         await h.WaitForStatusAsync(await h.SendAsync(new { from = "s@example.com", to = "u@fast.test", text = "x" }), "delivered");
 

@@ -78,7 +78,7 @@ public sealed class RetryTests : IAsyncDisposable
         var next = deferred.GetProperty("recipients")[0].GetProperty("nextAttemptAt").GetDateTimeOffset();
         Assert.InRange(next - _clock.GetUtcNow(), TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(70));
 
-        await Task.Delay(500);
+        await SenderRounds.WaitAsync(_app!.Services, rounds: 2);
         Assert.Equal(1, Attempts(await TestApp.ReadJsonAsync(await client.GetAsync($"/v1/messages/{id}"))));   // not before it is due
         server.Greeting = "220 fake.test ESMTP";
         _clock.Advance(TimeSpan.FromMinutes(2));

@@ -63,7 +63,7 @@ public abstract class WebhookStoreTests : IAsyncLifetime
         await Engine.Webhooks.CreateAsync(Account, "http://127.0.0.1:1/a", ["bounced", "complained"], "whsec_a", CancellationToken.None);
         var message = await SendAsync("gone@one.test");
         var lease = await Engine.Queue.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
-        await Engine.Queue.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [], CancellationToken.None);
+        await Engine.Queue.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Delivered, SmtpReply.FromServer(250, "ok"), "mx", null)], [], CancellationToken.None);
         var sent = (await Engine.Queue.FindRecipientAsync(message.Id, lease.Recipients[0].Id, CancellationToken.None))!;
         await Engine.Queue.ApplyFeedbackAsync(new FeedbackChange(sent, "rep-1", RecipientStatus.Bounced, "550 5.1.1 unknown", """{"status":"5.1.1"}""", "bounce",
             Clock.GetUtcNow()), CancellationToken.None);

@@ -62,6 +62,12 @@ public sealed class WebhookTests
         Assert.Equal("user@dest.test", data.GetProperty("recipient").GetString());
         Assert.Equal("welcome", data.GetProperty("tags")[0].GetString());
         Assert.Equal("42", data.GetProperty("metadata").GetProperty("order").GetString());
+        // The delivery's reply as its parts beside the line (the fake server says "250 2.0.0 Ok: queued").
+        Assert.Equal(250, data.GetProperty("replyCode").GetInt32());
+        Assert.Equal("2.0.0", data.GetProperty("enhancedStatus").GetString());
+        Assert.StartsWith("250 2.0.0 Ok: queued", data.GetProperty("detail").GetString());
+        var queued = JsonDocument.Parse(hooks[0].Body).RootElement.GetProperty("data");
+        Assert.Equal(JsonValueKind.Null, queued.GetProperty("replyCode").ValueKind);
     }
 
     [Fact]
@@ -102,14 +108,22 @@ public sealed class WebhookTests
         JsonElement hook;
         do
         {
-            await Task.Delay(200);
+            await Task.Delay(100);
             hook = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/webhooks")))[0];
         }
         while (hook.GetProperty("status").GetString() != "disabled" && DateTime.UtcNow < deadline);
         Assert.Equal("disabled", hook.GetProperty("status").GetString());
         var attempts = receiver.Attempts;
-        await h.SendAsync(new { from = "s@example.com", to = "user@dest.test", text = "y" });
-        await Task.Delay(1000);
+        // A healthy endpoint shows how far the dispatcher got: it goes round fan-out, lease and
+        // posts, so once a later message's events reach this one, any post for "y" to the disabled
+        // endpoint would have been made in that round or an earlier one.
+        await using var witness = await WebhookReceiver.StartAsync();
+        await SubscribeAsync(h.Client, witness.Url, "delivered");
+        var y = await h.SendAsync(new { from = "s@example.com", to = "user@dest.test", text = "y" });
+        await witness.WaitForAsync(r => r.Any(w => w.Body.Contains(y, StringComparison.Ordinal)), TimeSpan.FromSeconds(20));
+        var z = await h.SendAsync(new { from = "s@example.com", to = "user@dest.test", text = "z" });
+        await witness.WaitForAsync(r => r.Any(w => w.Body.Contains(z, StringComparison.Ordinal)), TimeSpan.FromSeconds(20));
+
         Assert.Equal(attempts, receiver.Attempts);
     }
 

@@ -28,17 +28,16 @@ public sealed class OpenApiExamplesTests
             {
                 if (operation!["requestBody"]?["content"] is not JsonObject content) continue;
                 var name = $"{method.ToUpperInvariant()} {path}";
-                var url = path.StartsWith("/v1/accounts/{id}", StringComparison.Ordinal) ? path.Replace("{id}", accountId) : path;
+                var url = path.StartsWith("/v1/accounts/{id}", StringComparison.Ordinal) ? path.Replace("{id}", accountId) : path.Replace("{domain}", "example.com");
                 if (url.Contains('{')) { failures.Add($"{name}: the test has no value for its path parameters"); continue; }
                 foreach (var (contentType, media) in content)
                 {
                     if (media!["example"] is not { } example) { failures.Add($"{name} ({contentType}): no example"); continue; }
-                    var body = contentType == "application/json" ? example.ToJsonString() : example.GetValue<string>();
-                    using var request = new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), url)
-                    {
-                        Content = new StringContent(body, Encoding.UTF8),
-                    };
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+                    using var request = new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), url) { Content = Body(contentType, example) };
+                    // The hosted-API compatible routes take the key where their provider does.
+                    request.Headers.Add("X-Postmark-Server-Token", TestApp.Key);
+                    if (path.StartsWith("/v3/{domain}", StringComparison.Ordinal))
+                        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"api:{TestApp.Key}")));
                     using var response = await client.SendAsync(request);
                     sent++;
                     if (!response.IsSuccessStatusCode)
@@ -49,6 +48,24 @@ public sealed class OpenApiExamplesTests
 
         Assert.Empty(failures);
         Assert.True(sent >= 8, $"Only {sent} examples were sent; every operation with a body should have one.");
+    }
+
+    private static HttpContent Body(string contentType, JsonNode example)
+    {
+        var fields = () => example.AsObject().Select(f => new KeyValuePair<string, string>(f.Key, f.Value!.GetValue<string>()));
+        switch (contentType)
+        {
+            case "application/x-www-form-urlencoded":
+                return new FormUrlEncodedContent(fields());
+            case "multipart/form-data":
+                var form = new MultipartFormDataContent();
+                foreach (var (name, value) in fields()) form.Add(new StringContent(value), name);
+                return form;
+            default:
+                var content = new StringContent(contentType == "application/json" ? example.ToJsonString() : example.GetValue<string>(), Encoding.UTF8);
+                content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+                return content;
+        }
     }
 
     [Fact]

@@ -62,8 +62,9 @@ public sealed class PostgresNodesTests(PostgresServer server)
         var id = (await TestApp.ReadJsonAsync(response)).GetProperty("id").GetString();
         // An api-only node never delivers: it has no sender, and the recipient stays queued.
         Assert.DoesNotContain(api.Services.GetServices<IHostedService>(), s => s is DeliveryWorker);
-        await Task.Delay(500);   // a sender, had there been one, polls every 200 ms
-        Assert.Empty(mx.Messages);
+        var queued = await TestApp.ReadJsonAsync(await client.GetAsync($"/v1/messages/{id}"));
+        Assert.Equal(("queued", 0), (queued.GetProperty("status").GetString(), queued.GetProperty("recipients")[0].GetProperty("attempts").GetInt32()));
+        Assert.Equal(0, mx.ConnectionCount);
 
         using var sender = new TestApp(new Dictionary<string, string?>(delivery) { ["Roles"] = "sender" });
         var senderClient = sender.Authorized();

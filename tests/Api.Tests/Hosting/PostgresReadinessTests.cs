@@ -40,7 +40,7 @@ public sealed class PostgresReadinessTests(PostgresServer server)
         {
             ready = await health.GetAsync("/health/ready");
             inARow = ready.StatusCode == HttpStatusCode.ServiceUnavailable ? inARow + 1 : 0;
-            if (inARow < 5) await Task.Delay(200);
+            if (inARow < 5) await Task.Delay(100);
         }
         while (inARow < 5 && DateTime.UtcNow < deadline);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);

@@ -48,6 +48,7 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Inbound__Port=70000"], "Inbound:Port must be between -1 and 65535 (was 70000)" },
         { ["Inbound__SoftBouncesToSuppress=0"], "Inbound:SoftBouncesToSuppress must be between 1 and 1000 (was 0)" },
         { ["Health__SenderStallAfter=00:00:00"], "Health:SenderStallAfter must be a positive duration such as 00:00:30 (was 00:00:00)" },
+        { ["Compat__Mailgun__Enabled=maybe"], "Compat:Mailgun:Enabled must be true or false (was maybe)" },
         { ["Console__SessionLifetime=60.00:00:00"], "Console:SessionLifetime must be at most 30.00:00:00 (was 60.00:00:00)" },
         { ["Console__RefreshSeconds=0"], "Console:RefreshSeconds must be between 1 and 3600 (was 0)" },
         { ["Console__Enabled=maybe"], "Console:Enabled must be true or false (was maybe)" },

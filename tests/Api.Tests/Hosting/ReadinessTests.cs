@@ -40,7 +40,7 @@ public sealed class ReadinessTests
         {
             ready = await health.GetAsync("/health/ready");
             if (ready.StatusCode == HttpStatusCode.ServiceUnavailable) break;
-            await Task.Delay(200);
+            await Task.Delay(100);
         }
         while (DateTime.UtcNow < deadline);
 

@@ -89,7 +89,7 @@ public abstract class MessageLogStoreTests : IAsyncLifetime
         var other = await SendAsync(["cy@one.test"], ["news"]);
         var lease = await Engine.Queue.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var cy = lease.Recipients.Single(r => r.Address == "cy@one.test");
-        await Engine.Queue.RecordAsync(lease.Token, [new RecipientResult(cy.Id, other.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [], CancellationToken.None);
+        await Engine.Queue.RecordAsync(lease.Token, [new RecipientResult(cy.Id, other.Id, RecipientStatus.Delivered, SmtpReply.FromServer(250, "ok"), "mx", null)], [], CancellationToken.None);
 
         Assert.Equal([viaSmtp.Id, tagged.Id], (await ListAsync(All with { Recipient = "ANA@one.TEST" })).Select(s => s.Id));
         Assert.Equal([tagged.Id], (await ListAsync(All with { Tag = "orders" })).Select(s => s.Id));

@@ -41,8 +41,8 @@ public abstract class QueueInsightsStoreTests : IAsyncLifetime
     {
         var lease = await Engine.Queue.LeaseAsync(100, TimeSpan.FromMinutes(5), CancellationToken.None);
         await Engine.Queue.RecordAsync(lease.Token, lease.Recipients.Select(r => r.Domain == deferDomain
-            ? new RecipientResult(r.Id, r.MessageId, RecipientStatus.Deferred, reply, "mx." + r.Domain, _clock.GetUtcNow().AddMinutes(10))
-            : new RecipientResult(r.Id, r.MessageId, RecipientStatus.Delivered, "250 2.0.0 Ok", "mx." + r.Domain, null)).ToArray(), [], CancellationToken.None);
+            ? new RecipientResult(r.Id, r.MessageId, RecipientStatus.Deferred, SmtpReply.FromServer(int.Parse(reply[..3]), reply[4..]), "mx." + r.Domain, _clock.GetUtcNow().AddMinutes(10))
+            : new RecipientResult(r.Id, r.MessageId, RecipientStatus.Delivered, SmtpReply.FromServer(250, "2.0.0 Ok"), "mx." + r.Domain, null)).ToArray(), [], CancellationToken.None);
     }
 
     [Fact]

@@ -67,6 +67,42 @@ public abstract class QueueStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lease_WithOlderRetriesDue_TakesFreshMailFirst()
+    {
+        // Retries that came due long ago (Postfix's deferred queue) must not put fresh mail behind them.
+        var old = Enumerable.Range(0, 5).Select(i => Message($"r{i}@deferring.test")).ToArray();
+        await Store.EnqueueAsync(old, CancellationToken.None);
+        var first = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await Store.RecordAsync(first.Token, first.Recipients.Select(r => new RecipientResult(r.Id, r.MessageId, RecipientStatus.Deferred,
+            SmtpReply.FromServer(451, "later"), "mx", Clock.GetUtcNow().AddMinutes(1))).ToArray(), [], CancellationToken.None);
+        Clock.Advance(TimeSpan.FromMinutes(10));
+        await Store.EnqueueAsync([Message("fresh@healthy.test")], CancellationToken.None);
+
+        var lease = await Store.LeaseAsync(2, TimeSpan.FromMinutes(5), CancellationToken.None);
+
+        Assert.Equal(2, lease.Recipients.Count);
+        Assert.Contains("fresh@healthy.test", lease.Recipients.Select(r => r.Address));
+        Assert.Equal(4, (await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients.Count);
+    }
+
+    [Fact]
+    public async Task Lease_RetriesOfSkippedDestinationsAhead_StillFindsOtherRetriesWithinTheWindow()
+    {
+        var busy = Enumerable.Range(0, 30).Select(i => Message($"b{i}@busy.test")).ToArray();
+        await Store.EnqueueAsync(busy, CancellationToken.None);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await Store.EnqueueAsync([Message("x@other.test")], CancellationToken.None);
+        var first = await Store.LeaseAsync(100, TimeSpan.FromMinutes(5), CancellationToken.None);
+        await Store.RecordAsync(first.Token, first.Recipients.Select(r => new RecipientResult(r.Id, r.MessageId, RecipientStatus.Deferred,
+            SmtpReply.FromServer(451, "later"), "mx", Clock.GetUtcNow().AddMinutes(1))).ToArray(), [], CancellationToken.None);
+        Clock.Advance(TimeSpan.FromMinutes(2));
+
+        var lease = await Store.LeaseAsync(5, TimeSpan.FromMinutes(5), ["busy.test"], CancellationToken.None);
+
+        Assert.Equal(["x@other.test"], lease.Recipients.Select(r => r.Address));
+    }
+
+    [Fact]
     public async Task Lease_AfterLeaseExpires_HandsRecipientOutAgain()
     {
         await Store.EnqueueAsync([Message("a@one.test")], CancellationToken.None);
@@ -91,8 +127,8 @@ public abstract class QueueStoreTests : IAsyncLifetime
         var second = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var id = first.Recipients.Single().Id;
 
-        await Store.RecordAsync(first.Token, [new RecipientResult(id, message.Id, RecipientStatus.Bounced, "550 late", "mx", null)], [], CancellationToken.None);
-        await Store.RecordAsync(second.Token, [new RecipientResult(id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [], CancellationToken.None);
+        await Store.RecordAsync(first.Token, [new RecipientResult(id, message.Id, RecipientStatus.Bounced, SmtpReply.FromServer(550, "late"), "mx", null)], [], CancellationToken.None);
+        await Store.RecordAsync(second.Token, [new RecipientResult(id, message.Id, RecipientStatus.Delivered, SmtpReply.FromServer(250, "ok"), "mx", null)], [], CancellationToken.None);
 
         var view = await Store.FindMessageAsync(Account, message.Id, CancellationToken.None);
         var recipient = Assert.Single(view!.Recipients);
@@ -109,7 +145,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
         var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var next = Clock.GetUtcNow().AddMinutes(1);
 
-        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Deferred, "451 later", "mx", next)], [], CancellationToken.None);
+        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Deferred, SmtpReply.FromServer(451, "later"), "mx", next)], [], CancellationToken.None);
 
         Assert.Empty((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients);
         Clock.Advance(TimeSpan.FromMinutes(1));
@@ -236,7 +272,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
         var dsn = Message("s@example.com") with { Source = MessageSource.Dsn, EnvelopeFrom = "" };
 
         await Store.RecordAsync(lease.Token,
-            [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, "550 5.1.1 no such user", "mx.one.test", null, Suppress: true)],
+            [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, SmtpReply.FromServer(550, "5.1.1 no such user"), "mx.one.test", null, Suppress: true)],
             [dsn], CancellationToken.None);
 
         var suppression = Assert.Single(await Store.ListSuppressionsAsync(Account, null, 10, CancellationToken.None));
@@ -257,7 +293,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
         await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var dsn = Message("s@example.com") with { Source = MessageSource.Dsn };
 
-        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, "550", "mx", null)], [dsn], CancellationToken.None);
+        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, message.Id, RecipientStatus.Bounced, SmtpReply.FromServer(550, ""), "mx", null)], [dsn], CancellationToken.None);
 
         Assert.Null(await Store.FindMessageAsync(Account, dsn.Id, CancellationToken.None));
     }
@@ -282,7 +318,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
     {
         await Store.EnqueueAsync([Message("a@one.test", "b@one.test", "c@one.test")], CancellationToken.None);
         var lease = await Store.LeaseAsync(2, TimeSpan.FromMinutes(5), CancellationToken.None);
-        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, lease.Recipients[0].MessageId, RecipientStatus.Deferred, "451", "mx",
+        await Store.RecordAsync(lease.Token, [new RecipientResult(lease.Recipients[0].Id, lease.Recipients[0].MessageId, RecipientStatus.Deferred, SmtpReply.FromServer(451, ""), "mx",
             Clock.GetUtcNow().AddMinutes(5))], [], CancellationToken.None);
 
         var counts = await Store.CountLiveAsync(CancellationToken.None);
@@ -329,10 +365,10 @@ public abstract class QueueStoreTests : IAsyncLifetime
         Assert.Empty((await other.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None)).Recipients);
         Clock.Advance(TimeSpan.FromMinutes(1));
         var taken = await other.LeaseAsync(10, TimeSpan.FromMinutes(1), CancellationToken.None);
-        await other.RecordAsync(taken.Token, [new RecipientResult(taken.Recipients.Single().Id, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [],
+        await other.RecordAsync(taken.Token, [new RecipientResult(taken.Recipients.Single().Id, message.Id, RecipientStatus.Delivered, SmtpReply.FromServer(250, "ok"), "mx", null)], [],
             CancellationToken.None);
         // The crashed node's late result (had it come back) changes nothing.
-        await Store.RecordAsync(crashed.Token, [new RecipientResult(crashed.Recipients.Single().Id, message.Id, RecipientStatus.Deferred, "451", "mx",
+        await Store.RecordAsync(crashed.Token, [new RecipientResult(crashed.Recipients.Single().Id, message.Id, RecipientStatus.Deferred, SmtpReply.FromServer(451, ""), "mx",
             Clock.GetUtcNow())], [], CancellationToken.None);
 
         var recipient = (await Store.FindMessageAsync(Account, message.Id, CancellationToken.None))!.Recipients.Single();
@@ -346,7 +382,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
         await Store.EnqueueAsync([message], CancellationToken.None);
         var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
         var id = lease.Recipients.Single().Id;
-        await Store.RecordAsync(lease.Token, [new RecipientResult(id, message.Id, status, status == RecipientStatus.Delivered ? "250 2.0.0 ok" : "451 4.3.0 later", "mx.one.test",
+        await Store.RecordAsync(lease.Token, [new RecipientResult(id, message.Id, status, status == RecipientStatus.Delivered ? SmtpReply.FromServer(250, "2.0.0 ok") : SmtpReply.FromServer(451, "4.3.0 later"), "mx.one.test",
             status == RecipientStatus.Deferred ? Clock.GetUtcNow().AddHours(1) : null)], [], CancellationToken.None);
         return (await Store.FindRecipientAsync(message.Id, id, CancellationToken.None))!;
     }
@@ -425,7 +461,7 @@ public abstract class QueueStoreTests : IAsyncLifetime
         var sent = (await Store.FindRecipientAsync(message.Id, lease.Recipients.Single().Id, CancellationToken.None))!;
 
         Assert.True((await Store.ApplyFeedbackAsync(Bounce(sent, suppress: null), CancellationToken.None)).StatusChanged);
-        await Store.RecordAsync(lease.Token, [new RecipientResult(sent.RecipientId, message.Id, RecipientStatus.Delivered, "250 ok", "mx", null)], [], CancellationToken.None);
+        await Store.RecordAsync(lease.Token, [new RecipientResult(sent.RecipientId, message.Id, RecipientStatus.Delivered, SmtpReply.FromServer(250, "ok"), "mx", null)], [], CancellationToken.None);
 
         var recipient = (await Store.FindMessageAsync(Account, message.Id, CancellationToken.None))!.Recipients.Single();
         Assert.Equal((RecipientStatus.Bounced, true), (recipient.Status, recipient.Async));

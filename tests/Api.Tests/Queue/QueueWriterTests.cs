@@ -44,7 +44,8 @@ public sealed class QueueWriterTests : IAsyncLifetime
 
         await store.FlushStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.NotNull(await Engine.Queue.FindMessageAsync(_account!, message.Id, CancellationToken.None));   // committed
-        await Task.Delay(200);
+        // Nothing to wait for but time: an answer given early would come within microseconds of the commit.
+        await Task.WhenAny(write, Task.Delay(100));
         Assert.False(write.IsCompleted, "answered before the disk confirmed the commit");
 
         store.ReleaseFlush.SetResult();
@@ -64,7 +65,7 @@ public sealed class QueueWriterTests : IAsyncLifetime
         while (store.Batches.Count < 2 && DateTime.UtcNow < deadline) await Task.Delay(10);   // committed; waits for the flusher
 
         var later = Enumerable.Range(0, 3).Select(i => writer.WriteAsync([Message($"c{i}@one.test")], CancellationToken.None)).ToArray();
-        await Task.Delay(200);
+        await Task.WhenAny(Task.WhenAll(later), Task.Delay(100));   // a third commit would come at once
         Assert.Equal(2, store.Batches.Count);   // no third, small commit while the flusher is busy
 
         store.ReleaseFlush.SetResult();

@@ -39,7 +39,7 @@ public abstract class RetentionStoreTests : IAsyncLifetime
     {
         var lease = await Engine.Queue.LeaseAsync(100, TimeSpan.FromMinutes(5), CancellationToken.None);
         await Engine.Queue.RecordAsync(lease.Token,
-            lease.Recipients.Select(r => new RecipientResult(r.Id, r.MessageId, RecipientStatus.Delivered, "250 ok", "mx", null)).ToArray(), [], CancellationToken.None);
+            lease.Recipients.Select(r => new RecipientResult(r.Id, r.MessageId, RecipientStatus.Delivered, SmtpReply.FromServer(250, "ok"), "mx", null)).ToArray(), [], CancellationToken.None);
     }
 
     [Fact]

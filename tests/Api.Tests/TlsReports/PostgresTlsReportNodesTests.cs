@@ -70,7 +70,7 @@ public sealed class PostgresTlsReportNodesTests(PostgresServer server) : IAsyncL
         while (_policy.Reports.IsEmpty && DateTime.UtcNow < deadline)
         {
             _clock.Advance(TimeSpan.FromMinutes(5));
-            await Task.Delay(200);
+            await Task.Delay(100);
         }
 
         var posted = Assert.Single(_policy.Reports);

@@ -134,7 +134,7 @@ public sealed class TlsReportTests : IAsyncLifetime
         {
             if (arrived() is { } done) return await done;
             _clock.Advance(TimeSpan.FromMinutes(5));
-            await Task.Delay(200);
+            await Task.Delay(100);
         }
         throw new TimeoutException("No TLS report arrived");
     }

@@ -16,7 +16,9 @@ public sealed partial class TranscriptTests
         await using var server = await BridgeServer.StartAsync();
         await using var raw = await server.ConnectRawAsync();
         await raw.ReadReplyAsync();
+        await raw.CommandAsync("MAIL FROM:<a@example.com>");
         await raw.CommandAsync("EHLO client.test");
+        await raw.CommandAsync("DATA");
         await raw.CommandAsync("MAIL FROM:<a@example.com>");
         await raw.CommandAsync(Sessions.AuthPlain());
         await raw.CommandAsync("RCPT TO:<x@example.org>");
