@@ -325,6 +325,37 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
         ALTER TABLE events ADD COLUMN reply_code INTEGER;
         ALTER TABLE events ADD COLUMN enhanced_status TEXT;
         """,
+        // 15: issue 19 follow-up. The console overview reads per-account event counts per closed UTC hour
+        // (activity_hours, rolled up once from the append-only events; activity_rollup holds the first hour
+        // not yet rolled up) plus the live events since, found by time (ix_events_created). Console
+        // sessions ended before their expiry (sign-out) and the short-lived stash that shows a new secret
+        // once after a redirect are shared by every node.
+        """
+        CREATE INDEX ix_events_created ON events(created_at);
+        CREATE TABLE activity_hours (
+            account_id TEXT NOT NULL,
+            hour       BIGINT NOT NULL,
+            kind       TEXT NOT NULL,
+            count      BIGINT NOT NULL,
+            PRIMARY KEY (account_id, hour, kind)
+        );
+        CREATE TABLE activity_rollup (
+            id      INTEGER PRIMARY KEY,
+            through BIGINT NOT NULL
+        );
+        CREATE TABLE console_sessions_ended (
+            id         TEXT PRIMARY KEY,
+            expires_at BIGINT NOT NULL
+        );
+        CREATE INDEX ix_console_sessions_ended_expires ON console_sessions_ended(expires_at);
+        CREATE TABLE console_stash (
+            id         TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL,
+            value      TEXT NOT NULL,
+            expires_at BIGINT NOT NULL
+        );
+        CREATE INDEX ix_console_stash_expires ON console_stash(expires_at);
+        """,
     ];
 
     public static int LatestVersion => AllSteps.Length;
