@@ -42,21 +42,13 @@ public sealed class PostgresTlsReportNodesTests(PostgresServer server) : IAsyncL
             .Txt("_smtp._tls.dest.test", $"v=TLSRPTv1; rua=https://reports.dest.test:{_policyPort}/tlsrpt")
             .A("reports.dest.test", "127.0.0.9");
         _policy.Policy = "version: STSv1\nmode: enforce\nmx: mx.dest.test\nmax_age: 86400\n";
-        var settings = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(TlsReportTests.ReportingSettings(_ca, _policyPort))
         {
             ["Roles"] = "api,sender",
             ["Storage:Provider"] = "Postgres",
             ["Storage:Postgres:ConnectionString"] = await server.CreateDatabaseAsync(CancellationToken.None),
             ["Delivery:DnsServers:0"] = dns.Endpoint,
             ["Delivery:Port"] = port.ToString(),
-            ["Domains:RequireVerified"] = "false",
-            ["Delivery:MtaSts:AllowPrivateNetworks"] = "true",
-            ["Delivery:MtaSts:TrustedRootsFile"] = _ca.RootFile,
-            ["Delivery:MtaSts:PolicyPort"] = _policyPort.ToString(),
-            ["TlsReports:Enabled"] = "true",
-            ["TlsReports:OrganizationName"] = "Example Relay",
-            ["TlsReports:ContactInfo"] = "tls-reports@example.com",
-            ["TlsReports:From"] = "tlsrpt@example.com",
         };
         var day = DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime);
 

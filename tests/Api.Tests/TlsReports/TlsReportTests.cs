@@ -24,20 +24,23 @@ public sealed class TlsReportTests : IAsyncLifetime
         _ca.Dispose();
     }
 
+    /// <summary>TLS reporting on, MTA-STS policies fetched from the test CA's policy server on loopback.</summary>
+    internal static Dictionary<string, string?> ReportingSettings(TestCertificateAuthority ca, int policyPort) => new()
+    {
+        ["Domains:RequireVerified"] = "false",
+        ["Delivery:MtaSts:AllowPrivateNetworks"] = "true",
+        ["Delivery:MtaSts:TrustedRootsFile"] = ca.RootFile,
+        ["Delivery:MtaSts:PolicyPort"] = policyPort.ToString(),
+        ["TlsReports:Enabled"] = "true",
+        ["TlsReports:OrganizationName"] = "Example Relay",
+        ["TlsReports:ContactInfo"] = "tls-reports@example.com",
+        ["TlsReports:From"] = "tlsrpt@example.com",
+    };
+
     [Fact]
     public async Task Report_AfterATestingPolicyFailure_ArrivesAtTheRuaMailboxAsRfc8460Json()
     {
-        await using var h = new DeliveryHarness(new()
-        {
-            ["Domains:RequireVerified"] = "false",
-            ["Delivery:MtaSts:AllowPrivateNetworks"] = "true",
-            ["Delivery:MtaSts:TrustedRootsFile"] = _ca.RootFile,
-            ["Delivery:MtaSts:PolicyPort"] = _policyPort.ToString(),
-            ["TlsReports:Enabled"] = "true",
-            ["TlsReports:OrganizationName"] = "Example Relay",
-            ["TlsReports:ContactInfo"] = "tls-reports@example.com",
-            ["TlsReports:From"] = "tlsrpt@example.com",
-        }, _clock);
+        await using var h = new DeliveryHarness(ReportingSettings(_ca, _policyPort), _clock);
         h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2")
             .Txt("_mta-sts.dest.test", "v=STSv1; id=20261204")
             .A("mta-sts.dest.test", "127.0.0.9")
@@ -87,17 +90,7 @@ public sealed class TlsReportTests : IAsyncLifetime
     [Fact]
     public async Task Report_ToAnHttpsRua_IsPostedAsGzippedRfc8460Json()
     {
-        await using var h = new DeliveryHarness(new()
-        {
-            ["Domains:RequireVerified"] = "false",
-            ["Delivery:MtaSts:AllowPrivateNetworks"] = "true",
-            ["Delivery:MtaSts:TrustedRootsFile"] = _ca.RootFile,
-            ["Delivery:MtaSts:PolicyPort"] = _policyPort.ToString(),
-            ["TlsReports:Enabled"] = "true",
-            ["TlsReports:OrganizationName"] = "Example Relay",
-            ["TlsReports:ContactInfo"] = "tls-reports@example.com",
-            ["TlsReports:From"] = "tlsrpt@example.com",
-        }, _clock);
+        await using var h = new DeliveryHarness(ReportingSettings(_ca, _policyPort), _clock);
         h.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2")
             .Txt("_mta-sts.dest.test", "v=STSv1; id=20261204")
             .A("mta-sts.dest.test", "127.0.0.9")
