@@ -14,6 +14,7 @@ namespace EmailApi.Delivery;
 /// </summary>
 public sealed class DeliveryWorker(
     IQueueStore store,
+    ResultWriter results,
     SmtpRelay relay,
     RetrySchedule retry,
     DestinationThrottle throttle,
@@ -249,13 +250,14 @@ public sealed class DeliveryWorker(
             _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
             counted = false;
             NoteTransaction(domain, outcomes);
-            var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
-            var notifications = Notifications(lease, outcomes, results);
+            var recorded = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
+            var notifications = Notifications(lease, outcomes, recorded);
             answered = true;
             // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
-            await store.RecordAsync(lease.Token, results, notifications, CancellationToken.None);
-            metrics.JobFinished(elapsed, results);
-            Recorded(lease, outcomes, results);
+            // It shares its commit with the results of the jobs that finished meanwhile.
+            await results.WriteAsync(new LeaseResults(lease.Token, recorded, notifications), CancellationToken.None);
+            metrics.JobFinished(elapsed, recorded);
+            Recorded(lease, outcomes, recorded);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -287,13 +289,11 @@ public sealed class DeliveryWorker(
         var reply = SmtpReply.Of(451, "4.3.0", $"Delivery failed unexpectedly ({failure.GetType().Name}); will retry");
         try
         {
-            var results = envelopes.SelectMany(e => e.Recipients)
-                .Select(r => ToResult(new RecipientOutcome(r, new DeliveryOutcome.Deferred(reply, null)), lease.Messages[r.MessageId].CreatedAt))
-                .ToArray();
             var outcomes = envelopes.SelectMany(e => e.Recipients).Select(r => new RecipientOutcome(r, new DeliveryOutcome.Deferred(reply, null))).ToArray();
+            var recorded = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
             // Must be written although we may be stopping, like any other result.
-            await store.RecordAsync(lease.Token, results, Notifications(lease, outcomes, results), CancellationToken.None);
-            Recorded(lease, outcomes, results);
+            await results.WriteAsync(new LeaseResults(lease.Token, recorded, Notifications(lease, outcomes, recorded)), CancellationToken.None);
+            Recorded(lease, outcomes, recorded);
         }
         catch (Exception ex)
         {

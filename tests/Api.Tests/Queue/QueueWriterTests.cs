@@ -140,8 +140,7 @@ public sealed class QueueWriterTests : IAsyncLifetime
             return outcomes;
         }
         public Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, IReadOnlyCollection<string> skipDomains, CancellationToken ct) => inner.LeaseAsync(limit, leaseFor, skipDomains, ct);
-        public Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct) =>
-            inner.RecordAsync(leaseToken, results, notifications, ct);
+        public Task RecordAsync(IReadOnlyList<LeaseResults> batches, CancellationToken ct) => inner.RecordAsync(batches, ct);
         public Task RecoverAsync(CancellationToken ct) => inner.RecoverAsync(ct);
         public Task ReleaseAsync(long leaseToken, CancellationToken ct) => inner.ReleaseAsync(leaseToken, ct);
         public Task PostponeAsync(long leaseToken, IReadOnlyList<long> recipientIds, DateTimeOffset dueAt, CancellationToken ct) =>
