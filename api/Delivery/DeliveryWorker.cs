@@ -247,7 +247,7 @@ public sealed class DeliveryWorker(
             }
             // The connection is free again (and cached): the destination's next job may use it while
             // this one's results are written, so a slow disk does not make a destination look full.
-            _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
+            JobLeft(domain);
             counted = false;
             NoteTransaction(domain, outcomes);
             var recorded = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
@@ -280,8 +280,23 @@ public sealed class DeliveryWorker(
         }
         finally
         {
-            if (counted) _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
+            if (counted) JobLeft(domain);
         }
+    }
+
+    /// <summary>
+    /// A job of the destination holds no slot any more. When that leaves the destination with only
+    /// as many jobs as it has connections (none waiting), a full destination has room for a lease's
+    /// worth of jobs again: the lease loop, which may be waiting out its poll interval because
+    /// every due recipient was at a full destination, is woken to take them (Postfix's qmgr
+    /// likewise takes more from a destination's queue as its delivery agents finish). Waking it on
+    /// every freed slot would lease a whole batch for one place and put the rest back.
+    /// </summary>
+    private void JobLeft(string domain)
+    {
+        var settings = options.Value;
+        if (_domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1) == (settings.For(domain).Concurrency ?? settings.PerDomainConcurrency))
+            signal.Notify();
     }
 
     private async Task DeferAfterFailureAsync(Lease lease, IReadOnlyList<Envelope> envelopes, Exception failure)
