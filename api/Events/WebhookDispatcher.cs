@@ -20,6 +20,12 @@ public sealed class WebhookDispatcher(IWebhookStore store, WebhookAddressGuard g
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    private long _idleRounds;
+
+    /// <summary>Rounds that found nothing to send. Rounds run one after another and each waits for its
+    /// deliveries, so one more means every delivery this node had started has been answered and recorded.</summary>
+    public long IdleRounds => Interlocked.Read(ref _idleRounds);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
@@ -50,6 +56,7 @@ public sealed class WebhookDispatcher(IWebhookStore store, WebhookAddressGuard g
                     finally { slots.Release(); }
                 }));
                 if (due.Count > 0) continue;
+                Interlocked.Increment(ref _idleRounds);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -60,6 +60,7 @@ public static class StorageRegistration
         services.AddSingleton<IMtaStsPolicyStore, SqlMtaStsPolicyStore>();
         services.AddSingleton<ITlsReportStore, SqlTlsReportStore>();
         services.AddSingleton<IFeedbackStore, SqlFeedbackStore>();
+        services.AddSingleton<WebConsole.IConsoleSessionStore, WebConsole.SqlConsoleSessionStore>();
         services.AddSingleton<StorageMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageMonitor>());
         return services;

@@ -8,11 +8,18 @@ namespace EmailApi.Queue;
 /// </summary>
 public interface IQueueInsights
 {
-    /// <summary>Recipients of the messages accepted since <paramref name="since"/>, by status (a complaint marks its recipient <c>complained</c>).</summary>
+    /// <summary>
+    /// What happened to the account's mail since <paramref name="since"/> (at most <see cref="SqlQueueInsights.RollupKept"/>
+    /// ago): its events by kind (recipients accepted, delivered, deferred, bounced, complained, ...), counted
+    /// by the time each happened. Exact: closed hours come from the roll-up, the rest from the events.
+    /// </summary>
     Task<Activity> ActivityAsync(string accountId, DateTimeOffset since, CancellationToken ct);
 
-    /// <summary>Messages accepted per hour since <paramref name="since"/> (hours without any are absent).</summary>
+    /// <summary>Recipients accepted per UTC hour since <paramref name="since"/> (hours without any are absent).</summary>
     Task<IReadOnlyDictionary<DateTimeOffset, long>> HourlyAsync(string accountId, DateTimeOffset since, CancellationToken ct);
+
+    /// <summary>Rolls up the closed hours not yet rolled up (the reads do it too); returns the mark before which every hour is rolled up.</summary>
+    Task<DateTimeOffset> RollUpAsync(CancellationToken ct);
 
     /// <summary>The whole queue (every account): due work, deferrals by destination, the oldest live message, the latest replies.</summary>
     Task<QueueOverview> OverviewAsync(int maxDomains, CancellationToken ct);
@@ -24,11 +31,19 @@ public interface IQueueInsights
     Task<int> RetryNowAsync(string accountId, MessageId id, CancellationToken ct);
 }
 
-public sealed record Activity(IReadOnlyDictionary<RecipientStatus, long> Recipients)
+/// <summary>Event counts by kind (the <c>events.type</c> values: a recipient status's name, or <c>unsubscribed</c>).</summary>
+public sealed record Activity(IReadOnlyDictionary<string, long> ByKind)
 {
-    public long Count(RecipientStatus status) => Recipients.GetValueOrDefault(status);
+    /// <summary>The kinds an accepted recipient starts with: queued, or suppressed when its address is on the list.</summary>
+    public static readonly string[] AcceptedKinds = [RecipientStatus.Queued.ToDb(), RecipientStatus.Suppressed.ToDb()];
 
-    public long Total => Recipients.Values.Sum();
+    public long Count(RecipientStatus kind) => ByKind.GetValueOrDefault(kind.ToDb());
+
+    /// <summary>Recipients accepted (the "sent" figure).</summary>
+    public long Accepted => AcceptedKinds.Sum(k => ByKind.GetValueOrDefault(k));
+
+    /// <summary>Delivery attempts that ended undeliverable: bounced, or failed (retries exhausted).</summary>
+    public long Bounced => Count(RecipientStatus.Bounced) + Count(RecipientStatus.Failed);
 }
 
 public sealed record QueueOverview(

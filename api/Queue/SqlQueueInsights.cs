@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using EmailApi.Storage;
 
@@ -5,36 +6,126 @@ namespace EmailApi.Queue;
 
 /// <summary>
 /// <see cref="IQueueInsights"/> in SQL that SQLite and PostgreSQL run unchanged. Time windows become ranges on the version 7 message ids (their first
-/// 48 bits are the acceptance time), so the account's indexes on <c>recipients(account_id, status,
-/// message_id)</c> and <c>messages(account_id, created_at)</c> answer them.
+/// 48 bits are the acceptance time). An account's activity (events by kind and hour) is read from the
+/// hourly roll-up plus the events since, so an overview costs the same at a million messages as at ten.
 /// </summary>
 public sealed class SqlQueueInsights(SqlDialect sql, TimeProvider clock) : IQueueInsights
 {
-    private static readonly RecipientStatus[] Statuses = Enum.GetValues<RecipientStatus>();
+    private const long HourMs = 3_600_000;
+
+    /// <summary>An hour is rolled up only this long after it ends: an event stamped inside it has committed by then on every node.</summary>
+    public static readonly TimeSpan RollupGrace = TimeSpan.FromMinutes(5);
+
+    /// <summary>Rolled-up hours are kept this long (every window the console shows, with room to spare).</summary>
+    public static readonly TimeSpan RollupKept = TimeSpan.FromDays(400);
+
+    /// <summary>One roll-up transaction covers at most this many hours, so catching up never holds the write lock for long.</summary>
+    private const long HoursPerRollup = 24;
 
     public async Task<Activity> ActivityAsync(string accountId, DateTimeOffset since, CancellationToken ct)
     {
-        await using var connection = await sql.OpenAsync(ct);
-        var counts = new Dictionary<RecipientStatus, long>();
-        // One range count per status: each is a walk of one stretch of the (account_id, status, message_id) index.
-        foreach (var status in Statuses)
-        {
-            var n = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT COUNT(*) FROM recipients WHERE account_id = @AccountId AND status = @Status AND message_id >= @SinceId",
-                new { AccountId = accountId, Status = status.ToDb(), SinceId = MessageId.FirstTextAt(since) }, cancellationToken: ct));
-            if (n > 0) counts[status] = n;
-        }
+        var counts = new Dictionary<string, long>();
+        foreach (var (_, kind, count) in await BucketsAsync(accountId, since, ct))
+            counts[kind] = counts.GetValueOrDefault(kind) + count;
         return new Activity(counts);
     }
 
     public async Task<IReadOnlyDictionary<DateTimeOffset, long>> HourlyAsync(string accountId, DateTimeOffset since, CancellationToken ct)
     {
+        var hours = new Dictionary<DateTimeOffset, long>();
+        foreach (var (hour, kind, count) in await BucketsAsync(accountId, since, ct))
+        {
+            if (!Activity.AcceptedKinds.Contains(kind)) continue;
+            var at = DateTimeOffset.FromUnixTimeMilliseconds(hour);
+            hours[at] = hours.GetValueOrDefault(at) + count;
+        }
+        return hours;
+    }
+
+    public async Task<DateTimeOffset> RollUpAsync(CancellationToken ct)
+    {
         await using var connection = await sql.OpenAsync(ct);
-        var rows = await connection.QueryAsync<(long Hour, long Count)>(new CommandDefinition("""
-            SELECT created_at / 3600000 AS Hour, COUNT(*) AS Count FROM messages
-            WHERE account_id = @AccountId AND created_at >= @Since GROUP BY created_at / 3600000
-            """, new { AccountId = accountId, Since = since.ToUnixTimeMilliseconds() }, cancellationToken: ct));
-        return rows.ToDictionary(r => DateTimeOffset.FromUnixTimeMilliseconds(r.Hour * 3_600_000), r => r.Count);
+        return DateTimeOffset.FromUnixTimeMilliseconds(await RollUpAsync(connection, ct));
+    }
+
+    // CROSS JOIN keeps SQLite walking the events by time (ix_events_created) and looking each message up,
+    // rather than walking all the account's messages; PostgreSQL plans it as the inner join it is.
+
+    /// <summary>
+    /// The account's events since <paramref name="since"/> by (hour, kind): the closed hours from
+    /// <c>activity_hours</c>, the rest (the part of an hour at the window's start, and everything since
+    /// the roll-up's mark) counted from the events themselves. The two never overlap, so the sum is exact.
+    /// </summary>
+    private async Task<List<(long Hour, string Kind, long Count)>> BucketsAsync(string accountId, DateTimeOffset since, CancellationToken ct)
+    {
+        await using var connection = await sql.OpenAsync(ct);
+        var mark = await RollUpAsync(connection, ct);
+        var from = since.ToUnixTimeMilliseconds();
+        var firstWhole = (from + HourMs - 1) / HourMs * HourMs;
+        var buckets = new List<(long, string, long)>();
+        if (firstWhole < mark)
+            buckets.AddRange(await connection.QueryAsync<(long, string, long)>(new CommandDefinition("""
+                SELECT hour, kind, count FROM activity_hours WHERE account_id = @AccountId AND hour >= @From AND hour < @Until
+                """, new { AccountId = accountId, From = firstWhole, Until = mark }, cancellationToken: ct)));
+        // Live: [from, the first whole rolled-up hour) when the window starts inside a rolled-up hour, and [max(from, mark), ∞).
+        var ranges = new List<(long From, long Until)>();
+        if (from < Math.Min(firstWhole, mark)) ranges.Add((from, Math.Min(firstWhole, mark)));
+        ranges.Add((Math.Max(from, mark), long.MaxValue));
+        foreach (var (lo, hi) in ranges)
+            buckets.AddRange(await connection.QueryAsync<(long, string, long)>(new CommandDefinition("""
+                SELECT e.created_at / 3600000 * 3600000 AS hour, e.type AS kind, COUNT(*) AS count
+                FROM events e CROSS JOIN messages m
+                WHERE m.id = e.message_id AND e.created_at >= @From AND e.created_at < @Until AND m.account_id = @AccountId
+                GROUP BY e.created_at / 3600000 * 3600000, e.type
+                """, new { AccountId = accountId, From = lo, Until = hi }, cancellationToken: ct)));
+        return buckets;
+    }
+
+    /// <summary>
+    /// Rolls the closed hours not yet rolled up into <c>activity_hours</c> (a day per transaction) and
+    /// returns the mark: every hour before it is rolled up, none after. Nodes race safely: the mark moves
+    /// only from the value a node read, so an hour is counted once.
+    /// </summary>
+    private async Task<long> RollUpAsync(DbConnection connection, CancellationToken ct)
+    {
+        var closed = (clock.GetUtcNow() - RollupGrace).ToUnixTimeMilliseconds() / HourMs * HourMs;
+        var mark = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT through FROM activity_rollup WHERE id = 1", cancellationToken: ct));
+        if (mark is null)
+        {
+            // The first roll-up starts at the oldest event still stored.
+            var oldest = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT MIN(created_at) FROM events", cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition("INSERT INTO activity_rollup (id, through) VALUES (1, @Through) ON CONFLICT (id) DO NOTHING",
+                new { Through = Math.Min(closed, oldest is { } o ? o / HourMs * HourMs : closed) }, cancellationToken: ct));
+            mark = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT through FROM activity_rollup WHERE id = 1", cancellationToken: ct));
+        }
+        var through = mark.Value;
+        while (through < closed)
+        {
+            var until = Math.Min(closed, through + HoursPerRollup * HourMs);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            var moved = await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE activity_rollup SET through = @Until WHERE id = 1 AND through = @Through", new { Until = until, Through = through }, tx, cancellationToken: ct));
+            if (moved == 1)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    INSERT INTO activity_hours (account_id, hour, kind, count)
+                    SELECT m.account_id, e.created_at / 3600000 * 3600000, e.type, COUNT(*)
+                    FROM events e CROSS JOIN messages m
+                    WHERE m.id = e.message_id AND e.created_at >= @Through AND e.created_at < @Until
+                    GROUP BY m.account_id, e.created_at / 3600000 * 3600000, e.type;
+                    DELETE FROM activity_hours WHERE hour < @Forget
+                    """, new { Through = through, Until = until, Forget = until - (long)RollupKept.TotalMilliseconds }, tx, cancellationToken: ct));
+                await tx.CommitAsync(ct);
+                through = until;
+            }
+            else
+            {
+                // Another node moved the mark first: take its value.
+                await tx.RollbackAsync(ct);
+                through = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT through FROM activity_rollup WHERE id = 1", cancellationToken: ct));
+            }
+        }
+        return through;
     }
 
     public async Task<QueueOverview> OverviewAsync(int maxDomains, CancellationToken ct)

@@ -271,60 +271,8 @@ public sealed class SqliteMigrations(SqliteDb db, TimeProvider clock, ILogger<Sq
         CREATE INDEX ix_inbound_reports_pending ON inbound_reports(received_at) WHERE state = 'pending';
         CREATE INDEX ix_inbound_reports_message ON inbound_reports(message_id);
         """,
-        // 10: issue 16 point 3: the account default for unsubscribe, a JSON array of tags whose
-        // messages get one-click unsubscribe (RFC 8058). NULL (none) for existing accounts, so an
-        // upgrade changes no running sender's mail; new accounts start with ["broadcast"].
-        """
-        ALTER TABLE accounts ADD COLUMN unsubscribe_tags TEXT;
-        """,
-        // 11: TLS report counts per UTC day (RFC 8460 §4.1), shared by every sender node, and the claim that
-        // lets one node send each (day, policy domain) report. '' stands for "no MX host" / "no policy id".
-        """
-        CREATE TABLE tls_report_counts (
-            day             TEXT NOT NULL,
-            policy_domain   TEXT NOT NULL,
-            policy_type     TEXT NOT NULL,
-            policy_id       TEXT NOT NULL,
-            result_type     TEXT NOT NULL,
-            mx_host         TEXT NOT NULL,
-            policy_text     TEXT NOT NULL,
-            sessions        BIGINT NOT NULL,
-            PRIMARY KEY (day, policy_domain, policy_type, policy_id, result_type, mx_host)
-        );
-        CREATE TABLE tls_report_claims (
-            day             TEXT NOT NULL,
-            policy_domain   TEXT NOT NULL,
-            node            TEXT NOT NULL,
-            claimed_at      BIGINT NOT NULL,
-            PRIMARY KEY (day, policy_domain)
-        );
-        """,
-        // 12: issue 17 point 4: what an inbound report changed. A recipient whose status a report set
-        // (delivered → bounced or complained, after our own delivery) names that report (report_id: async);
-        // its event carries the report's facts as JSON (reporting MTA, status, diagnostic; feedback type,
-        // provider); the report records the status it set.
-        """
-        ALTER TABLE recipients ADD COLUMN report_id TEXT;
-        ALTER TABLE events ADD COLUMN report TEXT;
-        ALTER TABLE inbound_reports ADD COLUMN recipient_status TEXT;
-        """,
-        // 13: issue 21: fresh mail and retries in separate due indexes (Postfix's incoming and deferred
-        // queues), each with the domain, so the lease takes fresh mail first and skips busy destinations
-        // from the index alone, and a large deferred queue costs a lease a bounded window, not a scan.
-        """
-        CREATE INDEX ix_recipients_fresh ON recipients(next_attempt_at, domain) WHERE status = 'queued';
-        CREATE INDEX ix_recipients_retry ON recipients(next_attempt_at, domain) WHERE status = 'deferred';
-        DROP INDEX ix_recipients_due;
-        """,
-        // 14: issue 18 point 3: the SMTP reply of the last attempt kept as its parts beside the line
-        // (last_response/detail keep the whole reply as before): the reply code (NULL when no server
-        // answered) and the RFC 3463 enhanced status (NULL when the server gave none).
-        """
-        ALTER TABLE recipients ADD COLUMN last_reply_code INTEGER;
-        ALTER TABLE recipients ADD COLUMN last_enhanced_status TEXT;
-        ALTER TABLE events ADD COLUMN reply_code INTEGER;
-        ALTER TABLE events ADD COLUMN enhanced_status TEXT;
-        """,
+        // 10 onwards: the same DDL on both engines.
+        .. SharedMigrationSteps.FromStep10,
     ];
 
     public static int LatestVersion => AllSteps.Length;

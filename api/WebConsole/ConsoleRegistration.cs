@@ -39,6 +39,16 @@ public static class ConsoleRegistration
             o.Conventions.AllowAnonymousToPage("/SignIn");
             o.Conventions.ConfigureFilter(new AntiforgeryFailurePage());
         });
+        // Notices carried over the redirect after a form (Post/Redirect/Get); secrets never go here (ConsoleSessions.StashAsync).
+        services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(o =>
+        {
+            o.Cookie.Name = "emailapi_console_notice";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.Path = Prefix;
+            o.Cookie.IsEssential = true;
+        });
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "emailapi_console_af";

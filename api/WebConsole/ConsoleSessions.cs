@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using EmailApi.Accounts;
@@ -6,6 +5,7 @@ using EmailApi.SmtpBridge;
 using EmailApi.SmtpBridge.Protocol;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 
 namespace EmailApi.WebConsole;
@@ -16,13 +16,16 @@ namespace EmailApi.WebConsole;
 /// locked out for a while (<see cref="AuthThrottle"/> with the <c>Smtp:</c> AUTH settings). The cookie
 /// holds no key, only the key's id: every request checks that the key is still live and its account
 /// enabled, so revoking the key or disabling the account ends its sessions. Signing out ends the
-/// session on this node at once, even for a copy of the cookie.
+/// session on every node at once, even for a copy of the cookie (the ended session is in the database).
 /// </summary>
-public sealed class ConsoleSessions(ApiKeyAuthenticator keys, IAccountStore accounts, IOptions<SmtpOptions> smtp,
-    IOptions<ConsoleOptions> options, TimeProvider clock)
+public sealed class ConsoleSessions(ApiKeyAuthenticator keys, IAccountStore accounts, IConsoleSessionStore store, IDataProtectionProvider protection,
+    IOptions<SmtpOptions> smtp, IOptions<ConsoleOptions> options, TimeProvider clock)
 {
+    /// <summary>How long a value shown once (a new key, a webhook secret) waits for the page after the redirect.</summary>
+    public static readonly TimeSpan StashLifetime = TimeSpan.FromMinutes(5);
+
     private readonly AuthThrottle _throttle = AuthThrottle.From(smtp.Value, clock);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _ended = new();
+    private readonly IDataProtector _stashProtector = protection.CreateProtector("EmailApi.WebConsole.Stash.v1");
 
     public abstract record SignInResult
     {
@@ -60,14 +63,26 @@ public sealed class ConsoleSessions(ApiKeyAuthenticator keys, IAccountStore acco
         });
     }
 
-    public void End(string? sessionId, DateTimeOffset? expires)
+    public async Task EndAsync(string? sessionId, DateTimeOffset? expires, CancellationToken ct)
     {
         if (sessionId is null) return;
-        var now = clock.GetUtcNow();
-        if (_ended.Count > 100_000)
-            foreach (var (id, until) in _ended) if (until <= now) _ended.TryRemove(id, out _);
-        _ended[sessionId] = expires ?? now + options.Value.SessionLifetime;
+        await store.EndAsync(sessionId, expires ?? clock.GetUtcNow() + options.Value.SessionLifetime, ct);
     }
+
+    /// <summary>Keeps <paramref name="value"/> (sealed) for this session's next page; returns the id that takes it.</summary>
+    public async Task<string> StashAsync(System.Security.Claims.ClaimsPrincipal user, string value, CancellationToken ct)
+    {
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        await store.StashAsync(id, SessionOf(user), _stashProtector.Protect(value), clock.GetUtcNow() + StashLifetime, ct);
+        return id;
+    }
+
+    /// <summary>The stashed value, once: null when already taken, expired, or another session's.</summary>
+    public async Task<string?> TakeAsync(System.Security.Claims.ClaimsPrincipal user, string id, CancellationToken ct) =>
+        await store.TakeAsync(id, SessionOf(user), ct) is { } sealedValue ? _stashProtector.Unprotect(sealedValue) : null;
+
+    private static string SessionOf(System.Security.Claims.ClaimsPrincipal user) =>
+        user.FindFirst(ConsoleUser.SessionClaim)?.Value ?? throw new InvalidOperationException("No console session.");
 
     /// <summary>Runs on every request with a session cookie.</summary>
     public async Task ValidateAsync(CookieValidatePrincipalContext context)
@@ -75,8 +90,8 @@ public sealed class ConsoleSessions(ApiKeyAuthenticator keys, IAccountStore acco
         var user = context.Principal;
         var sessionId = user?.FindFirst(ConsoleUser.SessionClaim)?.Value;
         var keyId = user?.FindFirst(ApiKeyAuthenticationHandler.KeyClaim)?.Value;
-        if (sessionId is null || keyId is null || _ended.ContainsKey(sessionId)
-            || await keys.StillValidAsync(keyId, context.HttpContext.RequestAborted) is null)
+        var ct = context.HttpContext.RequestAborted;
+        if (sessionId is null || keyId is null || await store.IsEndedAsync(sessionId, ct) || await keys.StillValidAsync(keyId, ct) is null)
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(ConsoleRegistration.Scheme);

@@ -10,7 +10,11 @@ public sealed class KeysModel(IAccountStore store, ApiKeyAuthenticator authentic
     public IReadOnlyList<KeyResponse> Keys { get; private set; } = [];
     public CreatedKeyResponse? Created { get; private set; }
 
-    public Task OnGetAsync(CancellationToken ct) => LoadAsync(ct);
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        Created = await TakeStashedAsync<CreatedKeyResponse>(ct);
+        await LoadAsync(ct);
+    }
 
     public async Task OnPostCreateAsync(string? name, string[]? scopes, CancellationToken ct)
     {
@@ -18,7 +22,11 @@ public sealed class KeysModel(IAccountStore store, ApiKeyAuthenticator authentic
         else
         {
             var result = (await AccountEndpoints.CreateKeyAsync(User.AccountId(), new CreateKeyRequest(name, scopes ?? []), store, clock, ct)).Result;
-            if (Succeeded(result)) Created = ((Created<CreatedKeyResponse>)result).Value;
+            if (Succeeded(result))
+            {
+                await StashAsync(((Created<CreatedKeyResponse>)result).Value, ct);
+                return;
+            }
         }
         await LoadAsync(ct);
     }

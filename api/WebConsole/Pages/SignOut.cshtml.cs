@@ -7,10 +7,10 @@ public sealed class SignOutModel(ConsoleSessions sessions) : ConsolePage
 {
     public IActionResult OnGet() => Redirect(ConsoleRegistration.Prefix);
 
-    public async Task<IActionResult> OnPostAsync()
+    public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         var session = await HttpContext.AuthenticateAsync(ConsoleRegistration.Scheme);
-        sessions.End(User.FindFirst(ConsoleUser.SessionClaim)?.Value, session.Properties?.ExpiresUtc);
+        await sessions.EndAsync(User.FindFirst(ConsoleUser.SessionClaim)?.Value, session.Properties?.ExpiresUtc, ct);
         await HttpContext.SignOutAsync(ConsoleRegistration.Scheme);
         return Redirect($"{ConsoleRegistration.Prefix}/signin");
     }

@@ -13,7 +13,11 @@ public sealed class WebhooksModel(IWebhookStore store, WebhookAddressGuard guard
     public IReadOnlyList<WebhookAttempt> Attempts { get; private set; } = [];
     public CreatedWebhookResponse? Created { get; private set; }
 
-    public Task OnGetAsync(CancellationToken ct) => LoadAsync(ct);
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        Created = await TakeStashedAsync<CreatedWebhookResponse>(ct);
+        await LoadAsync(ct);
+    }
 
     public async Task OnPostAddAsync(string? url, string[]? events, CancellationToken ct)
     {
@@ -21,7 +25,11 @@ public sealed class WebhooksModel(IWebhookStore store, WebhookAddressGuard guard
         else
         {
             var result = (await WebhookEndpoints.CreateAsync(new CreateWebhookRequest(url, events), User, store, guard, ct)).Result;
-            if (Succeeded(result)) Created = ((Created<CreatedWebhookResponse>)result).Value;
+            if (Succeeded(result))
+            {
+                await StashAsync(((Created<CreatedWebhookResponse>)result).Value, ct);
+                return;
+            }
         }
         await LoadAsync(ct);
     }

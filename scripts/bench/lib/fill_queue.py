@@ -2,6 +2,7 @@
 """Fill an EmailApi SQLite queue with COUNT due messages, fast, by direct inserts (stdlib only).
 
   fill_queue.py DB COUNT DOMAIN [--domains N] [--prefix P] [--deferred] [--due-in S] [--due-spread S]
+                 [--span S] [--delivered SHARE]
 
 The database must already have the service's schema and its default account (start the service
 on it once). Each message gets one recipient (rcpt-<n>@DOMAIN, status queued, due now), its
@@ -14,6 +15,10 @@ version 7 GUIDs in creation order, as the service makes them. Options:
   --deferred       recipients are 'deferred' after one attempt (451 recorded), as a retry queue is
   --due-in S       the first recipient is due S seconds from now (default: all due already)
   --due-spread S   due times spread evenly over S seconds from there (default 0: all at once)
+  --span S         accepted evenly over the last S seconds (default: one per millisecond, the last now)
+  --delivered F    that share (0..1) of the recipients delivered two seconds after acceptance
+                   (status and 'delivered' event)
+The console's activity roll-up is reset, so it is rebuilt from the events written here.
 The service may be running on the database meanwhile (WAL; it waits for the writes). Written with synchronous=OFF in
 large transactions (this is set-up, not the thing measured), then checkpointed so the service
 starts on a plain database file. Prints "filled=N seconds=S".
@@ -51,6 +56,8 @@ def main():
     p.add_argument("--deferred", action="store_true")
     p.add_argument("--due-in", type=float, default=None)
     p.add_argument("--due-spread", type=float, default=0.0)
+    p.add_argument("--span", type=float, default=None)
+    p.add_argument("--delivered", type=float, default=0.0)
     a = p.parse_args()
     db, count, domain = a.db, a.count, a.domain
     con = sqlite3.connect(db, isolation_level=None, timeout=60)
@@ -62,7 +69,8 @@ def main():
     account = account[0]
     next_rcpt = (con.execute("SELECT COALESCE(MAX(id), 0) FROM recipients").fetchone()[0] or 0) + 1
     now = int(time.time() * 1000)
-    base = now - count   # one message per millisecond, the last one now: all due, oldest first
+    span = count if a.span is None else int(a.span * 1000)
+    base = now - span   # spread evenly up to now (by default one per millisecond): all due, oldest first
     first_due = None if a.due_in is None else now + int(a.due_in * 1000)
     status = "deferred" if a.deferred else "queued"
     attempts = 1 if a.deferred else 0
@@ -74,7 +82,7 @@ def main():
     for first in range(0, count, CHUNK):
         messages, recipients, events = [], [], []
         for i in range(first, min(first + CHUNK, count)):
-            ms = base + i
+            ms = base + (i + 1) * span // count
             mid = v7(ms, i)
             rdomain = domain.format((i % a.domains) * a.stride + a.offset) if "{}" in domain else domain
             address = f"{a.prefix}-{i:08d}@{rdomain}"
@@ -85,9 +93,15 @@ def main():
             rid = next_rcpt + i
             messages.append((mid, account, "api", "bench@app.test", "Bench <bench@app.test>", f"queue scale {i}",
                              None, None, len(raw), raw, ms, None))
-            recipients.append((rid, mid, account, address, rdomain, status, attempts, due, last, ms))
+            delivered = int((i + 1) * a.delivered) > int(i * a.delivered)   # that share, evenly spread
+            if delivered:
+                recipients.append((rid, mid, account, address, rdomain, "delivered", 1, None, "250 2.0.0 Ok", ms + 2000))
+            else:
+                recipients.append((rid, mid, account, address, rdomain, status, attempts, due, last, ms))
             events.append((mid, rid, "queued", None, ms))
-            if a.deferred:
+            if delivered:
+                events.append((mid, rid, "delivered", "250 2.0.0 Ok", ms + 2000))
+            elif a.deferred:
                 events.append((mid, rid, "deferred", last, ms))
         con.execute("BEGIN")
         con.executemany("INSERT INTO messages (id, account_id, source, envelope_from, header_from, subject, tags, metadata, "
@@ -96,6 +110,10 @@ def main():
                         "next_attempt_at, last_response, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)", recipients)
         con.executemany("INSERT INTO events (message_id, recipient_id, type, detail, created_at) VALUES (?,?,?,?,?)", events)
         con.execute("COMMIT")
+    tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for table in ("activity_hours", "activity_rollup"):
+        if table in tables:
+            con.execute(f"DELETE FROM {table}")
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
     print(f"filled={count} seconds={time.monotonic() - start:.1f} bytes={os.path.getsize(db)}")

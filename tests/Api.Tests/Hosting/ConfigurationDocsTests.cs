@@ -13,7 +13,7 @@ namespace EmailApi.Tests.Hosting;
 public sealed class ConfigurationDocsTests
 {
     // Keys read straight from configuration rather than bound to an options class.
-    private static readonly string[] ReadDirectly = ["Urls", "Roles", "Inbound:HostName"];
+    private static readonly string[] ReadDirectly = ["Urls", "Roles", "Inbound:HostName", EmailApi.Mail.RelayHostOptions.OlderKey];
     // Bound properties the host sets itself, not configuration for users: the inbound listener's
     // copy of the SMTP options, and the domains' copy of Inbound:HostName.
     private static readonly string[] SetByHost = ["Smtp:Inbound", "Domains:InboundHostName"];

@@ -46,7 +46,7 @@ public abstract class QueueInsightsStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Activity_CountsTheAccountsRecipientsInTheWindow_ByStatus()
+    public async Task Activity_CountsTheAccountsEventsInTheWindow_ByKind()
     {
         await SendAsync(_a, "old@one.test");
         _clock.Advance(TimeSpan.FromDays(2));
@@ -54,27 +54,86 @@ public abstract class QueueInsightsStoreTests : IAsyncLifetime
         await SendAsync(_b, "z@one.test");
         await AttemptAllAsync("slow.test", "451 4.7.1 try later");
 
+        // What happened in the window: old@ was accepted two days ago but delivered within the last day.
         var day = await Engine.Insights.ActivityAsync(_a, _clock.GetUtcNow().AddHours(-24), CancellationToken.None);
-        Assert.Equal(2, day.Total);
-        Assert.Equal(1, day.Count(RecipientStatus.Delivered));
+        Assert.Equal(2, day.Accepted);
+        Assert.Equal(2, day.Count(RecipientStatus.Delivered));
         Assert.Equal(1, day.Count(RecipientStatus.Deferred));
         var month = await Engine.Insights.ActivityAsync(_a, _clock.GetUtcNow().AddDays(-30), CancellationToken.None);
-        Assert.Equal(3, month.Total);
+        Assert.Equal(3, month.Accepted);
         Assert.Equal(2, month.Count(RecipientStatus.Delivered));
+        Assert.Equal(1, (await Engine.Insights.ActivityAsync(_b, _clock.GetUtcNow().AddDays(-30), CancellationToken.None)).Accepted);
     }
 
     [Fact]
-    public async Task Hourly_GroupsTheAccountsMessagesByHour()
+    public async Task Hourly_GroupsTheAccountsAcceptedRecipientsByHour()
     {
         var start = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
         await SendAsync(_a, "x@one.test");
-        await SendAsync(_a, "x@one.test");
+        await SendAsync(_a, "x@one.test", "y@one.test");
         _clock.Advance(TimeSpan.FromHours(1));
         await SendAsync(_a, "x@one.test");
         await SendAsync(_b, "x@one.test");
+        await AttemptAllAsync("none.test", "");
 
         var hours = await Engine.Insights.HourlyAsync(_a, start, CancellationToken.None);
-        Assert.Equal(new Dictionary<DateTimeOffset, long> { [start] = 2, [start.AddHours(1)] = 1 }, hours);
+        Assert.Equal(new Dictionary<DateTimeOffset, long> { [start] = 3, [start.AddHours(1)] = 1 }, hours);
+        // Rolled up, the same.
+        _clock.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(start.AddHours(3), await Engine.Insights.RollUpAsync(CancellationToken.None));
+        Assert.Equal(new Dictionary<DateTimeOffset, long> { [start] = 3, [start.AddHours(1)] = 1 }, await Engine.Insights.HourlyAsync(_a, start, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Activity_MatchesADirectCountOfTheEvents_AsTheHoursRollUp()
+    {
+        var random = new Random(19);
+        var begin = _clock.GetUtcNow();
+        for (var step = 0; step < 60; step++)
+        {
+            // Traffic for both accounts, deliveries and deferrals, spread over 60 steps of 47 minutes (hours close as it goes).
+            for (var i = random.Next(1, 4); i > 0; i--)
+                await SendAsync(random.Next(3) == 0 ? _b : _a, $"r{step}-{i}@one.test", $"s{step}-{i}@slow.test");
+            if (step % 3 == 0) await AttemptAllAsync(random.Next(2) == 0 ? "slow.test" : "none.test", "451 4.7.1 later");
+            _clock.Advance(TimeSpan.FromMinutes(47));
+            var now = _clock.GetUtcNow();
+            foreach (var since in new[] { now.AddHours(-24), now.AddDays(-30), now.AddMinutes(-90), begin.AddMinutes(13) })
+            foreach (var account in new[] { _a, _b })
+            {
+                var activity = await Engine.Insights.ActivityAsync(account, since, CancellationToken.None);
+                Assert.Equal(await DirectCountAsync(account, since), activity.ByKind.Where(e => e.Value != 0).OrderBy(e => e.Key));
+            }
+        }
+        // The roll-up did the work: every hour that closed more than the grace ago is in it.
+        var mark = await Engine.Insights.RollUpAsync(CancellationToken.None);
+        Assert.True(mark > _clock.GetUtcNow() - TimeSpan.FromHours(1) - SqlQueueInsights.RollupGrace, $"mark {mark}");
+    }
+
+    [Fact]
+    public async Task RolledUpHours_KeepTheirCounts_AfterTheEventsAreGone_AndConcurrentRollUpsCountOnce()
+    {
+        await SendAsync(_a, "x@one.test", "y@one.test");
+        await AttemptAllAsync("none.test", "");
+        _clock.Advance(TimeSpan.FromHours(2));
+        // Several readers roll up at once (each on its own connection): the hour is counted once.
+        var marks = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Engine.Insights.RollUpAsync(CancellationToken.None)));
+        Assert.All(marks, m => Assert.Equal(marks[0], m));
+        await SendAsync(_a, "z@one.test");
+        await using (var connection = await Engine.OpenConnectionAsync())
+            await Dapper.SqlMapper.ExecuteAsync(connection, "DELETE FROM events WHERE created_at < @Mark", new { Mark = marks[0].ToUnixTimeMilliseconds() });
+
+        var activity = await Engine.Insights.ActivityAsync(_a, _clock.GetUtcNow().AddDays(-1), CancellationToken.None);
+        Assert.Equal((3L, 2L), (activity.Accepted, activity.Count(RecipientStatus.Delivered)));
+    }
+
+    private async Task<IEnumerable<KeyValuePair<string, long>>> DirectCountAsync(string account, DateTimeOffset since)
+    {
+        await using var connection = await Engine.OpenConnectionAsync();
+        var rows = await Dapper.SqlMapper.QueryAsync<(string Kind, long Count)>(connection, """
+            SELECT e.type, COUNT(*) FROM events e JOIN messages m ON m.id = e.message_id
+            WHERE m.account_id = @Account AND e.created_at >= @Since GROUP BY e.type
+            """, new { Account = account, Since = since.ToUnixTimeMilliseconds() });
+        return rows.Select(r => KeyValuePair.Create(r.Kind, r.Count)).OrderBy(e => e.Key).ToArray();
     }
 
     [Fact]

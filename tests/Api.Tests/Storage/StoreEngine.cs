@@ -36,6 +36,10 @@ public abstract class StoreEngine(SqlDialect dialect, FakeTimeProvider clock) : 
     public EmailApi.Delivery.MtaSts.IMtaStsPolicyStore MtaStsPolicies { get; } = new EmailApi.Delivery.MtaSts.SqlMtaStsPolicyStore(dialect);
     public IFeedbackStore Feedback { get; } = new SqlFeedbackStore(dialect);
     public EmailApi.TlsReports.ITlsReportStore TlsReports { get; } = new EmailApi.TlsReports.SqlTlsReportStore(dialect);
+    public EmailApi.WebConsole.IConsoleSessionStore ConsoleSessions { get; } = new EmailApi.WebConsole.SqlConsoleSessionStore(dialect, clock);
+
+    /// <summary>A connection of the engine's own, for a test's direct SQL (a count to check a store against).</summary>
+    public async Task<System.Data.Common.DbConnection> OpenConnectionAsync() => await dialect.OpenAsync(CancellationToken.None);
 
     /// <summary>Another sender node's TLS report store on the same database.</summary>
     public abstract EmailApi.TlsReports.ITlsReportStore OpenAnotherTlsReportNode();

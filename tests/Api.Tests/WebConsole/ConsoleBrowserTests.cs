@@ -85,6 +85,35 @@ public sealed class ConsoleBrowserTests(ConsoleBrowser browser) : IClassFixture<
     }
 
     [Fact]
+    public async Task Reload_AfterAForm_DoesNotPostItAgain()
+    {
+        var page = await browser.SignedInPageAsync(TestApp.Key);
+        await page.GotoAsync("/console/suppressions");
+        await page.FillAsync("#add-suppression input[name=email]", "reload@example.org");
+        await page.ClickAsync("#add-suppression button");
+        await Expect(page.Locator(".notice")).ToContainTextAsync("reload@example.org is suppressed");
+        Assert.EndsWith("/console/suppressions", page.Url);   // redirected: the address bar holds a GET
+        // Removed elsewhere; a reload must not add it back, and the notice was for that one answer.
+        Assert.Equal(HttpStatusCode.NoContent, (await browser.Harness.Client.DeleteAsync("/v1/suppressions/reload@example.org")).StatusCode);
+        await page.ReloadAsync();
+        await Expect(page.Locator("#suppressions")).Not.ToContainTextAsync("reload@example.org");
+        Assert.Equal(0, await page.Locator(".notice").CountAsync());
+        Assert.DoesNotContain("reload@example.org", await browser.Harness.Client.GetStringAsync("/v1/suppressions"));
+
+        await page.GotoAsync("/console/keys");
+        await page.FillAsync("#create-key input[name=name]", "made-once");
+        await page.ClickAsync("#create-key button[type=submit]");
+        Assert.StartsWith("ea_", (await page.Locator("#new-key").TextContentAsync())!.Trim());
+        await page.ReloadAsync();
+        await Expect(page.Locator("#keys")).ToContainTextAsync("made-once");
+        Assert.Equal(0, await page.Locator("#new-key").CountAsync());   // the secret was shown once, and no second key was made
+        var accountId = (await TestApp.ReadJsonAsync(await browser.Harness.Client.GetAsync("/v1/account"))).GetProperty("id").GetString();
+        var keys = await TestApp.ReadJsonAsync(await browser.Harness.Client.GetAsync($"/v1/accounts/{accountId}/keys"));
+        Assert.Single(keys.EnumerateArray(), k => k.GetProperty("name").GetString() == "made-once");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task ScriptInSubject_AndScriptsAndRemoteImagesInTheBody_RenderInert()
     {
         using var canary = new TcpListener(IPAddress.Loopback, 0);

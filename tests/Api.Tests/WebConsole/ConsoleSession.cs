@@ -39,6 +39,15 @@ internal sealed partial class ConsoleSession(TestApp app, string baseAddress = "
         return await Http.PostAsync(action, new FormUrlEncodedContent(fields));
     }
 
+    /// <summary>Posts a form that should succeed: the answer is a redirect to <paramref name="expectedLocation"/> (Post/Redirect/Get), followed like a browser does.</summary>
+    public async Task<string> SubmitAsync(string page, string action, Dictionary<string, string> fields, string expectedLocation)
+    {
+        var response = await PostAsync(page, action, fields);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(expectedLocation, response.Headers.Location!.OriginalString);
+        return await GetPageAsync(expectedLocation);
+    }
+
     public async Task<string> GetPageAsync(string path)
     {
         var response = await Http.GetAsync(path);

@@ -88,9 +88,41 @@ public sealed class ConsoleTests : IDisposable
         Assert.DoesNotContain("forged@example.org", await session.GetPageAsync("/console/suppressions"));
         Assert.DoesNotContain("forged@example.org", await _app.Authorized().GetStringAsync("/v1/suppressions"));
 
-        var real = await session.PostAsync("/console/suppressions", "/console/suppressions?handler=Add", new() { ["email"] = "Real@Example.org", ["reason"] = "asked us" });
-        Assert.Equal(HttpStatusCode.OK, real.StatusCode);
+        await session.SubmitAsync("/console/suppressions", "/console/suppressions?handler=Add", new() { ["email"] = "Real@Example.org", ["reason"] = "asked us" },
+            "/console/suppressions");
         Assert.Contains("real@example.org", await _app.Authorized().GetStringAsync("/v1/suppressions"));
+    }
+
+    [Fact]
+    public async Task Forms_AnswerWithARedirectToThePage_TheNoticeShownOnce_ARefusalWithThePage()
+    {
+        var session = await ConsoleSession.SignedInAsync(_app);
+        // The page's own query (a search) is kept; the form's handler is not.
+        var shown = await session.SubmitAsync("/console/suppressions?q=prg", "/console/suppressions?q=prg&handler=Add", new() { ["email"] = "prg@example.org" },
+            "/console/suppressions?q=prg");
+        Assert.Contains("prg@example.org is suppressed.", shown);
+        Assert.DoesNotContain("is suppressed.", await session.GetPageAsync("/console/suppressions?q=prg"));
+
+        var refused = await session.PostAsync("/console/suppressions", "/console/suppressions?handler=Add", new() { ["email"] = "not an address" });
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("class=\"error\"", await refused.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task NewKey_IsShownOnceAfterTheRedirect_OnlyToItsSession()
+    {
+        var session = await ConsoleSession.SignedInAsync(_app);
+        var response = await session.PostAsync("/console/keys", "/console/keys?handler=Create", new() { ["name"] = "prg-key", ["scopes"] = "read" });
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        // The redirect's cookies carry a notice id only, never the key: it waits sealed in the database.
+        Assert.DoesNotContain("ea_", string.Join(";", response.Headers.GetValues("Set-Cookie")));
+        var page = await session.GetPageAsync("/console/keys");
+        var key = System.Text.RegularExpressions.Regex.Match(page, "id=\"new-key\">(ea_[^<]+)<").Groups[1].Value;
+        Assert.StartsWith("ea_", key);
+        var reader = _app.CreateClient();
+        reader.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/v1/messages")).StatusCode);
+        Assert.DoesNotContain("id=\"new-key\"", await session.GetPageAsync("/console/keys"));
     }
 
     [Fact]
@@ -234,7 +266,7 @@ public sealed class ConsoleMessageActionsTests
         var session = await ConsoleSession.SignedInAsync(app);
         Assert.Contains("id=\"cancel\"", await session.GetPageAsync($"/console/messages/{id}"));
 
-        var page = await (await session.PostAsync($"/console/messages/{id}", $"/console/messages/{id}?handler=Cancel", new())).Content.ReadAsStringAsync();
+        var page = await session.SubmitAsync($"/console/messages/{id}", $"/console/messages/{id}?handler=Cancel", new(), $"/console/messages/{id}");
         Assert.Contains("Cancelled the recipients", page);
         Assert.DoesNotContain("id=\"cancel\"", page);
         Assert.Equal("cancelled", (await TestApp.ReadJsonAsync(await app.Authorized().GetAsync($"/v1/messages/{id}"))).GetProperty("status").GetString());
@@ -263,7 +295,7 @@ public sealed class ConsoleMessageActionsTests
 
         var operatorSession = await ConsoleSession.SignedInAsync(h.App);
         Assert.Contains("id=\"retry\"", await operatorSession.GetPageAsync($"/console/messages/{id}"));
-        var retried = await (await operatorSession.PostAsync($"/console/messages/{id}", $"/console/messages/{id}?handler=Retry", new())).Content.ReadAsStringAsync();
+        var retried = await operatorSession.SubmitAsync($"/console/messages/{id}", $"/console/messages/{id}?handler=Retry", new(), $"/console/messages/{id}");
         Assert.Contains("1 deferred recipient(s) are due now.", retried);
         await h.WaitForStatusAsync(id, "delivered");   // an hour early: the retry delay is one hour
     }
