@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 
 namespace EmailApi.Queue;
 
@@ -16,16 +15,14 @@ namespace EmailApi.Queue;
 /// own: the lease runs out and the recipients are tried again. Nothing is acknowledged before its
 /// commit is on disk.
 /// </summary>
-public sealed class ResultWriter : IHostedService
+public sealed class ResultWriter : GroupCommitLoop<ResultWriter.Pending>
 {
     internal const int MaxBatchJobs = 256;
     internal const int MaxBatchResults = 4096;
 
-    private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IQueueStore _store;
     private readonly QueueMetrics _metrics;
     private readonly ILogger<ResultWriter> _log;
-    private Task _running = Task.CompletedTask;
 
     public ResultWriter(IQueueStore store, QueueMetrics metrics, ILogger<ResultWriter> log)
     {
@@ -39,29 +36,15 @@ public sealed class ResultWriter : IHostedService
     {
         if (results.Results.Count == 0) return Task.CompletedTask;
         var pending = new Pending(results, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!_pending.Writer.TryWrite(pending))
-            throw new QueueUnavailableException("The queue is shutting down.");
+        Submit(pending);
         // The caller may stop waiting; the write itself, once taken, commits or fails as a whole.
         return pending.Done.Task.WaitAsync(ct);
     }
 
-    // Always runs, like QueueWriter, and stops only once every job taken before the stop has its
-    // answer. Registered before the sender, so the host stops it after the sender's jobs are done.
-    public Task StartAsync(CancellationToken cancellationToken)
+    // Registered before the sender, so the host stops it after the sender's jobs are done.
+    protected override async Task RunAsync()
     {
-        _running = Task.Run(RunAsync, CancellationToken.None);
-        return Task.CompletedTask;
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _pending.Writer.TryComplete();
-        await _running.WaitAsync(cancellationToken);
-    }
-
-    private async Task RunAsync()
-    {
-        var reader = _pending.Reader;
+        var reader = Submitted;
         var batch = new List<Pending>();
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
@@ -90,5 +73,6 @@ public sealed class ResultWriter : IHostedService
         }
     }
 
-    private sealed record Pending(LeaseResults Results, TaskCompletionSource Done);
+    /// <summary>One piece of work handed to the loop, and its answer.</summary>
+    public sealed record Pending(LeaseResults Results, TaskCompletionSource Done);
 }

@@ -1,10 +1,6 @@
 using System.Collections.Concurrent;
-using EmailApi.Accounts;
 using EmailApi.Queue;
-using EmailApi.Tests.Storage;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace EmailApi.Tests.Queue;
 
@@ -13,25 +9,8 @@ namespace EmailApi.Tests.Queue;
 /// or fail its record call on purpose and to count the jobs in each call; the records themselves
 /// are the real store's, read back through the message log.
 /// </summary>
-public sealed class ResultWriterTests : IAsyncLifetime
+public sealed class ResultWriterTests : SqliteQueueTest
 {
-    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
-    private SqliteStoreEngine? _engine;
-    private string? _account;
-
-    private SqliteStoreEngine Engine => _engine ?? throw new InvalidOperationException("Not initialised.");
-
-    public async Task InitializeAsync()
-    {
-        _engine = (SqliteStoreEngine)await SqliteStoreEngine.CreateAsync(_clock);
-        _account = (await Engine.Accounts.CreateAccountAsync("a", AccountLimits.Unlimited, [], CancellationToken.None))!.Id;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_engine is not null) await _engine.DisposeAsync();
-    }
-
     [Fact]
     public async Task ResultsOfJobsFinishingWhileACommitRuns_ShareTheNextCommit_AndEachIsAnsweredOnlyAfterIt()
     {
@@ -51,7 +30,7 @@ public sealed class ResultWriterTests : IAsyncLifetime
 
         Assert.Equal([1, 3], store.Calls);   // three jobs, one transaction
         foreach (var message in messages)
-            Assert.Equal(RecipientStatus.Delivered, (await Engine.Log.FindAsync(_account!, message.Id, CancellationToken.None))!.Recipients.Single().Status);
+            Assert.Equal(RecipientStatus.Delivered, (await Engine.Log.FindAsync(Account, message.Id, CancellationToken.None))!.Recipients.Single().Status);
         await writer.StopAsync(CancellationToken.None);
     }
 
@@ -87,8 +66,8 @@ public sealed class ResultWriterTests : IAsyncLifetime
         await Assert.ThrowsAsync<QueueUnavailableException>(() => first.WaitAsync(TimeSpan.FromSeconds(10)));
         await second.WaitAsync(TimeSpan.FromSeconds(10));
         await writer.WriteAsync(jobs[2], CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(RecipientStatus.Sending, (await Engine.Log.FindAsync(_account!, messages[0].Id, CancellationToken.None))!.Recipients.Single().Status);
-        Assert.Equal(RecipientStatus.Delivered, (await Engine.Log.FindAsync(_account!, messages[2].Id, CancellationToken.None))!.Recipients.Single().Status);
+        Assert.Equal(RecipientStatus.Sending, (await Engine.Log.FindAsync(Account, messages[0].Id, CancellationToken.None))!.Recipients.Single().Status);
+        Assert.Equal(RecipientStatus.Delivered, (await Engine.Log.FindAsync(Account, messages[2].Id, CancellationToken.None))!.Recipients.Single().Status);
         await writer.StopAsync(CancellationToken.None);
     }
 
@@ -111,8 +90,8 @@ public sealed class ResultWriterTests : IAsyncLifetime
     /// <summary>Messages with one recipient each, leased in one lease and delivered, one job per message.</summary>
     private async Task<(NewMessage[] Messages, LeaseResults[] Jobs)> LeasedJobsAsync(int count, int recipientsPerMessage = 1)
     {
-        var messages = Enumerable.Range(0, count).Select(i => new NewMessage(MessageId.New(_clock), _account!, MessageSource.Api, "s@example.com",
-            Enumerable.Range(0, recipientsPerMessage).Select(r => $"r{r}@d{i}.test").ToArray(), "Subject: x\r\n\r\nbody\r\n"u8.ToArray(), "s@example.com", "x", [], null, _clock.GetUtcNow())).ToArray();
+        var messages = Enumerable.Range(0, count).Select(i => new NewMessage(MessageId.New(Clock), Account, MessageSource.Api, "s@example.com",
+            Enumerable.Range(0, recipientsPerMessage).Select(r => $"r{r}@d{i}.test").ToArray(), "Subject: x\r\n\r\nbody\r\n"u8.ToArray(), "s@example.com", "x", [], null, Clock.GetUtcNow())).ToArray();
         await Engine.Queue.EnqueueAsync(messages, CancellationToken.None);
         var lease = await Engine.Queue.LeaseAsync(count * recipientsPerMessage, TimeSpan.FromMinutes(5), CancellationToken.None);
         var jobs = messages.Select(m => new LeaseResults(lease.Token, lease.Recipients.Where(r => r.MessageId == m.Id)
@@ -122,7 +101,7 @@ public sealed class ResultWriterTests : IAsyncLifetime
 
     private async Task<ResultWriter> StartAsync(IQueueStore store)
     {
-        var writer = new ResultWriter(store, new QueueMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), Engine.Counts, TimeProvider.System), NullLogger<ResultWriter>.Instance);
+        var writer = new ResultWriter(store, Metrics(), NullLogger<ResultWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
         return writer;
     }
