@@ -36,6 +36,9 @@ public sealed class FullDestinationTests
             .Select(i => new NewMessage(MessageId.New(clock), account, MessageSource.Api, "sender@example.com", [$"user{i}@busy.test"], raw,
                 "sender@example.com", "busy", [], null, clock.GetUtcNow()))
             .ToArray();
+        // The sender has looked at the empty queue once and now waits for a wake-up (or its 5-minute poll).
+        using (var started = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+            while (heartbeat.Leases < 1) await Task.Delay(20, started.Token);
         // Straight into the queue, then one wake-up, as a group commit gives: nothing else wakes the sender.
         await store.EnqueueAsync(messages, CancellationToken.None);
         var leases = heartbeat.Leases;
