@@ -14,6 +14,7 @@ namespace EmailApi.Delivery;
 /// </summary>
 public sealed class DeliveryWorker(
     IQueueStore store,
+    ResultWriter results,
     SmtpRelay relay,
     RetrySchedule retry,
     DestinationThrottle throttle,
@@ -246,16 +247,17 @@ public sealed class DeliveryWorker(
             }
             // The connection is free again (and cached): the destination's next job may use it while
             // this one's results are written, so a slow disk does not make a destination look full.
-            _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
+            JobLeft(domain);
             counted = false;
             NoteTransaction(domain, outcomes);
-            var results = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
-            var notifications = Notifications(lease, outcomes, results);
+            var recorded = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
+            var notifications = Notifications(lease, outcomes, recorded);
             answered = true;
             // The remote hosts have answered; this write must survive shutdown, or we resend on restart.
-            await store.RecordAsync(lease.Token, results, notifications, CancellationToken.None);
-            metrics.JobFinished(elapsed, results);
-            Recorded(lease, outcomes, results);
+            // It shares its commit with the results of the jobs that finished meanwhile.
+            await results.WriteAsync(new LeaseResults(lease.Token, recorded, notifications), CancellationToken.None);
+            metrics.JobFinished(elapsed, recorded);
+            Recorded(lease, outcomes, recorded);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -278,8 +280,23 @@ public sealed class DeliveryWorker(
         }
         finally
         {
-            if (counted) _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
+            if (counted) JobLeft(domain);
         }
+    }
+
+    /// <summary>
+    /// A job of the destination holds no slot any more. When that leaves the destination with only
+    /// as many jobs as it has connections (none waiting), a full destination has room for a lease's
+    /// worth of jobs again: the lease loop, which may be waiting out its poll interval because
+    /// every due recipient was at a full destination, is woken to take them (Postfix's qmgr
+    /// likewise takes more from a destination's queue as its delivery agents finish). Waking it on
+    /// every freed slot would lease a whole batch for one place and put the rest back.
+    /// </summary>
+    private void JobLeft(string domain)
+    {
+        var settings = options.Value;
+        if (_domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1) == (settings.For(domain).Concurrency ?? settings.PerDomainConcurrency))
+            signal.Notify();
     }
 
     private async Task DeferAfterFailureAsync(Lease lease, IReadOnlyList<Envelope> envelopes, Exception failure)
@@ -287,13 +304,11 @@ public sealed class DeliveryWorker(
         var reply = SmtpReply.Of(451, "4.3.0", $"Delivery failed unexpectedly ({failure.GetType().Name}); will retry");
         try
         {
-            var results = envelopes.SelectMany(e => e.Recipients)
-                .Select(r => ToResult(new RecipientOutcome(r, new DeliveryOutcome.Deferred(reply, null)), lease.Messages[r.MessageId].CreatedAt))
-                .ToArray();
             var outcomes = envelopes.SelectMany(e => e.Recipients).Select(r => new RecipientOutcome(r, new DeliveryOutcome.Deferred(reply, null))).ToArray();
+            var recorded = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
             // Must be written although we may be stopping, like any other result.
-            await store.RecordAsync(lease.Token, results, Notifications(lease, outcomes, results), CancellationToken.None);
-            Recorded(lease, outcomes, results);
+            await results.WriteAsync(new LeaseResults(lease.Token, recorded, Notifications(lease, outcomes, recorded)), CancellationToken.None);
+            Recorded(lease, outcomes, recorded);
         }
         catch (Exception ex)
         {

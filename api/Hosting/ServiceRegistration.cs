@@ -106,6 +106,10 @@ public static class ServiceRegistration
             services.AddSingleton<RetrySchedule>();
             services.AddSingleton<DestinationThrottle>();
             services.AddSingleton<SenderHeartbeat>();
+            // Before the sender: the host stops services in reverse order, so the results of the
+            // sender's last jobs are still written while it stops.
+            services.AddSingleton<ResultWriter>();
+            services.AddHostedService(sp => sp.GetRequiredService<ResultWriter>());
             services.AddHostedService<DeliveryWorker>();
         }
 

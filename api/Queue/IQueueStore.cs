@@ -38,11 +38,15 @@ public interface IQueueStore
     Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, IReadOnlyCollection<string> skipDomains, CancellationToken ct);
 
     /// <summary>
-    /// Records attempt results, each with its event, adds hard-bounced addresses to the account's
-    /// suppression list and enqueues the bounce notifications, all in one transaction. Results whose
-    /// lease was lost are skipped.
+    /// Records the attempt results of any number of delivery jobs (leases) in one transaction,
+    /// durable when this returns: each result with its event, hard-bounced addresses added to the
+    /// account's suppression list, and each job's bounce notifications enqueued. A result whose
+    /// lease was lost is skipped, and a job none of whose results held its lease stores no
+    /// notification; one job's lost lease never keeps another's results out. The sender's
+    /// <see cref="ResultWriter"/> gathers concurrent jobs' results into one call, so one commit
+    /// (and one fsync) serves them all.
     /// </summary>
-    Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct);
+    Task RecordAsync(IReadOnlyList<LeaseResults> batches, CancellationToken ct);
 
     /// <summary>
     /// Called once when a sender starts. Where only one process can use the queue (SQLite), leases

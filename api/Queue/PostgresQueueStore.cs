@@ -71,28 +71,30 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         RETURNING r.id AS Id, r.message_id AS MessageId, r.address AS Address, r.domain AS Domain, r.attempts AS Attempts
         """;
 
-    // One statement for a whole batch of results: only rows still held by this lease change, and
-    // only those get an event (and, for hard bounces, a suppression entry).
+    // One statement for the results of any number of jobs: only rows still held by their job's
+    // lease change, and only those get an event (and, for hard bounces, a suppression entry). It
+    // returns the jobs (positions in the call) that still held at least one row: their bounce
+    // notifications are stored. Two jobs may come from one lease, so the job is not the lease token.
     private const string Record = """
         WITH input AS (
-            SELECT * FROM unnest(@Ids::bigint[], @Statuses::text[], @NextAttempts::bigint[], @Responses::text[], @ReplyCodes::bigint[], @EnhancedStatuses::text[],
-                                   @Mxs::text[], @MessageIds::text[], @Suppress::boolean[])
-                WITH ORDINALITY AS t(id, status, next_attempt_at, response, reply_code, enhanced_status, mx, message_id, suppress, n)),
+            SELECT * FROM unnest(@Ids::bigint[], @Tokens::bigint[], @Jobs::int[], @Statuses::text[], @NextAttempts::bigint[], @Responses::text[], @ReplyCodes::bigint[],
+                                   @EnhancedStatuses::text[], @Mxs::text[], @MessageIds::text[], @Suppress::boolean[])
+                WITH ORDINALITY AS t(id, token, job, status, next_attempt_at, response, reply_code, enhanced_status, mx, message_id, suppress, n)),
         updated AS (
             UPDATE recipients r SET status = i.status, attempts = r.attempts + 1, next_attempt_at = i.next_attempt_at,
                 lease_until = NULL, lease_token = NULL, last_response = i.response, last_reply_code = i.reply_code,
                 last_enhanced_status = i.enhanced_status, updated_at = @Now
-            FROM input i WHERE r.id = i.id AND r.lease_token = @Token AND r.status = 'sending'
-            RETURNING r.id, r.address, r.message_id),
+            FROM input i WHERE r.id = i.id AND r.lease_token = i.token AND r.status = 'sending'
+            RETURNING r.id, r.address, r.message_id, i.n, i.job),
         logged AS (
             INSERT INTO events (message_id, recipient_id, type, detail, reply_code, enhanced_status, mx, created_at)
-            SELECT i.message_id, u.id, i.status, i.response, i.reply_code, i.enhanced_status, i.mx, @Now FROM updated u JOIN input i ON i.id = u.id ORDER BY i.n),
+            SELECT i.message_id, u.id, i.status, i.response, i.reply_code, i.enhanced_status, i.mx, @Now FROM updated u JOIN input i ON i.n = u.n ORDER BY i.n),
         suppressed AS (
             INSERT INTO suppressions (account_id, address, reason, source, created_at)
             SELECT m.account_id, u.address, i.response, 'bounce', @Now
-            FROM updated u JOIN input i ON i.id = u.id JOIN messages m ON m.id = u.message_id WHERE i.suppress
+            FROM updated u JOIN input i ON i.n = u.n JOIN messages m ON m.id = u.message_id WHERE i.suppress
             ON CONFLICT (account_id, address) DO NOTHING)
-        SELECT COUNT(*) FROM updated
+        SELECT DISTINCT job FROM updated
         """;
 
     private const string MakeDue = """
@@ -263,28 +265,31 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         return QueueQueries.ToLease(token, until, rows, messages);
     }
 
-    public async Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct)
+    public async Task RecordAsync(IReadOnlyList<LeaseResults> batches, CancellationToken ct)
     {
-        if (results.Count == 0) return;
+        var results = batches.SelectMany((b, job) => b.Results.Select(r => (b.LeaseToken, Job: job, Result: r))).ToArray();
+        if (results.Length == 0) return;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await db.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var recorded = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Record, new
+        var held = (await connection.QueryAsync<int>(new CommandDefinition(Record, new
         {
-            Ids = results.Select(r => r.RecipientId).ToArray(),
-            Statuses = results.Select(r => r.Status.ToDb()).ToArray(),
-            NextAttempts = results.Select(r => r.NextAttemptAt?.ToUnixTimeMilliseconds()).ToArray(),
-            Responses = results.Select(r => r.Response).ToArray(),
-            ReplyCodes = results.Select(r => (long?)r.Reply.Code).ToArray(),
-            EnhancedStatuses = results.Select(r => r.Reply.EnhancedStatus).ToArray(),
-            Mxs = results.Select(r => r.Mx).ToArray(),
-            MessageIds = results.Select(r => r.MessageId.ToString()).ToArray(),
-            Suppress = results.Select(r => r.Suppress).ToArray(),
-            Token = leaseToken,
+            Ids = results.Select(r => r.Result.RecipientId).ToArray(),
+            Tokens = results.Select(r => r.LeaseToken).ToArray(),
+            Jobs = results.Select(r => r.Job).ToArray(),
+            Statuses = results.Select(r => r.Result.Status.ToDb()).ToArray(),
+            NextAttempts = results.Select(r => r.Result.NextAttemptAt?.ToUnixTimeMilliseconds()).ToArray(),
+            Responses = results.Select(r => r.Result.Response).ToArray(),
+            ReplyCodes = results.Select(r => (long?)r.Result.Reply.Code).ToArray(),
+            EnhancedStatuses = results.Select(r => r.Result.Reply.EnhancedStatus).ToArray(),
+            Mxs = results.Select(r => r.Result.Mx).ToArray(),
+            MessageIds = results.Select(r => r.Result.MessageId.ToString()).ToArray(),
+            Suppress = results.Select(r => r.Result.Suppress).ToArray(),
             Now = now,
-        }, tx, cancellationToken: ct));
-        // Bounce notifications commit with the bounces they report, and only when this lease still held.
-        if (recorded > 0 && notifications.Count > 0)
+        }, tx, cancellationToken: ct))).ToHashSet();
+        // Bounce notifications commit with the bounces they report, and only when their lease still held.
+        var notifications = batches.Where((_, job) => held.Contains(job)).SelectMany(b => b.Notifications).ToArray();
+        if (notifications.Length > 0)
         {
             await InsertAsync(connection, tx, notifications, now, ct);
             await NotifyAsync(connection, tx, ct);

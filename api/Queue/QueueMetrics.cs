@@ -21,6 +21,10 @@ public sealed class QueueMetrics
     private readonly Counter<double> _commitSeconds;
     private readonly Counter<long> _flushes;
     private readonly Counter<double> _flushSeconds;
+    private readonly Counter<long> _resultCommits;
+    private readonly Counter<long> _resultCommitJobs;
+    private readonly Counter<long> _resultCommitRecipients;
+    private readonly Counter<double> _resultCommitSeconds;
     private readonly QueueCounts _counts;
     private readonly TimeProvider _clock;
     private volatile Snapshot? _snapshot;
@@ -38,6 +42,11 @@ public sealed class QueueMetrics
         _commitSeconds = meter.CreateCounter<double>("emailapi.queue.commit", "s", "Time the queue writer spent in those transactions.");
         _flushes = meter.CreateCounter<long>("emailapi.queue.flushes", "{flush}", "Flushes that made committed batches durable before they were acknowledged.");
         _flushSeconds = meter.CreateCounter<double>("emailapi.queue.flush", "s", "Time spent in those flushes (the fsync of SQLite's log).");
+        // Delivery results' group commit (ResultWriter): jobs over commits is how many jobs share one.
+        _resultCommits = meter.CreateCounter<long>("emailapi.queue.result_commits", "{transaction}", "Transactions that recorded delivery results, each durable before its jobs went on.");
+        _resultCommitJobs = meter.CreateCounter<long>("emailapi.queue.result_commit.jobs", "{job}", "Delivery jobs whose results those transactions recorded.");
+        _resultCommitRecipients = meter.CreateCounter<long>("emailapi.queue.result_commit.recipients", "{recipient}", "Recipient results those transactions recorded.");
+        _resultCommitSeconds = meter.CreateCounter<double>("emailapi.queue.result_commit", "s", "Time spent in those transactions, their flush included.");
         meter.CreateObservableGauge("emailapi.queue.recipients", ObserveRecipients, "{recipient}", "Recipients in the queue that are not final yet, by status.");
         meter.CreateObservableGauge("emailapi.queue.oldest_due.age", ObserveOldestDue, "s",
             "How long the longest-waiting due recipient has been due (0 when nothing is overdue); a rising value means the sender falls behind.");
@@ -49,6 +58,10 @@ public sealed class QueueMetrics
         _commitSeconds.Add(0);
         _flushes.Add(0);
         _flushSeconds.Add(0);
+        _resultCommits.Add(0);
+        _resultCommitJobs.Add(0);
+        _resultCommitRecipients.Add(0);
+        _resultCommitSeconds.Add(0);
     }
 
     public void Accepted(MessageSource source, int recipients)
@@ -70,6 +83,15 @@ public sealed class QueueMetrics
     {
         _flushes.Add(1);
         _flushSeconds.Add(elapsed.TotalSeconds);
+    }
+
+    /// <summary>One durable transaction of delivery results: how many jobs and recipient results it held, and how long it took.</summary>
+    public void ResultsCommitted(int jobs, int recipients, TimeSpan elapsed)
+    {
+        _resultCommits.Add(1);
+        _resultCommitJobs.Add(jobs);
+        _resultCommitRecipients.Add(recipients);
+        _resultCommitSeconds.Add(elapsed.TotalSeconds);
     }
 
     /// <summary>

@@ -11,12 +11,11 @@ namespace EmailApi.Queue;
 /// answers their waiters, while the first loop already writes the next batch. A failed batch fails
 /// every waiter in it (they answer "try again"), and nothing of it is half written.
 /// </summary>
-public sealed class QueueWriter : IHostedService
+public sealed class QueueWriter : GroupCommitLoop<QueueWriter.Pending>
 {
     private const int MaxBatchMessages = 512;
     private const long MaxBatchBytes = 32 * 1024 * 1024;
 
-    private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     // One committed batch may wait while the previous one is flushed; the writer then waits before
     // it takes the next batch, which meanwhile grows, so the pipeline never trades big batches for
     // many small ones.
@@ -25,7 +24,6 @@ public sealed class QueueWriter : IHostedService
     private readonly QueueSignal _signal;
     private readonly QueueMetrics _metrics;
     private readonly ILogger<QueueWriter> _log;
-    private Task _running = Task.CompletedTask;
 
     public QueueWriter(IQueueStore store, QueueSignal signal, QueueMetrics metrics, ILogger<QueueWriter> log)
     {
@@ -47,29 +45,13 @@ public sealed class QueueWriter : IHostedService
     public Task<EnqueueOutcome> WriteAsync(EnqueueRequest request, CancellationToken ct)
     {
         var pending = new Pending(request, new TaskCompletionSource<EnqueueOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!_pending.Writer.TryWrite(pending))
-            throw new QueueUnavailableException("The queue is shutting down.");
+        Submit(pending);
         // The caller may stop waiting, but the write itself is not cancelled: once a batch is
         // taken it commits or fails as a whole.
         return pending.Done.Task.WaitAsync(ct);
     }
 
-    // Not a BackgroundService: one stopped right after it started never runs its loop at all, and
-    // requests already handed to it would wait for ever. This loop always runs, and stops only
-    // once every request taken before the stop has its answer.
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _running = Task.Run(RunAsync, CancellationToken.None);
-        return Task.CompletedTask;
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _pending.Writer.TryComplete();
-        await _running.WaitAsync(cancellationToken);
-    }
-
-    private async Task RunAsync()
+    protected override async Task RunAsync()
     {
         var flushing = FlushAsync();
         try
@@ -86,7 +68,7 @@ public sealed class QueueWriter : IHostedService
     /// <summary>Writes batches until the queue is closed (<see cref="StopAsync"/>) and drained.</summary>
     private async Task CommitAsync()
     {
-        var reader = _pending.Reader;
+        var reader = Submitted;
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             // Taking the next batch while the last one still waits for the flusher would make it
@@ -169,7 +151,8 @@ public sealed class QueueWriter : IHostedService
         }
     }
 
-    private sealed record Pending(EnqueueRequest Request, TaskCompletionSource<EnqueueOutcome> Done);
+    /// <summary>One piece of work handed to the loop, and its answer.</summary>
+    public sealed record Pending(EnqueueRequest Request, TaskCompletionSource<EnqueueOutcome> Done);
 
     private sealed record Committed(List<Pending> Batch, IReadOnlyList<EnqueueOutcome> Outcomes);
 }

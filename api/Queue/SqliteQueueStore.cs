@@ -15,7 +15,8 @@ namespace EmailApi.Queue;
 /// (<see cref="SqliteDb.FlushLog"/>), which is as safe as <c>FULL</c>. Enqueueing flushes in
 /// <see cref="FlushAsync"/>, so that <see cref="QueueWriter"/> can write the next batch meanwhile;
 /// it acknowledges a message only after that flush. Delivery results flush before
-/// <see cref="RecordAsync"/> returns. Leases, postponements and releases do not wait for the disk
+/// <see cref="RecordAsync"/> returns; concurrent jobs' results share that transaction and flush
+/// (<see cref="ResultWriter"/>). Leases, postponements and releases do not wait for the disk
 /// at all: only this process uses the file, and whatever a crash takes of them,
 /// <see cref="RecoverAsync"/> at the next start makes due again at once, which is where a durable
 /// lease ends up too (the next flush of anyone makes them durable anyway).
@@ -228,31 +229,35 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         }, ct);
     }
 
-    public async Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct)
+    public async Task RecordAsync(IReadOnlyList<LeaseResults> batches, CancellationToken ct)
     {
-        if (results.Count == 0) return;
+        if (batches.All(b => b.Results.Count == 0)) return;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await WriteAsync(Sync.Flush, async (connection, tx) =>
         {
+            // Prepared once for every job in the transaction.
             using var statements = new SqliteStatements(connection) { Transaction = tx };
-            var recorded = 0;
-            foreach (var result in results)
+            foreach (var batch in batches)
             {
-                var status = result.Status.ToDb();
-                if (await statements.ExecuteAsync(Record, ct,
-                        ("@Status", status), ("@NextAttemptAt", result.NextAttemptAt?.ToUnixTimeMilliseconds()), ("@Response", result.Response),
-                        ("@ReplyCode", result.Reply.Code), ("@EnhancedStatus", result.Reply.EnhancedStatus), ("@Now", now), ("@RecipientId", result.RecipientId), ("@Token", leaseToken)) != 1)
-                    continue;
-                recorded++;
-                await statements.ExecuteAsync(InsertEvent, ct,
-                    ("@MessageId", result.MessageId.ToString()), ("@RecipientId", result.RecipientId), ("@Type", status), ("@Response", result.Response),
-                    ("@ReplyCode", result.Reply.Code), ("@EnhancedStatus", result.Reply.EnhancedStatus), ("@Mx", result.Mx), ("@Now", now));
-                if (result.Suppress)
-                    await statements.ExecuteAsync(SuppressRecipient, ct, ("@Response", result.Response), ("@Now", now), ("@RecipientId", result.RecipientId));
+                var recorded = 0;
+                foreach (var result in batch.Results)
+                {
+                    var status = result.Status.ToDb();
+                    if (await statements.ExecuteAsync(Record, ct,
+                            ("@Status", status), ("@NextAttemptAt", result.NextAttemptAt?.ToUnixTimeMilliseconds()), ("@Response", result.Response),
+                            ("@ReplyCode", result.Reply.Code), ("@EnhancedStatus", result.Reply.EnhancedStatus), ("@Now", now), ("@RecipientId", result.RecipientId), ("@Token", batch.LeaseToken)) != 1)
+                        continue;
+                    recorded++;
+                    await statements.ExecuteAsync(InsertEvent, ct,
+                        ("@MessageId", result.MessageId.ToString()), ("@RecipientId", result.RecipientId), ("@Type", status), ("@Response", result.Response),
+                        ("@ReplyCode", result.Reply.Code), ("@EnhancedStatus", result.Reply.EnhancedStatus), ("@Mx", result.Mx), ("@Now", now));
+                    if (result.Suppress)
+                        await statements.ExecuteAsync(SuppressRecipient, ct, ("@Response", result.Response), ("@Now", now), ("@RecipientId", result.RecipientId));
+                }
+                // Bounce notifications commit with the bounces they report, and only when this lease still held.
+                if (recorded > 0 && batch.Notifications.Count > 0) await InsertAsync(statements, batch.Notifications, now, ct);
             }
-            // Bounce notifications commit with the bounces they report, and only when this lease still held.
-            if (recorded > 0 && notifications.Count > 0) await InsertAsync(statements, notifications, now, ct);
-            return recorded;
+            return 0;
         }, ct);
     }
 

@@ -33,7 +33,8 @@ public sealed class MetricsTests
             Assert.Equal(0, Value(text, $"emailapi_delivery_attempts_total{{outcome=\"{outcome}\"}}"));
         foreach (var source in new[] { "api", "smtp", "dsn" })
             Assert.Equal(0, Value(text, $"emailapi_messages_accepted_total{{source=\"{source}\"}}"));
-        foreach (var name in new[] { "emailapi_queue_commits_total", "emailapi_queue_flushes_total", "emailapi_delivery_connections_total", "emailapi_delivery_connections_reused_total" })
+        foreach (var name in new[] { "emailapi_queue_commits_total", "emailapi_queue_flushes_total", "emailapi_delivery_connections_total", "emailapi_delivery_connections_reused_total",
+                     "emailapi_queue_result_commits_total", "emailapi_queue_result_commit_jobs_total", "emailapi_queue_result_commit_recipients_total" })
             Assert.Equal(0, Value(text, name));
         Assert.Equal(0, Value(text, "emailapi_queue_oldest_due_age_seconds"));
         Assert.Equal(0, Value(text, "emailapi_queue_recipients{status=\"queued\"}"));
@@ -143,6 +144,11 @@ public sealed class MetricsTests
         Assert.Equal(1, Value(text, "emailapi_delivery_attempt_duration_seconds_count{outcome=\"bounced\"}"));
         Assert.True(Value(text, "emailapi_delivery_attempt_duration_seconds_sum{outcome=\"delivered\"}") > 0);
         Assert.Equal(0, Value(text, "emailapi_queue_recipients{status=\"queued\"}"));
+        // Both jobs' results were recorded by the results' group commit: one transaction each here, as they came one after the other.
+        Assert.Equal(2, Value(text, "emailapi_queue_result_commit_jobs_total"));
+        Assert.Equal(2, Value(text, "emailapi_queue_result_commit_recipients_total"));
+        Assert.InRange(Value(text, "emailapi_queue_result_commits_total"), 1, 2);
+        Assert.True(Value(text, "emailapi_queue_result_commit_seconds_total") > 0);
         Assert.Single(mx.Messages);
     }
 

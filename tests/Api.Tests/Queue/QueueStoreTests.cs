@@ -287,6 +287,42 @@ public abstract class QueueStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Record_ManyJobsInOneCall_EachHeldLeaseRecorded_ALostOneSkippedWithItsNotification()
+    {
+        var stale = Message("late@one.test");
+        await Store.EnqueueAsync([stale], CancellationToken.None);
+        var lost = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        Clock.Advance(TimeSpan.FromMinutes(6));
+        var retaken = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var fresh = Message("gone@two.test", "ok@three.test");
+        await Store.EnqueueAsync([fresh], CancellationToken.None);
+        var current = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var gone = current.Recipients.Single(r => r.Address == "gone@two.test");
+        var ok = current.Recipients.Single(r => r.Address == "ok@three.test");
+        var lostDsn = Message("s@example.com") with { Source = MessageSource.Dsn, EnvelopeFrom = "" };
+        var heldDsn = Message("s@example.com") with { Source = MessageSource.Dsn, EnvelopeFrom = "" };
+
+        // Four jobs in one transaction: the lost lease's comes first, two jobs share one lease.
+        await Store.RecordAsync([
+            new LeaseResults(lost.Token, [new RecipientResult(lost.Recipients.Single().Id, stale.Id, RecipientStatus.Bounced, SmtpReply.FromServer(550, "5.1.1 late"), "mx", null, Suppress: true)], [lostDsn]),
+            new LeaseResults(current.Token, [new RecipientResult(gone.Id, fresh.Id, RecipientStatus.Bounced, SmtpReply.FromServer(550, "5.1.1 no such user"), "mx.two.test", null, Suppress: true)], [heldDsn]),
+            new LeaseResults(current.Token, [new RecipientResult(ok.Id, fresh.Id, RecipientStatus.Delivered, SmtpReply.FromServer(250, "2.0.0 ok"), "mx.three.test", null)], []),
+            new LeaseResults(retaken.Token, [new RecipientResult(retaken.Recipients.Single().Id, stale.Id, RecipientStatus.Delivered, SmtpReply.FromServer(250, "2.0.0 ok"), "mx.one.test", null)], []),
+        ], CancellationToken.None);
+
+        var staleView = await Engine.Log.FindAsync(Account, stale.Id, CancellationToken.None);
+        Assert.Equal((RecipientStatus.Delivered, 1), (staleView!.Recipients.Single().Status, staleView.Recipients.Single().Attempts));
+        Assert.DoesNotContain(staleView.Events, e => e.Type == "bounced");
+        var freshView = await Engine.Log.FindAsync(Account, fresh.Id, CancellationToken.None);
+        Assert.Equal(RecipientStatus.Bounced, freshView!.Recipients.Single(r => r.Email == "gone@two.test").Status);
+        Assert.Equal(RecipientStatus.Delivered, freshView.Recipients.Single(r => r.Email == "ok@three.test").Status);
+        Assert.Equal("gone@two.test", Assert.Single(await Engine.Suppressions.ListAsync(Account, null, 10, CancellationToken.None)).Address);
+        Assert.Null(await Engine.Log.FindAsync(Account, lostDsn.Id, CancellationToken.None));
+        Assert.Equal(MessageSource.Dsn, (await Engine.Log.FindAsync(Account, heldDsn.Id, CancellationToken.None))!.Source);
+        Assert.DoesNotContain((await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients, r => r.MessageId != heldDsn.Id);
+    }
+
+    [Fact]
     public async Task Record_WithLostLease_StoresNoNotification()
     {
         var message = Message("gone@one.test");

@@ -1,11 +1,6 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
-using EmailApi.Accounts;
-using EmailApi.Hosting;
 using EmailApi.Queue;
-using EmailApi.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace EmailApi.Tests.Queue;
 
@@ -14,25 +9,8 @@ namespace EmailApi.Tests.Queue;
 /// test cannot observe, since only a power cut shows whether it happened, so the store is wrapped
 /// and its flush held or failed on purpose; everything else is the real store.
 /// </summary>
-public sealed class QueueWriterTests : IAsyncLifetime
+public sealed class QueueWriterTests : SqliteQueueTest
 {
-    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
-    private SqliteStoreEngine? _engine;
-    private string? _account;
-
-    private SqliteStoreEngine Engine => _engine ?? throw new InvalidOperationException("Not initialised.");
-
-    public async Task InitializeAsync()
-    {
-        _engine = (SqliteStoreEngine)await SqliteStoreEngine.CreateAsync(_clock);
-        _account = (await Engine.Accounts.CreateAccountAsync("a", AccountLimits.Unlimited, [], CancellationToken.None))!.Id;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_engine is not null) await _engine.DisposeAsync();
-    }
-
     [Fact]
     public async Task Write_IsAnsweredOnlyAfterTheFlushThatFollowsItsCommit()
     {
@@ -43,7 +21,7 @@ public sealed class QueueWriterTests : IAsyncLifetime
         var write = writer.WriteAsync([message], CancellationToken.None);
 
         await store.FlushStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.NotNull(await Engine.Log.FindAsync(_account!, message.Id, CancellationToken.None));   // committed
+        Assert.NotNull(await Engine.Log.FindAsync(Account, message.Id, CancellationToken.None));   // committed
         // Nothing to wait for but time: an answer given early would come within microseconds of the commit.
         await Task.WhenAny(write, Task.Delay(100));
         Assert.False(write.IsCompleted, "answered before the disk confirmed the commit");
@@ -104,13 +82,13 @@ public sealed class QueueWriterTests : IAsyncLifetime
 
     private async Task<QueueWriter> StartAsync(IQueueStore store)
     {
-        var writer = new QueueWriter(store, new QueueSignal(), new QueueMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), Engine.Counts, TimeProvider.System), NullLogger<QueueWriter>.Instance);
+        var writer = new QueueWriter(store, new QueueSignal(), Metrics(), NullLogger<QueueWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
         return writer;
     }
 
-    private NewMessage Message(string recipient) => new(MessageId.New(_clock), _account!, MessageSource.Api, "s@example.com",
-        [recipient], "Subject: x\r\n\r\nbody\r\n"u8.ToArray(), "s@example.com", "x", [], null, _clock.GetUtcNow());
+    private NewMessage Message(string recipient) => new(MessageId.New(Clock), Account, MessageSource.Api, "s@example.com",
+        [recipient], "Subject: x\r\n\r\nbody\r\n"u8.ToArray(), "s@example.com", "x", [], null, Clock.GetUtcNow());
 
     /// <summary>The real store, except that its flush waits for <see cref="ReleaseFlush"/> and fails the first <see cref="Failures"/> times.</summary>
     private sealed class HeldFlushStore(IQueueStore inner) : IQueueStore
@@ -140,8 +118,7 @@ public sealed class QueueWriterTests : IAsyncLifetime
             return outcomes;
         }
         public Task<Lease> LeaseAsync(int limit, TimeSpan leaseFor, IReadOnlyCollection<string> skipDomains, CancellationToken ct) => inner.LeaseAsync(limit, leaseFor, skipDomains, ct);
-        public Task RecordAsync(long leaseToken, IReadOnlyList<RecipientResult> results, IReadOnlyList<NewMessage> notifications, CancellationToken ct) =>
-            inner.RecordAsync(leaseToken, results, notifications, ct);
+        public Task RecordAsync(IReadOnlyList<LeaseResults> batches, CancellationToken ct) => inner.RecordAsync(batches, ct);
         public Task RecoverAsync(CancellationToken ct) => inner.RecoverAsync(ct);
         public Task ReleaseAsync(long leaseToken, CancellationToken ct) => inner.ReleaseAsync(leaseToken, ct);
         public Task PostponeAsync(long leaseToken, IReadOnlyList<long> recipientIds, DateTimeOffset dueAt, CancellationToken ct) =>

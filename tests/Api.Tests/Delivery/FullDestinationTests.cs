@@ -1,0 +1,57 @@
+using EmailApi.Delivery;
+using EmailApi.Queue;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EmailApi.Tests.Delivery;
+
+/// <summary>
+/// A destination with as many jobs as it may have is left out of the lease; once its jobs have
+/// sent, the sender must come back for the rest of its queue at once, not at its next idle poll.
+/// Before, a pre-filled queue to one domain was sent in bursts of two leases' worth, one burst per
+/// <c>Delivery:PollInterval</c> (measured: about 400 msg/s at most on loopback, whatever the disk).
+/// </summary>
+public sealed class FullDestinationTests
+{
+    [Fact]
+    public async Task AFullDestinationsJobsFinishing_WakesTheSender_ForTheRestOfItsQueue()
+    {
+        await using var h = new DeliveryHarness(new()
+        {
+            // One connection, so two jobs fill the destination; an idle poll longer than the test.
+            ["Delivery:PerDomainConcurrency"] = "1",
+            ["Delivery:BatchSize"] = "5",
+            ["Delivery:PollInterval"] = "00:05:00",
+        });
+        h.Dns.Mx("busy.test", 10, "mx.busy.test").A("mx.busy.test", "127.0.0.2");
+        var server = h.Server("127.0.0.2");
+        using var gate = new ManualResetEventSlim();
+        server.OnData = _ => gate.Wait(TimeSpan.FromSeconds(30)) ? "250 2.0.0 Ok: queued" : "451 4.3.0 gate never opened";
+
+        var account = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!;
+        var store = h.App.Services.GetRequiredService<IQueueStore>();
+        var clock = h.App.Services.GetRequiredService<TimeProvider>();
+        var heartbeat = h.App.Services.GetRequiredService<SenderHeartbeat>();
+        var raw = "From: sender@example.com\r\nTo: user@busy.test\r\nSubject: busy\r\n\r\nbody\r\n"u8.ToArray();
+        var messages = Enumerable.Range(0, 20)
+            .Select(i => new NewMessage(MessageId.New(clock), account, MessageSource.Api, "sender@example.com", [$"user{i}@busy.test"], raw,
+                "sender@example.com", "busy", [], null, clock.GetUtcNow()))
+            .ToArray();
+        // The sender has looked at the empty queue once and now waits for a wake-up (or its 5-minute poll).
+        using (var started = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+            while (heartbeat.Leases < 1) await Task.Delay(20, started.Token);
+        // Straight into the queue, then one wake-up, as a group commit gives: nothing else wakes the sender.
+        await store.EnqueueAsync(messages, CancellationToken.None);
+        var leases = heartbeat.Leases;
+        h.App.Services.GetRequiredService<QueueSignal>().Notify();
+
+        // Two leases of five (one job sending, one waiting for the connection), then one that finds
+        // the destination full and leaves it out: the sender now waits for a wake-up.
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+            while (heartbeat.Leases < leases + 3) await Task.Delay(20, timeout.Token);
+        Assert.Empty(server.Messages);   // the first job is still held in DATA
+        gate.Set();
+
+        await h.WaitForQueueDrainedAsync();   // 20 s at most, against 5 minutes of idle poll
+        Assert.Equal(20, server.Messages.Count);
+    }
+}
