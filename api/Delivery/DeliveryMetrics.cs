@@ -23,6 +23,7 @@ public sealed class DeliveryMetrics
     private readonly Counter<long> _connections;
     private readonly Counter<long> _connectionsReused;
     private readonly Counter<long> _tlsSessions;
+    private readonly Counter<long> _putBack;
     private readonly Histogram<double> _attemptDuration;
     private readonly Histogram<double> _firstAttemptWait;
     private readonly Histogram<double> _deliveredWait;
@@ -34,6 +35,8 @@ public sealed class DeliveryMetrics
         _connections = meter.CreateCounter<long>("emailapi.delivery.connections", "{connection}", "SMTP connections opened to receiving servers.");
         _connectionsReused = meter.CreateCounter<long>("emailapi.delivery.connections.reused", "{delivery}", "Deliveries that took an open connection from the connection cache.");
         _tlsSessions = meter.CreateCounter<long>("emailapi.tls.sessions", "{session}", "Outbound TLS sessions under MTA-STS policies, by policy domain, mode and RFC 8460 result type.");
+        _putBack = meter.CreateCounter<long>("emailapi.delivery.put_back", "{recipient}",
+            "Leased recipients returned to the queue without an attempt: their destination had no room for another job (busy), was over its message rate (throttled) or was suspended.");
         _attemptDuration = meter.CreateHistogram("emailapi.delivery.attempt.duration", "s",
             "Time of one delivery job: the SMTP transactions for up to 20 messages of one destination over one connection, by outcome of its recipients.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = AttemptBuckets });
@@ -47,6 +50,15 @@ public sealed class DeliveryMetrics
         foreach (var outcome in Outcomes) _attempts.Add(0, Outcome(outcome));
         _connections.Add(0);
         _connectionsReused.Add(0);
+        foreach (var reason in PutBackReasons) _putBack.Add(0, new KeyValuePair<string, object?>("reason", reason));
+    }
+
+    private static readonly string[] PutBackReasons = ["busy", "throttled", "suspended"];
+
+    /// <summary>Leased recipients returned to the queue without an attempt; <paramref name="reason"/> is busy, throttled or suspended.</summary>
+    public void PutBack(string reason, int recipients)
+    {
+        if (recipients > 0) _putBack.Add(recipients, new KeyValuePair<string, object?>("reason", reason));
     }
 
     /// <summary>An SMTP connection opened to a receiving server (or the smart host).</summary>

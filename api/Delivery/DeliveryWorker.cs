@@ -37,13 +37,19 @@ public sealed class DeliveryWorker(
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(3);
     // A job does not start sending this close to its lease's end (at most a quarter of the lease).
     private static readonly TimeSpan LeaseSafetyMargin = TimeSpan.FromSeconds(30);
-    // A destination may have as many jobs waiting for a connection slot as it has slots, so a slot
-    // that frees is used at once. A destination with that many jobs is full: the lease leaves its
-    // recipients in the queue and takes other destinations' (Postfix's qmgr, KumoMTA's ready
-    // queues), so a stalled domain holds its own connection limit of the sender and nothing more.
-    // Recipients leased just before their destination filled up wait this long in the queue.
-    private const int WaitingJobsPerSlot = 1;
+    // A destination may have twice as many jobs waiting for a connection slot as it has slots, so
+    // a slot that frees is used at once, even while the next lease for it is being read. One lease
+    // gives a destination at most as many jobs as it has slots (see DispatchAsync), so a destination
+    // with fewer free job places than that is full: the lease leaves its recipients in the queue
+    // and takes other destinations' (Postfix's qmgr, KumoMTA's ready queues), so a stalled domain
+    // holds its own connection limit of the sender and nothing more, and no lease takes more for a
+    // destination than it can start. Recipients that still find no place (a lease read while a
+    // destination's jobs were counted) wait this long in the queue.
+    private const int WaitingJobsPerSlot = 2;
     private static readonly TimeSpan BusyDestinationDelay = TimeSpan.FromSeconds(1);
+    // A job prepares its delivery (MX hosts, MTA-STS policy) before it waits for a slot; one that
+    // waited longer than this behind a slow destination prepares it again before it dials.
+    private static readonly TimeSpan PlanFreshFor = TimeSpan.FromSeconds(30);
     // Dead-destination detection (Postfix's qmgr; KumoMTA suspends a ready queue likewise): after
     // this many transactions in a row in which a destination took no recipient and deferred them
     // all, it is suspended for the first retry delay (at most SuspendAtMost). Meanwhile the lease
@@ -126,13 +132,13 @@ public sealed class DeliveryWorker(
             await store.ReleaseAsync(token, CancellationToken.None);   // must run although we are stopping
     }
 
-    /// <summary>Destinations with as many jobs as they may have, and suspended ones: the next lease leaves them out.</summary>
+    /// <summary>Destinations without room for a lease's worth of jobs, and suspended ones: the next lease leaves them out.</summary>
     private IReadOnlyCollection<string> FullDestinations()
     {
         var settings = options.Value;
         var now = clock.GetUtcNow();
         return _domainJobs
-            .Where(p => p.Value >= (settings.For(p.Key).Concurrency ?? settings.PerDomainConcurrency) * (1 + WaitingJobsPerSlot))
+            .Where(p => p.Value > (settings.For(p.Key).Concurrency ?? settings.PerDomainConcurrency) * WaitingJobsPerSlot)
             .Select(p => p.Key)
             .Concat(_destinationHealth.Where(p => p.Value.Until > now).Select(p => p.Key))
             .Distinct(StringComparer.OrdinalIgnoreCase)
@@ -201,8 +207,10 @@ public sealed class DeliveryWorker(
             started++;
         }
         await store.PostponeAsync(lease.Token, busy, clock.GetUtcNow() + BusyDestinationDelay, CancellationToken.None);
+        metrics.PutBack("busy", busy.Count);
         var throttled = envelopes.Skip(granted).SelectMany(e => e.Recipients).Select(r => r.Id).ToArray();
         await store.PostponeAsync(lease.Token, throttled, nextSlot, CancellationToken.None);
+        metrics.PutBack("throttled", throttled.Length);
         return started;
     }
 
@@ -213,19 +221,23 @@ public sealed class DeliveryWorker(
         try
         {
             await Task.Yield();
-            await slots.WaitAsync(ct);
-            var transactions = _transactions!;
+            // The lookups (return paths, MX hosts, MTA-STS policy) are made while the job waits for
+            // its slot, so a slot is held only while talking to the remote host.
+            var plan = await relay.PrepareAsync(domain, envelopes, ct);
+            // A plan that concluded without dialling (no MX, a loop) needs no slot.
+            var dialling = !plan.Concluded;
+            if (dialling) await slots.WaitAsync(ct);
+            IReadOnlyList<RecipientOutcome> outcomes;
+            TimeSpan elapsed;
             try
             {
-                await transactions.WaitAsync(ct);
+                if (dialling) await _transactions!.WaitAsync(ct);
             }
             catch
             {
-                slots.Release();
+                if (dialling) slots.Release();
                 throw;
             }
-            IReadOnlyList<RecipientOutcome> outcomes;
-            TimeSpan elapsed;
             try
             {
                 // A job that waited past its lease must not send: the recipients may already be someone else's.
@@ -233,17 +245,24 @@ public sealed class DeliveryWorker(
                 if (SuspendedUntil(domain) is { } suspended)
                 {
                     // Leased before its destination was suspended: back to the queue, no attempt made.
-                    await store.PostponeAsync(lease.Token, envelopes.SelectMany(e => e.Recipients).Select(r => r.Id).ToArray(), suspended, CancellationToken.None);
+                    var ids = envelopes.SelectMany(e => e.Recipients).Select(r => r.Id).ToArray();
+                    await store.PostponeAsync(lease.Token, ids, suspended, CancellationToken.None);
+                    metrics.PutBack("suspended", ids.Length);
                     return;
                 }
+                // A job that waited long behind a slow destination looks its hosts and policy up again.
+                if (dialling && clock.GetUtcNow() - plan.PreparedAt > PlanFreshFor) plan = await relay.PrepareAsync(domain, envelopes, ct);
                 var sending = Stopwatch.GetTimestamp();
-                outcomes = await relay.DeliverAsync(domain, envelopes, ct);
+                outcomes = await relay.SendAsync(domain, plan, ct);
                 elapsed = Stopwatch.GetElapsedTime(sending);
             }
             finally
             {
-                transactions.Release();
-                slots.Release();
+                if (dialling)
+                {
+                    _transactions!.Release();
+                    slots.Release();
+                }
             }
             // The connection is free again (and cached): the destination's next job may use it while
             // this one's results are written, so a slow disk does not make a destination look full.
@@ -285,17 +304,18 @@ public sealed class DeliveryWorker(
     }
 
     /// <summary>
-    /// A job of the destination holds no slot any more. When that leaves the destination with only
-    /// as many jobs as it has connections (none waiting), a full destination has room for a lease's
-    /// worth of jobs again: the lease loop, which may be waiting out its poll interval because
-    /// every due recipient was at a full destination, is woken to take them (Postfix's qmgr
-    /// likewise takes more from a destination's queue as its delivery agents finish). Waking it on
-    /// every freed slot would lease a whole batch for one place and put the rest back.
+    /// A job of the destination holds no slot any more. When that gives a full destination room for
+    /// a lease's worth of jobs again (while as many as it has slots still wait for one, so its
+    /// connections stay busy while the lease is read), the lease loop, which may be waiting out its
+    /// poll interval because every due recipient was at a full destination, is woken to take them
+    /// (Postfix's qmgr likewise takes more from a destination's queue as its delivery agents
+    /// finish). Waking it on every freed slot would lease a whole batch for one place and put the
+    /// rest back.
     /// </summary>
     private void JobLeft(string domain)
     {
         var settings = options.Value;
-        if (_domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1) == (settings.For(domain).Concurrency ?? settings.PerDomainConcurrency))
+        if (_domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1) == (settings.For(domain).Concurrency ?? settings.PerDomainConcurrency) * WaitingJobsPerSlot)
             signal.Notify();
     }
 

@@ -44,19 +44,29 @@ public sealed class SmtpRelay(
     // Everything to a smart host goes one way, whatever the recipient's domain.
     private const string SmartHostDestination = "";
 
-    public async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(string domain, IReadOnlyList<Envelope> envelopes, CancellationToken ct)
+    public async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(string domain, IReadOnlyList<Envelope> envelopes, CancellationToken ct) =>
+        await SendAsync(domain, await PrepareAsync(domain, envelopes, ct), ct);
+
+    /// <summary>
+    /// Everything a delivery needs before it dials: the hop limit, the return paths, the MX hosts
+    /// (loop check included) and the MTA-STS policy. The sender does this while the job waits for a
+    /// connection slot, so a slot is held only while talking to the remote host. A plan with no
+    /// hosts concluded without sending (no MX, a loop, a policy refusal): its outcomes are final.
+    /// </summary>
+    internal async Task<RelayPlan> PrepareAsync(string domain, IReadOnlyList<Envelope> envelopes, CancellationToken ct)
     {
+        var preparedAt = clock.GetUtcNow();
         // A message past the hop limit is looping (RFC 5321 §6.3): it bounces and is never dialled,
         // even if it got in before the doors counted, or the limit was lowered since.
         var (looping, sendable) = SplitLooping(envelopes);
         var outcomes = new List<RecipientOutcome>(looping);
-        if (sendable.Count == 0) return outcomes;
-        envelopes = await WithReturnPathsAsync(sendable, outcomes, ct);
-        if (envelopes.Count == 0) return outcomes;
+        if (sendable.Count == 0) return RelayPlan.Finished(outcomes, preparedAt);
+        sendable = await WithReturnPathsAsync(sendable, outcomes, ct);
+        if (sendable.Count == 0) return RelayPlan.Finished(outcomes, preparedAt);
 
         var route = options.Value.SmartHost.Enabled ? await SmartHostRouteAsync(ct) : await resolver.ResolveAsync(domain, ct);
-        if (route is MxRoute.NoMail noMail) return [.. outcomes, .. AllOf(envelopes, new Failed(noMail.Reason))];
-        if (route is MxRoute.TryLater later) return [.. outcomes, .. AllOf(envelopes, new Deferred(later.Reason, null))];
+        if (route is MxRoute.NoMail noMail) return RelayPlan.Finished([.. outcomes, .. AllOf(sendable, new Failed(noMail.Reason))], preparedAt);
+        if (route is MxRoute.TryLater later) return RelayPlan.Finished([.. outcomes, .. AllOf(sendable, new Deferred(later.Reason, null))], preparedAt);
 
         var port = options.Value.SmartHost.Enabled ? options.Value.SmartHost.Port : options.Value.Port;
         IReadOnlyList<MxHost> hosts;
@@ -64,7 +74,7 @@ public sealed class SmtpRelay(
         {
             case LoopCheck.Refuse refuse:
                 log.LogWarning("Not delivering to {Domain}: {Reason}", domain, refuse.Reply);
-                return [.. outcomes, .. AllOf(envelopes, new Bounced(refuse.Reply, null))];
+                return RelayPlan.Finished([.. outcomes, .. AllOf(sendable, new Bounced(refuse.Reply, null))], preparedAt);
             case LoopCheck.Dial dial:
                 hosts = dial.Hosts;
                 break;
@@ -73,8 +83,16 @@ public sealed class SmtpRelay(
         }
         var policy = await PolicyAsync(domain, ct);
         var (allowed, refusal) = policy.CheckMx(hosts);
-        if (refusal is not null) return [.. outcomes, .. AllOf(envelopes, new Deferred(refusal, null))];
-        hosts = allowed;
+        if (refusal is not null) return RelayPlan.Finished([.. outcomes, .. AllOf(sendable, new Deferred(refusal, null))], preparedAt);
+        return new RelayPlan(outcomes, sendable, allowed, policy, preparedAt);
+    }
+
+    /// <summary>Sends what <see cref="PrepareAsync"/> planned, over a cached connection when there is one; returns every recipient's outcome.</summary>
+    internal async Task<IReadOnlyList<RecipientOutcome>> SendAsync(string domain, RelayPlan plan, CancellationToken ct)
+    {
+        if (plan is not { Hosts: { } hosts, Policy: { } policy }) return plan.Outcomes;
+        var envelopes = plan.Envelopes;
+        var outcomes = new List<RecipientOutcome>(plan.Outcomes);
         var destination = options.Value.SmartHost.Enabled ? SmartHostDestination : domain;
         var connection = cache.Take(destination, hosts);
         if (connection is { PolicyVerified: false } && policy.Mode == MtaStsMode.Enforce)
@@ -487,6 +505,14 @@ public sealed class SmtpRelay(
 }
 
 /// <param name="ReturnPath">The VERP envelope sender this copy leaves with (<see cref="Feedback.ReturnPaths"/>); null: the message's own.</param>
+/// <summary>A delivery ready to dial (<see cref="SmtpRelay.PrepareAsync"/>), or one that concluded without dialling (no <see cref="Hosts"/>).</summary>
+internal sealed record RelayPlan(IReadOnlyList<RecipientOutcome> Outcomes, IReadOnlyList<Envelope> Envelopes, IReadOnlyList<MxHost>? Hosts, MxPolicy? Policy, DateTimeOffset PreparedAt)
+{
+    public bool Concluded => Hosts is null;
+
+    internal static RelayPlan Finished(IReadOnlyList<RecipientOutcome> outcomes, DateTimeOffset preparedAt) => new(outcomes, [], null, null, preparedAt);
+}
+
 public sealed record Envelope(Queue.QueuedMessage Message, IReadOnlyList<Queue.LeasedRecipient> Recipients, string? ReturnPath = null);
 
 public sealed record RecipientOutcome(Queue.LeasedRecipient Recipient, DeliveryOutcome Outcome);

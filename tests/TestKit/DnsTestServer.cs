@@ -17,6 +17,7 @@ public sealed class DnsTestServer : IDisposable
     private readonly ConcurrentDictionary<string, ReturnCode> _failures = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, bool> _silent = new(StringComparer.OrdinalIgnoreCase);
     private readonly DnsServer _server;
+    private readonly ConcurrentDictionary<string, int> _queriesByName = new(StringComparer.OrdinalIgnoreCase);
     private int _queries;
 
     public DnsTestServer()
@@ -30,6 +31,9 @@ public sealed class DnsTestServer : IDisposable
     public int Port { get; }
     public string Endpoint => $"127.0.0.1:{Port}";
     public int QueryCount => _queries;
+
+    /// <summary>Questions asked so far about <paramref name="name"/>, of any type.</summary>
+    public int QueriesFor(string name) => _queriesByName.TryGetValue(name.TrimEnd('.'), out var n) ? n : 0;
 
     public DnsTestServer Mx(string domain, int preference, string host)
     {
@@ -126,6 +130,7 @@ public sealed class DnsTestServer : IDisposable
         else
         {
             var name = question.Name.ToString().TrimEnd('.');
+            _queriesByName.AddOrUpdate(name, 1, (_, n) => n + 1);
             if (_silent.ContainsKey(name)) return Task.CompletedTask;   // no response: the client's timeout
             if (_failures.TryGetValue(name, out var failure))
             {

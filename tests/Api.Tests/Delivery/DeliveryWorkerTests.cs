@@ -97,4 +97,44 @@ public sealed class DeliveryWorkerTests
         Assert.Equal("5.4.7", recipient.GetProperty("lastEnhancedStatus").GetString());
         Assert.Contains("last reply: 451 4.7.1 Greylisted", recipient.GetProperty("lastResponse").GetString());
     }
+
+    /// <summary>
+    /// A job looks its destination up (MX hosts, MTA-STS policy) while it waits for a connection
+    /// slot; one that waited longer than half a minute behind a slow destination looks it up again
+    /// before it dials, so it never sends to hosts the domain has since given up.
+    /// </summary>
+    [Fact]
+    public async Task AJobThatWaitedLongForItsSlot_LooksTheMxUpAgain_BeforeItDials()
+    {
+        await using var h = Harness(new() { ["Delivery:PerDomainConcurrency"] = "1", ["Delivery:BatchSize"] = "1" });
+        var old = h.Server("127.0.0.2");
+        var moved = h.Server("127.0.0.3");
+        using var gate = new ManualResetEventSlim();
+        var inData = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        old.OnData = _ =>
+        {
+            inData.TrySetResult();
+            return gate.Wait(TimeSpan.FromSeconds(30)) ? "250 2.0.0 Ok: queued" : "451 4.3.0 gate never opened";
+        };
+
+        var first = await h.SendAsync(new { from = "s@example.com", to = "u1@dest.test", text = "first" });
+        await inData.Task.WaitAsync(TimeSpan.FromSeconds(20));   // the one connection is busy in DATA
+        var mxQueries = h.Dns.QueriesFor("dest.test");
+        var second = await h.SendAsync(new { from = "s@example.com", to = "u2@dest.test", text = "second" });
+        // The second job has asked for the MX hosts and now waits for the slot with mx.dest.test in hand.
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+            while (h.Dns.QueriesFor("dest.test") <= mxQueries) await Task.Delay(20, timeout.Token);
+
+        // The domain moves its mail elsewhere, and the job waits on for more than half a minute.
+        h.Dns.Clear("dest.test");
+        h.Dns.Mx("dest.test", 10, "mx2.dest.test").A("mx2.dest.test", "127.0.0.3");
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        gate.Set();
+
+        await h.WaitForStatusAsync(first, "delivered");
+        var delivered = await h.WaitForStatusAsync(second, "delivered");
+        Assert.Contains(delivered.GetProperty("events").EnumerateArray(), e => e.GetProperty("type").GetString() == "delivered" && e.GetProperty("mx").GetString() == "mx2.dest.test");
+        Assert.Single(moved.Messages);
+        Assert.Single(old.Messages);
+    }
 }

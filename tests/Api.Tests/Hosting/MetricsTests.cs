@@ -36,6 +36,8 @@ public sealed class MetricsTests
         foreach (var name in new[] { "emailapi_queue_commits_total", "emailapi_queue_flushes_total", "emailapi_delivery_connections_total", "emailapi_delivery_connections_reused_total",
                      "emailapi_queue_result_commits_total", "emailapi_queue_result_commit_jobs_total", "emailapi_queue_result_commit_recipients_total" })
             Assert.Equal(0, Value(text, name));
+        foreach (var reason in new[] { "busy", "throttled", "suspended" })
+            Assert.Equal(0, Value(text, $"emailapi_delivery_put_back_total{{reason=\"{reason}\"}}"));
         Assert.Equal(0, Value(text, "emailapi_queue_oldest_due_age_seconds"));
         Assert.Equal(0, Value(text, "emailapi_queue_recipients{status=\"queued\"}"));
         // The runtime's instruments: this process has compiled code and used CPU by now.
