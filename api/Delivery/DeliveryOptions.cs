@@ -33,7 +33,15 @@ public sealed class DeliveryOptions
     /// <summary>How often the queue is checked for due retries when nothing new arrives.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Time for the TCP connection to a receiving host (Postfix's <c>smtp_connect_timeout</c>).</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Time, once connected, for the server's greeting, EHLO and STARTTLS. RFC 5321 §4.5.3.2.1 gives
+    /// the greeting 5 minutes, and servers that pause before it on purpose (tarpits, greet delays)
+    /// must still get their mail (Postfix's <c>smtp_helo_timeout</c>, 300 s).
+    /// </summary>
+    public TimeSpan GreetingTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Time allowed for each SMTP command's reply (RFC 5321 §4.5.3.2 suggests minutes).</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);

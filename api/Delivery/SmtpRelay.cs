@@ -402,8 +402,6 @@ public sealed class SmtpRelay(
     private async Task<SmtpConnection> OpenAsync(MxHost host, IPAddress address, int port, SecureSocketOptions tls, RemoteCertificateValidationCallback? validate, CancellationToken ct)
     {
         var settings = options.Value;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(settings.ConnectTimeout);
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         var client = new RecordingSmtpClient
         {
@@ -414,8 +412,19 @@ public sealed class SmtpRelay(
         if (validate is not null) client.ServerCertificateValidationCallback = validate;
         try
         {
-            await socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token);
-            await client.ConnectAsync(socket, host.Name, port, tls, timeout.Token);
+            // The TCP connection within ConnectTimeout; the greeting, EHLO and STARTTLS within
+            // GreetingTimeout, as Postfix's smtp_connect_timeout and smtp_helo_timeout: a server that
+            // pauses before its greeting is slow, not unreachable.
+            using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                connecting.CancelAfter(settings.ConnectTimeout);
+                await socket.ConnectAsync(new IPEndPoint(address, port), connecting.Token);
+            }
+            using (var greeting = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                greeting.CancelAfter(settings.GreetingTimeout);
+                await client.ConnectAsync(socket, host.Name, port, tls, greeting.Token);
+            }
             metrics.ConnectionOpened();
             return new SmtpConnection(client, socket, host, address, clock.GetUtcNow());
         }

@@ -49,6 +49,7 @@ public static class SettingsValidators
         rules.Positive("LeaseDuration", o.LeaseDuration);
         rules.Positive("PollInterval", o.PollInterval, TimeSpan.FromHours(1));
         rules.Positive("ConnectTimeout", o.ConnectTimeout);
+        rules.Positive("GreetingTimeout", o.GreetingTimeout);
         rules.Positive("CommandTimeout", o.CommandTimeout);
         rules.Positive("MaxQueueLifetime", o.MaxQueueLifetime);
         if (o.LeaseGatherDelay < TimeSpan.Zero) rules.Fail("LeaseGatherDelay", $"must not be negative (was {o.LeaseGatherDelay:c})");

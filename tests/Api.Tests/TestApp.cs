@@ -36,6 +36,7 @@ public sealed class TestApp : WebApplicationFactory<Program>
             ["Delivery:PollInterval"] = "00:00:00.200",
             ["Delivery:DnsTimeout"] = "00:00:02",
             ["Delivery:ConnectTimeout"] = "00:00:05",
+            ["Delivery:GreetingTimeout"] = "00:00:05",
             ["Delivery:CommandTimeout"] = "00:00:05",
             ["Smtp:Port"] = "0",
             ["Smtp:ImplicitTlsPort"] = "0",

@@ -39,6 +39,9 @@ public sealed class FakeSmtpServer : IAsyncDisposable
     public int Port { get; }
 
     public string Greeting { get; set; } = "220 fake.test ESMTP";
+
+    /// <summary>A pause before the greeting, as tarpits and greet-delaying servers make.</summary>
+    public TimeSpan GreetingDelay { get; set; }
     public Func<string, string> OnMail { get; set; } = _ => "250 2.1.0 Ok";
     public Func<string, string> OnRcpt { get; set; } = _ => "250 2.1.5 Ok";
     public Func<ReceivedMessage, string> OnData { get; set; } = _ => "250 2.0.0 Ok: queued";
@@ -155,6 +158,7 @@ public sealed class FakeSmtpServer : IAsyncDisposable
             await Say("421 4.4.2 fake.test closing an idle connection");
             client.Client.Shutdown(SocketShutdown.Both);
         };
+        if (GreetingDelay > TimeSpan.Zero) await Task.Delay(GreetingDelay);
         await Say(Greeting);
         if (!Greeting.StartsWith('2')) return;
         var secure = false;

@@ -25,6 +25,7 @@ public sealed class SmtpRelayTests
             ["Roles"] = "sender",
             ["Delivery:CommandTimeout"] = "00:00:01",
             ["Delivery:ConnectTimeout"] = "00:00:02",
+            ["Delivery:GreetingTimeout"] = "00:00:02",
             // Every delivery opens its own connection, so each case's dialogue is whole.
             ["Delivery:ConnectionCacheTime"] = "00:00:00",
         };
@@ -154,6 +155,25 @@ public sealed class SmtpRelayTests
         Assert.Equal(status, deferred.Reply.EnhancedStatus);
         Assert.StartsWith(text, deferred.Reply.Text, StringComparison.Ordinal);
         Assert.Empty(server?.Messages ?? []);
+    }
+
+    /// <summary>
+    /// A server that pauses before its greeting (a tarpit, a greet delay against spam bots) longer
+    /// than the TCP connect timeout is slow, not unreachable: its greeting gets GreetingTimeout, as
+    /// Postfix's smtp_helo_timeout gives it, and the message is delivered. Before, the connect
+    /// timeout covered the greeting too, and such a server never got its mail.
+    /// </summary>
+    [Fact]
+    public async Task Deliver_GreetingSlowerThanTheConnectTimeout_IsWaitedForAndDelivered()
+    {
+        await using var h = Harness(new() { ["Delivery:ConnectTimeout"] = "00:00:01", ["Delivery:GreetingTimeout"] = "00:00:20", ["Delivery:CommandTimeout"] = "00:00:20" });
+        var server = h.Server("127.0.0.2");
+        server.GreetingDelay = TimeSpan.FromSeconds(2);
+
+        var result = Assert.Single(await DeliverAsync(h, "user@dest.test"));
+
+        Assert.IsType<DeliveryOutcome.Delivered>(result.Outcome);
+        Assert.Single(server.Messages);
     }
 
     [Fact]

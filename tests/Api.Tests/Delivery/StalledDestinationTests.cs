@@ -26,6 +26,7 @@ public sealed class StalledDestinationTests(ITestOutputHelper output)
         {
             // Production timings: the stalled host never answers within the test, and idle polls are 1 s.
             ["Delivery:ConnectTimeout"] = "00:10:00",
+            ["Delivery:GreetingTimeout"] = "00:10:00",
             ["Delivery:CommandTimeout"] = "00:10:00",
             ["Delivery:PollInterval"] = "00:00:01",
         });
@@ -64,9 +65,9 @@ public sealed class StalledDestinationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Deliver_MxThatNeverGreets_DefersTheWholeJobAfterOneConnectTimeout()
+    public async Task Deliver_MxThatNeverGreets_DefersTheWholeJobAfterOneGreetingTimeout()
     {
-        await using var h = new DeliveryHarness(new() { ["Delivery:ConnectTimeout"] = "00:00:02", ["Delivery:RetryDelays:0"] = "01:00:00" });
+        await using var h = new DeliveryHarness(new() { ["Delivery:GreetingTimeout"] = "00:00:02", ["Delivery:RetryDelays:0"] = "01:00:00" });
         h.Dns.Mx("stalled.test", 10, "mx.stalled.test").A("mx.stalled.test", "127.0.0.3");
         using var stalled = new SilentListener(IPAddress.Parse("127.0.0.3"), h.Port);
         var account = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!;
@@ -88,7 +89,7 @@ public sealed class StalledDestinationTests(ITestOutputHelper output)
         }
         output.WriteLine($"20 messages deferred {started.ElapsedMilliseconds} ms after queueing, over {stalled.Accepted} connections");
 
-        // Postfix's "delivery temporarily suspended": one connect timeout per connection (20 messages are
+        // Postfix's "delivery temporarily suspended": one greeting timeout per connection (20 messages are
         // spread over 4 connections of 5, all at once), not one per message (20 x 2 s).
         Assert.InRange(stalled.Accepted, 1, 4);
         var one = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/messages?status=deferred&limit=1"))).GetProperty("items")[0].GetProperty("id").GetString()!;
