@@ -19,8 +19,6 @@ namespace EmailApi.Tests.Feedback;
 /// </summary>
 internal sealed class InboundHarness : IAsyncDisposable
 {
-    private FakeSmtpServer? _destination;
-
     public InboundHarness(IReadOnlyDictionary<string, string?> storage, IReadOnlyDictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>
@@ -40,12 +38,14 @@ internal sealed class InboundHarness : IAsyncDisposable
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
         H = new DeliveryHarness(settings);
         H.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
+        // Listening before anything is sent: a copy refused for want of it would wait for its first retry.
+        Destination = H.Server("127.0.0.2");
     }
 
     public DeliveryHarness H { get; }
 
     /// <summary>The MX of <c>dest.test</c>, where the mail the tests send arrives.</summary>
-    public FakeSmtpServer Destination => _destination ??= H.Server("127.0.0.2");
+    public FakeSmtpServer Destination { get; }
 
     public int InboundPort => H.App.Services.GetRequiredService<InboundListener>().EndPoint!.Port;
 
@@ -119,6 +119,16 @@ internal sealed class InboundHarness : IAsyncDisposable
             await Task.Delay(100);
         }
     }
+
+    /// <summary>The default storage (a new SQLite file).</summary>
+    public static Task<IReadOnlyDictionary<string, string?>> SqliteStorageAsync() => Task.FromResult<IReadOnlyDictionary<string, string?>>(new Dictionary<string, string?>());
+
+    /// <summary>A new database on the shared test PostgreSQL server.</summary>
+    public static async Task<IReadOnlyDictionary<string, string?>> PostgresStorageAsync(PostgresServer server) => new Dictionary<string, string?>
+    {
+        ["Storage:Provider"] = "Postgres",
+        ["Storage:Postgres:ConnectionString"] = await server.CreateDatabaseAsync(CancellationToken.None),
+    };
 
     public ValueTask DisposeAsync() => H.DisposeAsync();
 }

@@ -337,15 +337,11 @@ public abstract class InboundTests : IAsyncLifetime
 
 public sealed class SqliteInboundTests : InboundTests
 {
-    protected override Task<IReadOnlyDictionary<string, string?>> StorageAsync() => Task.FromResult<IReadOnlyDictionary<string, string?>>(new Dictionary<string, string?>());
+    protected override Task<IReadOnlyDictionary<string, string?>> StorageAsync() => InboundHarness.SqliteStorageAsync();
 }
 
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresInboundTests(PostgresServer server) : InboundTests
 {
-    protected override async Task<IReadOnlyDictionary<string, string?>> StorageAsync() => new Dictionary<string, string?>
-    {
-        ["Storage:Provider"] = "Postgres",
-        ["Storage:Postgres:ConnectionString"] = await server.CreateDatabaseAsync(CancellationToken.None),
-    };
+    protected override Task<IReadOnlyDictionary<string, string?>> StorageAsync() => InboundHarness.PostgresStorageAsync(server);
 }
