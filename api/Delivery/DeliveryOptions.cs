@@ -62,9 +62,6 @@ public sealed class DeliveryOptions
     /// <summary>Delays between attempts; the last one repeats. Each gets ±10% jitter.</summary>
     public List<TimeSpan> RetryDelays { get; set; } = [];
 
-    /// <summary>Send bounce notifications (RFC 3464) for messages submitted over HTTP too; SMTP submissions always get them.</summary>
-    public bool DsnForApi { get; set; }
-
     /// <summary>Per destination domain: TLS policy, connection limit and message rate (e.g. <c>Delivery:Destinations:gmail.com:MessagesPerMinute=100</c>).</summary>
     public Dictionary<string, DestinationOptions> Destinations { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 

@@ -23,6 +23,7 @@ public sealed class DeliveryWorker(
     DeliveryMetrics metrics,
     IOptions<DeliveryOptions> options,
     IOptions<RelayHostOptions> relayHost,
+    IOptions<BounceNotificationOptions> notifications,
     TimeProvider clock,
     ILogger<DeliveryWorker> log) : BackgroundService
 {
@@ -355,11 +356,11 @@ public sealed class DeliveryWorker(
     /// <summary>One bounce notification per message that has recipients failing for good in this batch.</summary>
     private IReadOnlyList<NewMessage> Notifications(Lease lease, IReadOnlyList<RecipientOutcome> outcomes, IReadOnlyList<RecipientResult> results)
     {
-        var settings = options.Value;
+        var dsnForApi = notifications.Value.DsnForApi;
         return outcomes.Zip(results)
             .Where(p => p.Second.Status is RecipientStatus.Bounced or RecipientStatus.Failed)
             .GroupBy(p => p.First.Recipient.MessageId)
-            .Where(g => BounceNotification.Wanted(lease.Messages[g.Key], settings.DsnForApi))
+            .Where(g => BounceNotification.Wanted(lease.Messages[g.Key], dsnForApi))
             .Select(g => BounceNotification.Create(lease.Messages[g.Key],
                 g.Select(p => new BounceNotification.FailedRecipient(p.First.Recipient.Address, p.Second.Reply, p.Second.Mx, true)).ToArray(),
                 relayHost.Value.HostName, clock))

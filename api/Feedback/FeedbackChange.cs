@@ -11,9 +11,12 @@ namespace EmailApi.Feedback;
 /// <param name="Response">The recipient's new last response: the remote server's diagnostic, or the complaint's feedback type.</param>
 /// <param name="Report">The report's facts as a JSON object (reporting MTA, status, diagnostic; feedback type, provider), carried by the event.</param>
 /// <param name="SuppressionReason">The reason the address goes onto the account's suppression list (source <c>feedback</c>), or null.</param>
+/// <param name="Notification">The bounce notification (RFC 3464) to the message's envelope sender, queued only if the status changes; null when none is wanted.</param>
 public sealed record FeedbackChange(
-    SentRecipient Recipient, string ReportId, RecipientStatus? Status, string? Response, string Report, string? SuppressionReason, DateTimeOffset At);
+    SentRecipient Recipient, string ReportId, RecipientStatus? Status, string? Response, string Report, string? SuppressionReason, DateTimeOffset At,
+    NewMessage? Notification = null);
 
 /// <param name="StatusChanged">The recipient took the new status (and an event was logged).</param>
 /// <param name="Suppressed">The address was added to the suppression list (false: no reason, or already there).</param>
-public sealed record FeedbackApplied(bool StatusChanged, bool Suppressed);
+/// <param name="Notified">The change's bounce notification was queued (with the status change).</param>
+public sealed record FeedbackApplied(bool StatusChanged, bool Suppressed, bool Notified = false);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EmailApi.Domains;
+using EmailApi.Mail;
 using EmailApi.Queue;
 using MimeKit;
 using Microsoft.Extensions.Options;
@@ -13,9 +14,13 @@ namespace EmailApi.Feedback;
 /// report (and so a webhook), and suppresses the address after a hard bounce, a complaint, or
 /// <c>Inbound:SoftBouncesToSuppress</c> soft bounces within <c>Inbound:SoftBounceWindow</c>. A report
 /// whose token is missing, forged, names no recipient or came to another account's return-path
-/// domain changes nothing and is kept, processed, for inspection. Effects are idempotent (a suppression already
-/// there stays), so two nodes processing the same report at once do no harm; the first to mark
-/// it processed wins the record.
+/// domain changes nothing and is kept, processed, for inspection. A late bounce is also reported to
+/// the message's envelope sender as a bounce notification (RFC 3464) under the rule of bounces at
+/// delivery time (<see cref="BounceNotification.Wanted(MessageSource, string, bool)"/>), queued with
+/// the status change it reports; complaints, delays and auto-replies are never passed on. Effects are
+/// idempotent (a suppression already there stays, a recipient bounced already takes no second bounce
+/// nor notification), so two nodes processing the same report at once, or a report processed again
+/// after a crash, do no harm; the first to mark it processed wins the record.
 /// </summary>
 public sealed class FeedbackProcessor(
     IFeedbackStore store,
@@ -24,6 +29,9 @@ public sealed class FeedbackProcessor(
     VerpKeys keys,
     MailedUnsubscribe mailedUnsubscribe,
     IOptions<InboundOptions> options,
+    IOptions<BounceNotificationOptions> notifications,
+    IOptions<RelayHostOptions> relayHost,
+    QueueSignal signal,
     TimeProvider clock,
     ILogger<FeedbackProcessor> log) : BackgroundService
 {
@@ -114,14 +122,36 @@ public sealed class FeedbackProcessor(
             else reason = "soft-bounces";
         }
         var change = StatusChange(classified, recipient.Address, report.Id);
+        var notification = change?.Failed is { } failed ? await NotificationAsync(recipient, failed, ct) : null;
         var applied = change is null && reason is null
             ? new FeedbackApplied(false, false)
-            : await store.ApplyAsync(new FeedbackChange(recipient, report.Id, change?.Status, change?.Response, change?.Facts ?? "{}", reason, clock.GetUtcNow()), ct);
+            : await store.ApplyAsync(new FeedbackChange(recipient, report.Id, change?.Status, change?.Response, change?.Facts ?? "{}", reason, clock.GetUtcNow(), notification), ct);
+        if (applied.Notified)
+        {
+            // PostgreSQL's NOTIFY at the commit wakes every node's sender; on SQLite this is the only one.
+            signal.Notify();
+            log.LogInformation("Late bounce of {MessageId} to {Recipient}: notification {Notification} queued to {Sender}",
+                recipient.MessageId, recipient.Address, notification!.Id, recipient.EnvelopeFrom);
+        }
         var effect = belowSoftLimit ? SoftBounceEffect
             : reason is null ? "recorded"
             : applied.Suppressed ? "suppressed" : "already-suppressed";
         return new ReportResult(classified.Classification, "valid", recipient.AccountId, recipient.MessageId.ToString(), recipient.RecipientId, effect, detail,
             recipient.Address, applied.StatusChanged ? change!.Status.ToDb() : null);
+    }
+
+    /// <summary>
+    /// The bounce notification for the envelope sender, when the rule wants one and the bounce can
+    /// still change the recipient (a repeated report finds it bounced and builds none; the store
+    /// queues it only with the change, whoever wins a race).
+    /// </summary>
+    private async Task<NewMessage?> NotificationAsync(SentRecipient recipient, ReportedRecipient failed, CancellationToken ct)
+    {
+        if (recipient.Status is not (RecipientStatus.Delivered or RecipientStatus.Sending)
+            || !BounceNotification.Wanted(recipient.Source, recipient.EnvelopeFrom, notifications.Value.DsnForApi))
+            return null;
+        var original = await store.MessageAsync(recipient.MessageId, ct);
+        return original is null ? null : LateBounceNotification.Create(original, recipient.Address, failed, relayHost.Value.HostName, clock);
     }
 
     private ReportResult Untouched(InboundReport report, FeedbackReport classified, string tokenCheck, string detail)
@@ -170,10 +200,11 @@ public sealed class FeedbackProcessor(
         {
             reportId, classification = report.Classification, reportingMta, r.RemoteMta, r.Action, r.Status, r.Diagnostic, r.Kind,
         }, Json);
-        return new StatusUpdate(RecipientStatus.Bounced, r.Diagnostic ?? $"Bounce report, status {r.Status}", facts);
+        return new StatusUpdate(RecipientStatus.Bounced, r.Diagnostic ?? $"Bounce report, status {r.Status}", facts, r);
     }
 
-    private sealed record StatusUpdate(RecipientStatus Status, string Response, string Facts);
+    /// <param name="Failed">For a bounce, the report's recipient group it comes from.</param>
+    private sealed record StatusUpdate(RecipientStatus Status, string Response, string Facts, ReportedRecipient? Failed = null);
 
     /// <summary>Hard bounces and complaints suppress; soft and policy bounces, delays, auto-replies and the unrecognised do not.</summary>
     private static string? SuppressionReason(FeedbackReport report) => report switch

@@ -15,6 +15,12 @@ public interface IFeedbackStore
     Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct);
 
     /// <summary>
+    /// The message <paramref name="id"/> with its content, for a bounce notification about it, or null when there is none. Its
+    /// content is empty once retention has dropped it. Not scoped to an account, like <see cref="FindRecipientAsync"/>.
+    /// </summary>
+    Task<QueuedMessage?> MessageAsync(MessageId id, CancellationToken ct);
+
+    /// <summary>
     /// The sealed VERP key named <paramref name="name"/>: the one already stored, or
     /// <paramref name="sealedCandidate"/> if none was. Nodes racing on an empty table all get the
     /// first one written, so every node signs and checks tokens with the same key.
@@ -25,9 +31,12 @@ public interface IFeedbackStore
     /// Applies an inbound report to the recipient its token named, in one transaction: the new status
     /// (only from <c>delivered</c>, or from <c>sending</c> when the report overtook the sender's own
     /// record, which then finds its lease gone and changes nothing) with an event that carries the
-    /// report, and the suppression (source <c>feedback</c>). A recipient already bounced, complained or
-    /// still waiting keeps its state, and applying the same change twice changes nothing the second
-    /// time, so two nodes processing one report do no harm.
+    /// report, the bounce notification to the message's envelope sender when the change carries one
+    /// (queued only when the status changed, woken on PostgreSQL by NOTIFY at the commit), and the
+    /// suppression (source <c>feedback</c>). A recipient already bounced, complained or still waiting
+    /// keeps its state, and applying the same change twice changes nothing the second time, so two
+    /// nodes processing one report (or a report processed again after a crash) do no harm and the
+    /// sender hears of the bounce once.
     /// </summary>
     Task<FeedbackApplied> ApplyAsync(FeedbackChange change, CancellationToken ct);
 

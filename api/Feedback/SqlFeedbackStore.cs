@@ -10,11 +10,23 @@ public sealed class SqlFeedbackStore(SqlDialect sql) : IFeedbackStore
     public async Task<SentRecipient?> FindRecipientAsync(MessageId messageId, long recipientId, CancellationToken ct)
     {
         await using var connection = await sql.OpenAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<(string AccountId, string Address, string Status)?>(new CommandDefinition("""
-            SELECT m.account_id, r.address, r.status FROM recipients r JOIN messages m ON m.id = r.message_id
+        var row = await connection.QuerySingleOrDefaultAsync<(string AccountId, string Address, string Status, string Source, string EnvelopeFrom)?>(new CommandDefinition("""
+            SELECT m.account_id, r.address, r.status, m.source, m.envelope_from FROM recipients r JOIN messages m ON m.id = r.message_id
             WHERE r.id = @recipientId AND r.message_id = @messageId
             """, new { recipientId, messageId = messageId.ToString() }, cancellationToken: ct));
-        return row is { } r ? new SentRecipient(messageId, recipientId, r.AccountId, r.Address, RecipientStatusNames.FromDb(r.Status)) : null;
+        return row is { } r
+            ? new SentRecipient(messageId, recipientId, r.AccountId, r.Address, RecipientStatusNames.FromDb(r.Status), MessageSourceNames.FromDb(r.Source), r.EnvelopeFrom)
+            : null;
+    }
+
+    public async Task<QueuedMessage?> MessageAsync(MessageId id, CancellationToken ct)
+    {
+        await using var connection = await sql.OpenAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<MessageRow>(new CommandDefinition("""
+            SELECT account_id AS AccountId, source AS Source, envelope_from AS EnvelopeFrom, raw AS Raw, created_at AS CreatedAt FROM messages WHERE id = @id
+            """, new { id = id.ToString() }, cancellationToken: ct));
+        return row is null ? null
+            : new QueuedMessage(id, row.AccountId, MessageSourceNames.FromDb(row.Source), row.EnvelopeFrom, row.Raw ?? [], DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt));
     }
 
     public async Task<FeedbackApplied> ApplyAsync(FeedbackChange change, CancellationToken ct)
@@ -37,12 +49,20 @@ public sealed class SqlFeedbackStore(SqlDialect sql) : IFeedbackStore
                     INSERT INTO events (message_id, recipient_id, type, detail, report, created_at) VALUES (@MessageId, @RecipientId, @Type, @Response, @Report, @Now)
                     """, new { MessageId = r.MessageId.ToString(), r.RecipientId, Type = status.ToDb(), change.Response, change.Report, Now = now }, tx, cancellationToken: ct));
         }
+        // Queued only with the change it reports: a report processed twice, or a second one for the
+        // recipient, finds it bounced already and queues nothing.
+        var notified = false;
+        if (changed && change.Notification is { } notification)
+        {
+            await QueueInsert.InsertAsync(connection, tx, [notification], change.At, ct);
+            notified = true;
+        }
         var suppressed = change.SuppressionReason is { } reason && await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO suppressions (account_id, address, reason, source, created_at) VALUES (@AccountId, @Address, @reason, 'feedback', @Now)
             ON CONFLICT (account_id, address) DO NOTHING
             """, new { r.AccountId, r.Address, reason, Now = now }, tx, cancellationToken: ct)) == 1;
         await tx.CommitAsync(ct);
-        return new FeedbackApplied(changed, suppressed);
+        return new FeedbackApplied(changed, suppressed, notified);
     }
 
     public async Task<string> KeyAsync(string name, string sealedCandidate, DateTimeOffset now, CancellationToken ct)
@@ -116,6 +136,8 @@ public sealed class SqlFeedbackStore(SqlDialect sql) : IFeedbackStore
             WHERE account_id = @accountId AND recipient = @recipient AND effect = @effect AND received_at >= @since
             """, new { accountId, recipient, effect = FeedbackProcessor.SoftBounceEffect, since = since.ToUnixTimeMilliseconds() }, cancellationToken: ct));
     }
+
+    private sealed record MessageRow(string AccountId, string Source, string EnvelopeFrom, byte[]? Raw, long CreatedAt);
 
     private sealed record PendingRow(string Id, long ReceivedAt, string Remote, string MailFrom, string RcptTo, byte[] Raw);
 

@@ -44,6 +44,7 @@ public static class ServiceRegistration
         services.Configure<RelayHostOptions>(o => o.HostName = RelayHostOptions.NameFrom(configuration));
         services.Configure<DeliveryOptions>(configuration.GetSection(DeliveryOptions.Section));
         services.Configure<HopLimitOptions>(configuration.GetSection(DeliveryOptions.Section));
+        services.Configure<BounceNotificationOptions>(configuration.GetSection(DeliveryOptions.Section));
         services.Configure<SendingOptions>(configuration.GetSection(SendingOptions.Section));
         services.Configure<BootstrapOptions>(configuration.GetSection(BootstrapOptions.Section));
         services.Configure<AccountsOptions>(configuration.GetSection(AccountsOptions.Section));

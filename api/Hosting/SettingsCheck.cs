@@ -30,6 +30,7 @@ public static class SettingsCheck
         Of<RelayHostOptions>(RelayHostOptions.Section, SettingsValidators.RelayHost),
         Of<DeliveryOptions>(DeliveryOptions.Section, SettingsValidators.Delivery),
         Of<HopLimitOptions>(DeliveryOptions.Section, SettingsValidators.HopLimit),
+        Of<BounceNotificationOptions>(DeliveryOptions.Section, (_, _) => []),
         Of<Delivery.MtaSts.MtaStsOptions>(Delivery.MtaSts.MtaStsOptions.Section, SettingsValidators.MtaSts),
         Of<TlsReports.TlsReportOptions>(TlsReports.TlsReportOptions.Section, SettingsValidators.TlsReports),
         Of<DomainsOptions>(DomainsOptions.Section, SettingsValidators.Domains),

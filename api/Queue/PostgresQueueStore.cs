@@ -185,12 +185,13 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
     }
 
     // Delivered to the listening sender nodes when (and only if) the transaction commits.
-    private static Task NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, CancellationToken ct) =>
+    internal static Task NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_notify(@Channel, '')", new { PostgresQueueListener.Channel }, tx, cancellationToken: ct));
 
     private static string AccountOf(EnqueueRequest request) => request.Claim?.AccountId ?? (request.Messages.Count > 0 ? request.Messages[0].AccountId : "");
 
-    private static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<NewMessage> batch, long now, CancellationToken ct)
+    /// <summary>The rows of new messages in <paramref name="tx"/>: the enqueue's, the result recording's (bounce notifications) and <see cref="QueueInsert"/>'s.</summary>
+    internal static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<NewMessage> batch, long now, CancellationToken ct)
     {
         if (batch.Count == 0) return;
         await connection.ExecuteAsync(new CommandDefinition(InsertMessages, new

@@ -179,7 +179,8 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
         return outcomes;
     }
 
-    private static async Task InsertAsync(SqliteStatements statements, IReadOnlyList<NewMessage> batch, long now, CancellationToken ct)
+    /// <summary>The rows of new messages, in the statements' transaction: the enqueue's, the result recording's (bounce notifications) and <see cref="QueueInsert"/>'s.</summary>
+    internal static async Task InsertAsync(SqliteStatements statements, IReadOnlyList<NewMessage> batch, long now, CancellationToken ct)
     {
         foreach (var message in batch)
         {

@@ -235,8 +235,11 @@ PY
 # finds the return path's MX (bounces.shop.test → mx.relay.test → 127.0.17.3) in the test DNS
 # server, port 53 on 127.0.17.53, through a resolv.conf of its own (start_postfix
 # POSTFIX_NAMESERVER), and delivers the DSN to EmailApi's inbound listener on 127.0.17.3:25. The
-# recipient must turn bounced with async true, the address be suppressed and the webhook fire; then
-# the same for an ARF complaint sent with swaks about a copy the final receiver accepted.
+# recipient must turn bounced with async true, the address be suppressed and the webhook fire, and
+# (Delivery:DsnForApi=true) the envelope sender news@shop.test must get EmailApi's own RFC 3464
+# notification at its MX (a sink on 127.0.17.4:25) naming the recipient with Postfix's 5.1.1; then
+# the same for an ARF complaint sent with swaks about a copy the final receiver accepted, which
+# must not be passed on to the sender.
 test_feedback_postfix_dsn_turns_the_recipient_bounced_async() {
     _fb_postfix_loop
     local rc=$?
@@ -246,13 +249,15 @@ test_feedback_postfix_dsn_turns_the_recipient_bounced_async() {
 
 _fb_postfix_loop() {
     local d; d=$(test_tmp)
-    local ns=127.0.17.53 pf=127.0.17.1 final=127.0.17.2 inbound=127.0.17.3
+    local ns=127.0.17.53 pf=127.0.17.1 final=127.0.17.2 inbound=127.0.17.3 mailbox=127.0.17.4
     FB_DNS_PID=""; FB_DNS_PORT=53; FB_DNS_ADDRESS=$ns; FB_RECORDS="$d/records"; : >"$FB_RECORDS"
-    FB_DNS_BASE=(--mx-host=pf.test,mx.pf.test,10 "--host-record=mx.pf.test,$pf" --host-record=relay.test,127.0.0.1 "--host-record=mx.relay.test,$inbound")
+    FB_DNS_BASE=(--mx-host=pf.test,mx.pf.test,10 "--host-record=mx.pf.test,$pf" --host-record=relay.test,127.0.0.1 "--host-record=mx.relay.test,$inbound"
+        --mx-host=shop.test,mx.shop.test,10 "--host-record=mx.shop.test,$mailbox")
     _fb_dns_start || { fail "this test's dnsmasq did not start on $ns:53"; return 1; }
 
     local sink_port; sink_port=$(free_port)
     SINK_PORT=$sink_port start_sink feedback-final "$final" save "$d/final" || { fail "the final receiver did not start"; return 1; }
+    start_sink feedback-sender "$mailbox" save "$d/sender" || { fail "the sender's mailbox did not start"; return 1; }
     POSTFIX_NAMESERVER=$ns start_postfix feedback "$pf" 25 pf.test "$final" "$sink_port" \
         "smtp_dns_support_level = enabled" "default_transport = smtp" \
         || { fail "postfix did not start"; return 1; }
@@ -280,6 +285,7 @@ PY
         Delivery__PublicAddresses__0=127.0.0.1 Inbound__HostName=mx.relay.test Domains__MinVerifyInterval=00:00:00 \
         Smtp__Address=127.0.0.1 "Smtp__Port=$smtp" Smtp__ImplicitTlsPort=-1 "Inbound__Address=$inbound" Inbound__Port=25 \
         Inbound__PollInterval=00:00:00.100 Webhooks__AllowPrivateNetworks=true Webhooks__PollInterval=00:00:00.100 \
+        Delivery__DsnForApi=true \
         || { fail "the feedback test's EmailApi did not start"; return 1; }
     BASE_URL="http://127.0.0.1:$port"
 
@@ -321,6 +327,7 @@ PY
     expect_eq "$(_fb_wait_suppressed "$key" bounce-gone@pf.test)" bounce "suppression reason after Postfix's DSN" || return 1
     _fb_wait_hook "$d/hooks.jsonl" message.bounced bounce-gone@pf.test || return 1
     note "    Postfix's DSN: $(grep -c 'status=sent' "$PEERS_DIR/postfix-feedback/maillog") deliveries by Postfix, the last to $(grep -o 'relay=mx.relay.test[^,]*' "$PEERS_DIR/postfix-feedback/maillog" | tail -n 1)"
+    _fb_sender_notified "$key" "$d" "$(json "$v" 'j["id"]')" || return 1
 
     # 2. The complaint: a copy the final receiver took; its return path (kept by Postfix) gets an ARF by swaks.
     make_message "$d/angry.json" "{'from': 'news@shop.test', 'to': 'angry@pf.test', 'subject': 'for angry'}"
@@ -347,6 +354,35 @@ PY
         '["complained", "abuse", "fbl.isp.test"]' "the complaint event" || return 1
     expect_eq "$(_fb_wait_suppressed "$key" angry@pf.test)" complaint "suppression reason after the complaint" || return 1
     _fb_wait_hook "$d/hooks.jsonl" message.complained angry@pf.test || return 1
+    # The complaint changed the recipient in the transaction that would have queued a notification: none is there.
+    http GET "/v1/messages?source=dsn" -H "Authorization: Bearer $key"
+    expect_eq "$(json "$HTTP_BODY" 'len(j["items"])')" 1 "bounce notifications after the complaint" || return 1
+    expect_eq "$(find "$d/sender" -name '*.eml' | wc -l)" 1 "copies at the sender's mailbox after the complaint" || return 1
+}
+
+# _fb_sender_notified KEY DIR ORIGINAL_ID: the late bounce of ORIGINAL_ID reached its envelope sender
+# (the sink in DIR/sender) as one RFC 3464 notification from <> naming bounce-gone@pf.test with 5.1.1.
+_fb_sender_notified() {
+    local key=$1 d=$2 original=$3 deadline=$((SECONDS + 30)) dsn="" f started
+    started=$(date +%s%N)
+    while ((SECONDS < deadline)); do
+        http GET "/v1/messages?source=dsn" -H "Authorization: Bearer $key"
+        dsn=$(json "$HTTP_BODY" 'j["items"][0]["id"] if len(j["items"]) == 1 else ""')
+        [[ -n $dsn ]] && break
+        sleep 0.1
+    done
+    [[ -n $dsn ]] || { fail "no bounce notification in the message log: $(body_excerpt)"; return 1; }
+    f=$(wait_sink "$d/sender" "$dsn@relay.test" 30) || { fail "the notification $dsn never reached the sender's mailbox"; return 1; }
+    expect_eq "$(json "${f%.eml}.json" '[j["mail_from"], j["rcpt_tos"]]')" '["<>", ["news@shop.test"]]' "the notification's envelope (from the null sender)" || return 1
+    expect_eq "$("$PY" - "$f" <<'PY'
+import email, json, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+status = next(p for p in m.walk() if p.get_content_type() == "message/delivery-status").get_payload()
+g = status[1]
+print(json.dumps([m.get_content_type(), status[0]["X-EmailApi-Queue-ID"], g["Final-Recipient"], g["Action"], g["Status"], "550 5.1.1" in str(g["Diagnostic-Code"])]))
+PY
+)" "[\"multipart/report\", \"$original\", \"rfc822; bounce-gone@pf.test\", \"failed\", \"5.1.1\", true]" "the notification's delivery status" || return 1
+    note "    checks after bounced (async) -> RFC 3464 notification found at news@shop.test's MX: $(( ($(date +%s%N) - started) / 1000000 )) ms"
 }
 
 # _fb_wait_hook FILE TYPE RECIPIENT: waits (30 s) for a webhook of TYPE about RECIPIENT with async true.

@@ -22,101 +22,18 @@ namespace EmailApi.Tests.Feedback;
 /// </summary>
 public abstract class InboundTests : IAsyncLifetime
 {
-    private DeliveryHarness? _harness;
-    private EmailApi.TestKit.FakeSmtpServer? _mx;
-    private DeliveryHarness H => _harness ?? throw new InvalidOperationException("Not initialised.");
+    private InboundHarness? _inbound;
+    private InboundHarness I => _inbound ?? throw new InvalidOperationException("Not initialised.");
+    private DeliveryHarness H => I.H;
 
     /// <summary>The storage settings of the engine under test.</summary>
     protected abstract Task<IReadOnlyDictionary<string, string?>> StorageAsync();
 
-    public async Task InitializeAsync()
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Roles"] = "api,smtp,sender,mx",
-            ["Inbound:Port"] = "0",
-            ["Inbound:PollInterval"] = "00:00:00.100",
-            ["Inbound:SoftBouncesToSuppress"] = "2",
-            ["Delivery:PublicAddresses:0"] = "127.0.0.1",
-            ["Inbound:HostName"] = "mx.relay.test",
-            ["Http:PublicBaseUrl"] = "https://mail.relay.test/",
-            ["Domains:MinVerifyInterval"] = "00:00:00",
-            ["Webhooks:PollInterval"] = "00:00:00.100",
-            ["Webhooks:AllowPrivateNetworks"] = "true",   // the receiver is on loopback
-        };
-        foreach (var (key, value) in await StorageAsync()) settings[key] = value;
-        _harness = new DeliveryHarness(settings);
-        H.Dns.Mx("dest.test", 10, "mx.dest.test").A("mx.dest.test", "127.0.0.2");
-    }
+    public async Task InitializeAsync() => _inbound = new InboundHarness(await StorageAsync());
 
     public async Task DisposeAsync()
     {
-        if (_harness is not null) await _harness.DisposeAsync();
-    }
-
-    private int InboundPort => H.App.Services.GetRequiredService<InboundListener>().EndPoint!.Port;
-
-    /// <summary>A shop with a verified domain sends to <paramref name="to"/>; returns its client and the return path the MX saw.</summary>
-    private async Task<(HttpClient Shop, string ReturnPath, string Id)> SendFromVerifiedDomainAsync(string to, string account = "shop", string domainName = "shop.test")
-    {
-        var mx = _mx ??= H.Server("127.0.0.2");
-        var shop = await new AdminApi(H.App).CreateAccountAsync(account);
-        var domain = await DomainsApi.CreateAsync(shop.Client, domainName);
-        DomainsApi.Publish(H.Dns, domain);
-        await DomainsApi.VerifyAsync(shop.Client, domain.GetProperty("id").GetString()!);
-        var sent = await shop.SendAsync(new { from = $"news@{domainName}", to, subject = "Deals", text = "x" });
-        Assert.Equal(HttpStatusCode.Accepted, sent.StatusCode);
-        var received = await mx.WaitForMessageAsync(TimeSpan.FromSeconds(30));
-        Assert.StartsWith("b+", received.From);
-        var id = (await TestApp.ReadJsonAsync(sent)).GetProperty("id").GetString()!;
-        await WaitForRecipientAsync(shop.Client, id, "delivered", TimeSpan.FromSeconds(30));
-        return (shop.Client, received.From, id);
-    }
-
-    private async Task SendReportAsync(string rcpt, MimeMessage report)
-    {
-        using var client = new SmtpClient { Timeout = 15_000 };
-        await client.ConnectAsync("127.0.0.1", InboundPort, MailKit.Security.SecureSocketOptions.None);
-        await client.SendAsync(report, new MailboxAddress("", "postmaster@relay.example.net"), [MailboxAddress.Parse(rcpt)]);
-        await client.DisconnectAsync(true);
-    }
-
-    private static async Task<JsonElement?> WaitForSuppressionAsync(HttpClient shop, string address, TimeSpan timeout)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < until)
-        {
-            var page = await TestApp.ReadJsonAsync(await shop.GetAsync("/v1/suppressions"));
-            foreach (var item in page.GetProperty("items").EnumerateArray())
-                if (item.GetProperty("email").GetString() == address) return item;
-            await Task.Delay(100);
-        }
-        return null;
-    }
-
-    private async Task<IReadOnlyList<InboundReportView>> WaitForProcessedAsync(int count, TimeSpan timeout)
-    {
-        var store = H.App.Services.GetRequiredService<IFeedbackStore>();
-        var until = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var all = await store.ListAsync(null, null, null, null, 100, CancellationToken.None);
-            if (all.Count(r => r.State == "processed") >= count || DateTime.UtcNow > until) return all;
-            await Task.Delay(100);
-        }
-    }
-
-    /// <summary>The message's first recipient once its status is <paramref name="status"/>.</summary>
-    private static async Task<JsonElement> WaitForRecipientAsync(HttpClient shop, string id, string status, TimeSpan timeout)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var recipient = (await TestApp.ReadJsonAsync(await shop.GetAsync($"/v1/messages/{id}"))).GetProperty("recipients")[0];
-            if (recipient.GetProperty("status").GetString() == status) return recipient;
-            if (DateTime.UtcNow > until) throw new TimeoutException($"The recipient is still {recipient}");
-            await Task.Delay(100);
-        }
+        if (_inbound is not null) await _inbound.DisposeAsync();
     }
 
     private static async Task<WebhookReceiver> SubscribeAsync(HttpClient shop)
@@ -134,17 +51,17 @@ public abstract class InboundTests : IAsyncLifetime
     [Fact]
     public async Task PostfixDsnToTheReturnPath_HardBounce_SuppressesTheRecipient()
     {
-        var (shop, returnPath, id) = await SendFromVerifiedDomainAsync("gone@dest.test");
+        var (shop, returnPath, id) = await I.SendFromVerifiedDomainAsync("gone@dest.test");
 
-        await SendReportAsync(returnPath, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "gone@dest.test")));
+        await I.SendReportAsync(returnPath, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "gone@dest.test")));
 
-        var suppression = await WaitForSuppressionAsync(shop, "gone@dest.test", TimeSpan.FromSeconds(30));
+        var suppression = await InboundHarness.WaitForSuppressionAsync(shop, "gone@dest.test", TimeSpan.FromSeconds(30));
         Assert.NotNull(suppression);
         Assert.Equal("bounce", suppression.Value.GetProperty("reason").GetString());
         Assert.Equal("feedback", suppression.Value.GetProperty("source").GetString());
 
         // The admin sees the report and what it changed (recorded just after the suppression); the shop's own key may not look.
-        await WaitForProcessedAsync(1, TimeSpan.FromSeconds(30));
+        await I.WaitForProcessedAsync(1, TimeSpan.FromSeconds(30));
         var page = await TestApp.ReadJsonAsync(await H.Client.GetAsync("/v1/inbound?classification=dsn"));
         var item = Assert.Single(page.GetProperty("items").EnumerateArray());
         Assert.Equal(("processed", "valid", "suppressed"), (item.GetProperty("state").GetString(), item.GetProperty("tokenCheck").GetString(), item.GetProperty("effect").GetString()));
@@ -164,12 +81,12 @@ public abstract class InboundTests : IAsyncLifetime
     [Fact]
     public async Task BounceAfterDelivery_TurnsTheRecipientBouncedAsync_ShowsTheReportInTheTimeline_AndFiresTheWebhook()
     {
-        var (shop, returnPath, id) = await SendFromVerifiedDomainAsync("gone@dest.test");
+        var (shop, returnPath, id) = await I.SendFromVerifiedDomainAsync("gone@dest.test");
         await using var hooks = await SubscribeAsync(shop);
 
-        await SendReportAsync(returnPath, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "gone@dest.test")));
+        await I.SendReportAsync(returnPath, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "gone@dest.test")));
 
-        var recipient = await WaitForRecipientAsync(shop, id, "bounced", TimeSpan.FromSeconds(30));
+        var recipient = await InboundHarness.WaitForRecipientAsync(shop, id, "bounced", TimeSpan.FromSeconds(30));
         Assert.True(recipient.GetProperty("async").GetBoolean());
         Assert.StartsWith("550 5.1.1", recipient.GetProperty("lastResponse").GetString());
         var message = await TestApp.ReadJsonAsync(await shop.GetAsync($"/v1/messages/{id}"));
@@ -198,17 +115,17 @@ public abstract class InboundTests : IAsyncLifetime
     [Fact]
     public async Task ReportWithATokenOfAnotherAccount_ToItsOwnReturnPathDomain_ChangesNothing()
     {
-        var (shop, returnPath, id) = await SendFromVerifiedDomainAsync("kept@dest.test");
-        var (other, _, _) = await SendFromVerifiedDomainAsync("someone@dest.test", "other", "other.test");
+        var (shop, returnPath, id) = await I.SendFromVerifiedDomainAsync("kept@dest.test");
+        var (other, _, _) = await I.SendFromVerifiedDomainAsync("someone@dest.test", "other", "other.test");
         // shop's valid token, aimed through the other account's return-path domain.
         var crossed = returnPath.Replace("@bounces.shop.test", "@bounces.other.test", StringComparison.Ordinal);
 
-        await SendReportAsync(crossed, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "kept@dest.test")));
+        await I.SendReportAsync(crossed, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "kept@dest.test")));
 
-        var report = Assert.Single(await WaitForProcessedAsync(1, TimeSpan.FromSeconds(30)));
+        var report = Assert.Single(await I.WaitForProcessedAsync(1, TimeSpan.FromSeconds(30)));
         Assert.Equal(("other-account", "none", null), (report.TokenCheck, report.Effect, report.AccountId));
-        Assert.Null(await WaitForSuppressionAsync(shop, "kept@dest.test", TimeSpan.FromSeconds(0.5)));
-        Assert.Null(await WaitForSuppressionAsync(other, "kept@dest.test", TimeSpan.FromSeconds(0.5)));
+        Assert.Null(await InboundHarness.WaitForSuppressionAsync(shop, "kept@dest.test", TimeSpan.FromSeconds(0.5)));
+        Assert.Null(await InboundHarness.WaitForSuppressionAsync(other, "kept@dest.test", TimeSpan.FromSeconds(0.5)));
         var recipient = (await TestApp.ReadJsonAsync(await shop.GetAsync($"/v1/messages/{id}"))).GetProperty("recipients")[0];
         Assert.Equal(("delivered", false), (recipient.GetProperty("status").GetString(), recipient.GetProperty("async").GetBoolean()));
     }
@@ -216,11 +133,8 @@ public abstract class InboundTests : IAsyncLifetime
     [Fact]
     public async Task MailedUnsubscribe_ToTheListUnsubscribeMailto_SuppressesLikeTheOneClickPost()
     {
-        var mx = H.Server("127.0.0.2");
-        var shop = await new AdminApi(H.App).CreateAccountAsync("shop");
-        var domain = await DomainsApi.CreateAsync(shop.Client, "shop.test");
-        DomainsApi.Publish(H.Dns, domain);
-        await DomainsApi.VerifyAsync(shop.Client, domain.GetProperty("id").GetString()!);
+        var mx = I.Destination;
+        var shop = await I.VerifiedAccountAsync();
         await using var hooks = await SubscribeAsync(shop.Client);
         var sent = await shop.SendAsync(new { from = "news@shop.test", to = "reader@dest.test", subject = "News", text = "x", unsubscribe = true });
         Assert.Equal(HttpStatusCode.Accepted, sent.StatusCode);
@@ -234,12 +148,12 @@ public abstract class InboundTests : IAsyncLifetime
         request.To.Add(MailboxAddress.Parse(mailto));
         request.Subject = "unsubscribe";
         request.Body = new TextPart("plain") { Text = "unsubscribe" };
-        await SendReportAsync(mailto, request);
+        await I.SendReportAsync(mailto, request);
 
-        var suppression = await WaitForSuppressionAsync(shop.Client, "reader@dest.test", TimeSpan.FromSeconds(30));
+        var suppression = await InboundHarness.WaitForSuppressionAsync(shop.Client, "reader@dest.test", TimeSpan.FromSeconds(30));
         Assert.NotNull(suppression);
         Assert.Equal("unsubscribe", suppression.Value.GetProperty("source").GetString());
-        var report = Assert.Single(await WaitForProcessedAsync(1, TimeSpan.FromSeconds(30)));
+        var report = Assert.Single(await I.WaitForProcessedAsync(1, TimeSpan.FromSeconds(30)));
         Assert.Equal("suppressed", report.Effect);
         await hooks.WaitForAsync(r => r.Any(h => TypeOf(h) == "message.unsubscribed"), TimeSpan.FromSeconds(30));
         var data = Data(hooks.Accepted.Single(h => TypeOf(h) == "message.unsubscribed"));
@@ -249,15 +163,15 @@ public abstract class InboundTests : IAsyncLifetime
     [Fact]
     public async Task ArfComplaintToTheReturnPath_SuppressesTheRecipientAsComplaint()
     {
-        var (shop, returnPath, id) = await SendFromVerifiedDomainAsync("angry@dest.test");
+        var (shop, returnPath, id) = await I.SendFromVerifiedDomainAsync("angry@dest.test");
         await using var hooks = await SubscribeAsync(shop);
 
-        await SendReportAsync(returnPath, ReportSamples.Arf());
+        await I.SendReportAsync(returnPath, ReportSamples.Arf());
 
-        var suppression = await WaitForSuppressionAsync(shop, "angry@dest.test", TimeSpan.FromSeconds(30));
+        var suppression = await InboundHarness.WaitForSuppressionAsync(shop, "angry@dest.test", TimeSpan.FromSeconds(30));
         Assert.NotNull(suppression);
         Assert.Equal("complaint", suppression.Value.GetProperty("reason").GetString());
-        var recipient = await WaitForRecipientAsync(shop, id, "complained", TimeSpan.FromSeconds(30));
+        var recipient = await InboundHarness.WaitForRecipientAsync(shop, id, "complained", TimeSpan.FromSeconds(30));
         Assert.True(recipient.GetProperty("async").GetBoolean());
         var last = (await TestApp.ReadJsonAsync(await shop.GetAsync($"/v1/messages/{id}"))).GetProperty("events").EnumerateArray().Last();
         Assert.Equal(("complained", "abuse"), (last.GetProperty("type").GetString(), last.GetProperty("report").GetProperty("feedbackType").GetString()));
@@ -270,16 +184,16 @@ public abstract class InboundTests : IAsyncLifetime
     [Fact]
     public async Task SoftBounce_SuppressesOnlyOnceTheConfiguredNumberArrives()
     {
-        var (shop, returnPath, _) = await SendFromVerifiedDomainAsync("full@dest.test");
+        var (shop, returnPath, _) = await I.SendFromVerifiedDomainAsync("full@dest.test");
         var full = ReportSamples.Exchange.Replace("full@contoso.com", "full@dest.test");   // 5.2.2 mailbox full: soft
 
-        await SendReportAsync(returnPath, ReportSamples.Load(full));
-        var first = Assert.Single(await WaitForProcessedAsync(1, TimeSpan.FromSeconds(30)));
+        await I.SendReportAsync(returnPath, ReportSamples.Load(full));
+        var first = Assert.Single(await I.WaitForProcessedAsync(1, TimeSpan.FromSeconds(30)));
         Assert.Equal(("soft-bounce", "bounced"), (first.Effect, first.RecipientStatus));   // not delivered, but the address is kept
-        Assert.Null(await WaitForSuppressionAsync(shop, "full@dest.test", TimeSpan.FromSeconds(0.5)));
+        Assert.Null(await InboundHarness.WaitForSuppressionAsync(shop, "full@dest.test", TimeSpan.FromSeconds(0.5)));
 
-        await SendReportAsync(returnPath, ReportSamples.Load(full));
-        var suppression = await WaitForSuppressionAsync(shop, "full@dest.test", TimeSpan.FromSeconds(30));
+        await I.SendReportAsync(returnPath, ReportSamples.Load(full));
+        var suppression = await InboundHarness.WaitForSuppressionAsync(shop, "full@dest.test", TimeSpan.FromSeconds(30));
         Assert.NotNull(suppression);
         Assert.Equal("soft-bounces", suppression.Value.GetProperty("reason").GetString());
     }
@@ -287,20 +201,20 @@ public abstract class InboundTests : IAsyncLifetime
     [Fact]
     public async Task ForgedToken_AcceptedButChangesNothing_KeptForInspection()
     {
-        var (shop, returnPath, id) = await SendFromVerifiedDomainAsync("kept@dest.test");
+        var (shop, returnPath, id) = await I.SendFromVerifiedDomainAsync("kept@dest.test");
         await using var hooks = await SubscribeAsync(shop);
         // One character of the recipient id changed, as someone aiming a report at another recipient would.
         var chars = returnPath.ToCharArray();
         chars[2 + 30] = chars[2 + 30] == 'a' ? 'b' : 'a';
         var forged = new string(chars);
 
-        await SendReportAsync(forged, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "kept@dest.test")));
+        await I.SendReportAsync(forged, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "kept@dest.test")));
 
-        var report = Assert.Single(await WaitForProcessedAsync(1, TimeSpan.FromSeconds(30)));
+        var report = Assert.Single(await I.WaitForProcessedAsync(1, TimeSpan.FromSeconds(30)));
         Assert.Equal("forged", report.TokenCheck);
         Assert.Equal("dsn", report.Classification);
         Assert.Equal("none", report.Effect);
-        Assert.Null(await WaitForSuppressionAsync(shop, "kept@dest.test", TimeSpan.FromSeconds(1)));
+        Assert.Null(await InboundHarness.WaitForSuppressionAsync(shop, "kept@dest.test", TimeSpan.FromSeconds(1)));
         var message = await TestApp.ReadJsonAsync(await shop.GetAsync($"/v1/messages/{id}"));
         Assert.Empty(message.GetProperty("inboundReports").EnumerateArray());   // a forged report never shows on a message
         var recipient = message.GetProperty("recipients")[0];
@@ -313,7 +227,7 @@ public abstract class InboundTests : IAsyncLifetime
     public async Task RcptToAnyOtherDomain_Refused550_5_7_1_EveryTime()
     {
         using var client = new SmtpClient { Timeout = 15_000 };
-        await client.ConnectAsync("127.0.0.1", InboundPort, MailKit.Security.SecureSocketOptions.None);
+        await client.ConnectAsync("127.0.0.1", I.InboundPort, MailKit.Security.SecureSocketOptions.None);
         var refused = 0;
         foreach (var rcpt in Enumerable.Range(0, 20).Select(i => i % 2 == 0 ? $"user{i}@elsewhere.example" : $"b+x{i}@bounces.notours.example"))
         {
@@ -356,7 +270,7 @@ public abstract class InboundTests : IAsyncLifetime
     private async Task<string> SendRawAsync(string rcpt, byte[] data)
     {
         using var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, InboundPort);
+        await tcp.ConnectAsync(IPAddress.Loopback, I.InboundPort);
         var stream = tcp.GetStream();
         var reader = new StreamReader(stream, Encoding.ASCII);
         async Task<string> ReplyAsync()
@@ -383,7 +297,7 @@ public abstract class InboundTests : IAsyncLifetime
     [Fact]
     public async Task MalformedMimeCorpus_EachKeptAndProcessed_ListenerKeepsAnswering_LaterReportsStillWork()
     {
-        var (shop, returnPath, id) = await SendFromVerifiedDomainAsync("gone@dest.test");
+        var (shop, returnPath, id) = await I.SendFromVerifiedDomainAsync("gone@dest.test");
         var chars = returnPath.ToCharArray();
         chars[2 + 30] = chars[2 + 30] == 'a' ? 'b' : 'a';
         var forged = new string(chars);
@@ -396,10 +310,10 @@ public abstract class InboundTests : IAsyncLifetime
         }
         var accepted = corpus.Count(c => c.Expected == "250");
         // A good report after them is not held up by them.
-        await SendReportAsync(returnPath, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "gone@dest.test")));
+        await I.SendReportAsync(returnPath, ReportSamples.Load(ReportSamples.Postfix.Replace("nobody@example.org", "gone@dest.test")));
 
-        await WaitForRecipientAsync(shop, id, "bounced", TimeSpan.FromSeconds(60));
-        var reports = await WaitForProcessedAsync(accepted + 1, TimeSpan.FromSeconds(60));
+        await InboundHarness.WaitForRecipientAsync(shop, id, "bounced", TimeSpan.FromSeconds(60));
+        var reports = await I.WaitForProcessedAsync(accepted + 1, TimeSpan.FromSeconds(60));
         Assert.Equal(accepted + 1, reports.Count(r => r.State == "processed"));
         Assert.All(reports.Where(r => r.TokenCheck != "valid"), r => Assert.Equal(("forged", "none"), (r.TokenCheck, r.Effect)));
         Assert.StartsWith("250", await SendRawAsync(forged, "From: x@remote.test\r\n\r\nstill here\r\n"u8.ToArray()));
@@ -408,13 +322,13 @@ public abstract class InboundTests : IAsyncLifetime
     [Fact]
     public async Task TenMegabyteReport_Refused552()
     {
-        await SendFromVerifiedDomainAsync("big@dest.test");
+        await I.SendFromVerifiedDomainAsync("big@dest.test");
         var rcpt = "b+whatever@bounces.shop.test";
         var message = new MimeMessage { Subject = "huge", Body = new TextPart("plain") { Text = new string('x', 10 * 1024 * 1024) } };
         message.From.Add(MailboxAddress.Parse("postmaster@relay.example.net"));
 
         using var client = new SmtpClient { Timeout = 30_000 };
-        await client.ConnectAsync("127.0.0.1", InboundPort, MailKit.Security.SecureSocketOptions.None);
+        await client.ConnectAsync("127.0.0.1", I.InboundPort, MailKit.Security.SecureSocketOptions.None);
         var ex = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(message, MailboxAddress.Parse("postmaster@relay.example.net"), [MailboxAddress.Parse(rcpt)]));
 
         Assert.Equal(SmtpStatusCode.ExceededStorageAllocation, ex.StatusCode);   // 552
@@ -423,15 +337,11 @@ public abstract class InboundTests : IAsyncLifetime
 
 public sealed class SqliteInboundTests : InboundTests
 {
-    protected override Task<IReadOnlyDictionary<string, string?>> StorageAsync() => Task.FromResult<IReadOnlyDictionary<string, string?>>(new Dictionary<string, string?>());
+    protected override Task<IReadOnlyDictionary<string, string?>> StorageAsync() => InboundHarness.SqliteStorageAsync();
 }
 
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresInboundTests(PostgresServer server) : InboundTests
 {
-    protected override async Task<IReadOnlyDictionary<string, string?>> StorageAsync() => new Dictionary<string, string?>
-    {
-        ["Storage:Provider"] = "Postgres",
-        ["Storage:Postgres:ConnectionString"] = await server.CreateDatabaseAsync(CancellationToken.None),
-    };
+    protected override Task<IReadOnlyDictionary<string, string?>> StorageAsync() => InboundHarness.PostgresStorageAsync(server);
 }

@@ -37,6 +37,7 @@ public sealed class ProgramProcessTests : IDisposable
         { ["Webhooks__MaxConcurrency=0"], "Webhooks:MaxConcurrency must be between 1 and 10000 (was 0)" },
         { ["Smtp__MaxSessionsPerAddress=-1"], "Smtp:MaxSessionsPerAddress must be between 0 and 100000 (was -1)" },
         { ["Delivery__MaxHops=0"], "Delivery:MaxHops must be between 1 and 1000 (was 0)" },
+        { ["Delivery__DsnForApi=maybe"], "Delivery:DsnForApi must be true or false (was maybe)" },
         { ["Delivery__PublicAddresses__0=abc"], "Delivery:PublicAddresses:0 must be an IP address (was abc)" },
         { ["Webhooks__DnsServers__0=nonsense"], "Webhooks:DnsServers:0 must be an IP address with an optional port (was nonsense)" },
         { ["Domains__RecheckInterval=-00:01:00"], "Domains:RecheckInterval must be a positive duration such as 00:00:30 (was -00:01:00)" },

@@ -505,4 +505,79 @@ public abstract class QueueStoreTests : IAsyncLifetime
         Assert.Equal((RecipientStatus.Bounced, true), (recipient.Status, recipient.Async));
         Assert.Empty(await Engine.Suppressions.ListAsync(Account, null, 10, CancellationToken.None));
     }
+
+    /// <summary>A bounce of <paramref name="sent"/> with the notification the feedback processor builds for it.</summary>
+    private async Task<FeedbackChange> BounceWithNotificationAsync(SentRecipient sent)
+    {
+        var original = (await Engine.Feedback.MessageAsync(sent.MessageId, CancellationToken.None))!;
+        var reported = new ReportedRecipient(sent.Address, "failed", "5.1.1", "550 5.1.1 user unknown", "mx.one.test", BounceKind.Hard);
+        return Bounce(sent) with { Notification = LateBounceNotification.Create(original, sent.Address, reported, "relay.test", Clock) };
+    }
+
+    private Task<IReadOnlyList<MessageSummary>> NotificationsAsync() =>
+        Engine.Log.ListAsync(Account, new MessageFilter(null, null, null, MessageSource.Dsn, null, null), null, 10, CancellationToken.None);
+
+    [Fact]
+    public async Task ApplyFeedback_BounceWithANotification_QueuesItWithTheChange_OnlyOnce()
+    {
+        var sent = await RecipientAfterAttemptAsync("gone@one.test", RecipientStatus.Delivered);
+        var change = await BounceWithNotificationAsync(sent);
+
+        var applied = await Engine.Feedback.ApplyAsync(change, CancellationToken.None);
+        var again = await Engine.Feedback.ApplyAsync(await BounceWithNotificationAsync(sent), CancellationToken.None);
+
+        Assert.Equal(new FeedbackApplied(true, true, true), applied);
+        Assert.Equal(new FeedbackApplied(false, false, false), again);
+        var dsn = Assert.Single(await NotificationsAsync());
+        Assert.Equal(change.Notification!.Id, dsn.Id);
+        var view = (await Engine.Log.FindAsync(Account, dsn.Id, CancellationToken.None))!;
+        Assert.Equal(("", "bounce", sent.MessageId.ToString()), (view.EnvelopeFrom, Assert.Single(view.Tags), view.Metadata!["originalMessageId"]));
+        Assert.Equal(("s@example.com", RecipientStatus.Queued), (view.Recipients.Single().Email, view.Recipients.Single().Status));
+        // The sender takes it like any queued message.
+        var lease = await Store.LeaseAsync(10, TimeSpan.FromMinutes(5), CancellationToken.None);
+        Assert.Equal(dsn.Id, lease.Recipients.Single().MessageId);
+        Assert.Equal(MessageSource.Dsn, lease.Messages[dsn.Id].Source);
+    }
+
+    [Fact]
+    public async Task ApplyFeedback_NodesRacingOnOneBounce_QueueOneNotification()
+    {
+        var sent = await RecipientAfterAttemptAsync("gone@one.test", RecipientStatus.Delivered);
+        var changes = new List<FeedbackChange>();
+        for (var i = 0; i < 6; i++) changes.Add(await BounceWithNotificationAsync(sent));
+
+        var applied = await Task.WhenAll(changes.Select(c => Task.Run(() => Engine.Feedback.ApplyAsync(c, CancellationToken.None))));
+
+        Assert.Single(applied, a => a.StatusChanged);
+        Assert.Single(applied, a => a.Notified);
+        Assert.Single(await NotificationsAsync());
+    }
+
+    [Fact]
+    public async Task ApplyFeedback_NotificationForARecipientStillWaiting_IsNotQueued()
+    {
+        var sent = await RecipientAfterAttemptAsync("later@one.test", RecipientStatus.Deferred);
+
+        var applied = await Engine.Feedback.ApplyAsync(await BounceWithNotificationAsync(sent), CancellationToken.None);
+
+        Assert.Equal(new FeedbackApplied(false, true, false), applied);
+        Assert.Empty(await NotificationsAsync());
+    }
+
+    [Fact]
+    public async Task FeedbackMessage_TheOriginalWithItsContent_EmptyOnceRetentionDroppedIt()
+    {
+        var sent = await RecipientAfterAttemptAsync("gone@one.test", RecipientStatus.Delivered);
+
+        var original = (await Engine.Feedback.MessageAsync(sent.MessageId, CancellationToken.None))!;
+        Clock.Advance(TimeSpan.FromDays(1));
+        await Engine.Retention.PruneBodiesAsync(Clock.GetUtcNow(), 100, CancellationToken.None);
+        var pruned = (await Engine.Feedback.MessageAsync(sent.MessageId, CancellationToken.None))!;
+
+        Assert.Equal((Account, MessageSource.Api, "s@example.com"), (original.AccountId, original.Source, original.EnvelopeFrom));
+        Assert.Equal("Subject: x\r\n\r\nbody\r\n"u8.ToArray(), original.Raw);
+        Assert.Empty(pruned.Raw);
+        Assert.Null(await Engine.Feedback.MessageAsync(MessageId.New(Clock), CancellationToken.None));
+        Assert.Equal((MessageSource.Api, "s@example.com"), (sent.Source, sent.EnvelopeFrom));
+    }
 }

@@ -1,4 +1,4 @@
-using EmailApi.Delivery;
+using EmailApi.Mail;
 using EmailApi.Queue;
 using MimeKit;
 

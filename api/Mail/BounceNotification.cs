@@ -4,7 +4,7 @@ using EmailApi.Queue;
 using MimeKit;
 using MimeKit.Utils;
 
-namespace EmailApi.Delivery;
+namespace EmailApi.Mail;
 
 /// <summary>
 /// Builds the delivery status notification (RFC 3464) that tells an envelope sender which
@@ -53,8 +53,16 @@ public static class BounceNotification
     }
 
     /// <summary>Whether a bounce of this message should be reported to its envelope sender.</summary>
-    public static bool Wanted(QueuedMessage message, bool forApiMessages) =>
-        message.EnvelopeFrom.Length > 0 && message.Source switch
+    public static bool Wanted(QueuedMessage message, bool forApiMessages) => Wanted(message.Source, message.EnvelopeFrom, forApiMessages);
+
+    /// <summary>
+    /// The same rule by the message's source and envelope sender: always for SMTP submissions (their
+    /// software expects bounces at its MAIL FROM), for HTTP ones when <paramref name="forApiMessages"/>
+    /// (<c>Delivery:DsnForApi</c>), never for a null sender or our own notifications. It holds for a
+    /// bounce at delivery time and for one reported later alike.
+    /// </summary>
+    public static bool Wanted(MessageSource source, string envelopeFrom, bool forApiMessages) =>
+        envelopeFrom.Length > 0 && source switch
         {
             MessageSource.Smtp => true,
             MessageSource.Api => forApiMessages,
