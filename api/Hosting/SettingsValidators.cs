@@ -48,8 +48,9 @@ public static class SettingsValidators
         rules.Positive("DnsTimeout", o.DnsTimeout);
         rules.Positive("LeaseDuration", o.LeaseDuration);
         rules.Positive("PollInterval", o.PollInterval, TimeSpan.FromHours(1));
-        rules.Positive("ConnectTimeout", o.ConnectTimeout);
-        rules.Positive("GreetingTimeout", o.GreetingTimeout);
+        // Bounded: a timer cannot be set beyond ~24 days, and every connection would then fail.
+        rules.Positive("ConnectTimeout", o.ConnectTimeout, TimeSpan.FromHours(1));
+        rules.Positive("GreetingTimeout", o.GreetingTimeout, TimeSpan.FromHours(1));
         rules.Positive("CommandTimeout", o.CommandTimeout);
         rules.Positive("MaxQueueLifetime", o.MaxQueueLifetime);
         if (o.LeaseGatherDelay < TimeSpan.Zero) rules.Fail("LeaseGatherDelay", $"must not be negative (was {o.LeaseGatherDelay:c})");

@@ -24,6 +24,7 @@ public sealed class ProgramProcessTests : IDisposable
     {
         { ["Delivery__MaxConcurrency=0"], "Delivery:MaxConcurrency must be between 1 and 10000 (was 0)" },
         { ["Delivery__GreetingTimeout=00:00:00"], "Delivery:GreetingTimeout must be a positive duration such as 00:00:30 (was 00:00:00)" },
+        { ["Delivery__GreetingTimeout=30.00:00:00"], "Delivery:GreetingTimeout must be at most 01:00:00 (was 30.00:00:00)" },
         { ["Delivery__RetryDelays__0=00:01:00", "Delivery__RetryDelays__1=5m"], "Delivery:RetryDelays:1 must be a duration such as 00:05:00 (was 5m)" },
         { ["Sending__MaxRecipients=0"], "Sending:MaxRecipients must be between 1 and 10000 (was 0)" },
         { ["Dkim__Domains__example.com__Selector=s1", "Dkim__Domains__example.com__PrivateKeyPath={dir}/missing.pem"],
