@@ -97,9 +97,14 @@ public sealed class FakeSmtpServer : IAsyncDisposable
         return port;
     }
 
+    /// <summary>What the sending side can tell about itself, quoted when a message waited for never arrives.</summary>
+    public Func<string>? Diagnosis { get; set; }
+
     public async Task<ReceivedMessage> WaitForMessageAsync(TimeSpan timeout)
     {
-        if (!await _arrived.WaitAsync(timeout)) throw new TimeoutException($"No message arrived at {Address}:{Port} within {timeout}.");
+        if (!await _arrived.WaitAsync(timeout))
+            throw new TimeoutException($"No message arrived at {Address}:{Port} within {timeout}; {_connections} connections came, " +
+                $"the last lines: [{string.Join(" | ", _transcript.TakeLast(12))}]. {Diagnosis?.Invoke()}");
         return _messages.Last();
     }
 

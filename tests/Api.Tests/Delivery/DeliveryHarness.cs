@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using EmailApi.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace EmailApi.Tests.Delivery;
 
@@ -24,10 +26,18 @@ public sealed class DeliveryHarness : IAsyncDisposable
             ["Delivery:Port"] = Port.ToString(),
         };
         foreach (var (k, v) in settings ?? []) all[k] = v;
-        App = new TestApp(all, clock, services);
+        App = new TestApp(all, clock, s =>
+        {
+            // Only this provider hears the sender's Information lines; the rest stay at the test default.
+            s.AddLogging(b => b.AddProvider(Log).AddFilter<SenderLog>("EmailApi.Delivery", LogLevel.Information));
+            services?.Invoke(s);
+        });
     }
 
     public DnsTestServer Dns { get; }
+
+    /// <summary>What the sender logged; the receiving servers quote it when a message they wait for never comes.</summary>
+    public SenderLog Log { get; } = new();
     public int Port { get; }
     public TestApp App { get; }
     public HttpClient Client => _client ??= App.Authorized();
@@ -35,7 +45,7 @@ public sealed class DeliveryHarness : IAsyncDisposable
 
     public FakeSmtpServer Server(string address)
     {
-        var server = new FakeSmtpServer(IPAddress.Parse(address), Port);
+        var server = new FakeSmtpServer(IPAddress.Parse(address), Port) { Diagnosis = Log.ToString };
         _servers.Add(server);
         return server;
     }
