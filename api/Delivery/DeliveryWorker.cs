@@ -256,6 +256,9 @@ public sealed class DeliveryWorker(
                 var sending = Stopwatch.GetTimestamp();
                 outcomes = await relay.SendAsync(domain, plan, ct);
                 elapsed = Stopwatch.GetElapsedTime(sending);
+                // Before the slot is released: the destination's next job, which may take the slot
+                // at once, must see the suspension this transaction may have caused.
+                NoteTransaction(domain, outcomes);
             }
             finally
             {
@@ -269,7 +272,6 @@ public sealed class DeliveryWorker(
             // this one's results are written, so a slow disk does not make a destination look full.
             JobLeft(domain);
             counted = false;
-            NoteTransaction(domain, outcomes);
             var recorded = outcomes.Select(o => ToResult(o, lease.Messages[o.Recipient.MessageId].CreatedAt)).ToArray();
             var notifications = Notifications(lease, outcomes, recorded);
             answered = true;

@@ -21,6 +21,7 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
     // Deadlock and serialization failures: two nodes' group commits touching the same usage or key
     // rows in a different order. The whole batch is all-or-nothing, so running it again is safe.
     private const int EnqueueAttempts = 3;
+    private readonly BehindFullDestinations _behind = new();
 
     private const string InsertMessages = """
         INSERT INTO messages (id, account_id, source, envelope_from, header_from, subject, tags, metadata, size, raw, created_at, send_at)
@@ -55,7 +56,9 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
     // one locked CTE per kind; a CTE is read only as far as the outer LIMIT needs.
     private const string Lease = """
         WITH fresh AS (
-            SELECT id FROM recipients WHERE status = 'queued' AND next_attempt_at <= @Now AND NOT (domain = ANY(@Skip))
+            SELECT id FROM recipients WHERE id IN (
+                SELECT id FROM recipients WHERE status = 'queued' AND next_attempt_at <= @Now ORDER BY next_attempt_at LIMIT @Window)
+            AND status = 'queued' AND NOT (domain = ANY(@Skip))
             ORDER BY next_attempt_at LIMIT @Limit FOR UPDATE SKIP LOCKED),
         retry AS (
             SELECT id FROM recipients WHERE id IN (
@@ -66,6 +69,16 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
             SELECT id FROM recipients WHERE status = 'sending' AND lease_until <= @Now AND NOT (domain = ANY(@Skip))
             ORDER BY lease_until LIMIT @Limit FOR UPDATE SKIP LOCKED),
         picked AS (SELECT id FROM fresh UNION ALL SELECT id FROM retry UNION ALL SELECT id FROM expired LIMIT @Limit)
+        UPDATE recipients r SET status = 'sending', lease_until = @Until, lease_token = @Token, updated_at = @Now
+        FROM picked WHERE r.id = picked.id
+        RETURNING r.id AS Id, r.message_id AS MessageId, r.address AS Address, r.domain AS Domain, r.attempts AS Attempts
+        """;
+
+    // Fresh mail of the given domains (BehindFullDestinations), a range of ix_recipients_queued_domain each.
+    private const string LeaseBehind = """
+        WITH picked AS (
+            SELECT id FROM recipients WHERE status = 'queued' AND domain = ANY(@Domains) AND next_attempt_at <= @Now
+            LIMIT @Limit FOR UPDATE SKIP LOCKED)
         UPDATE recipients r SET status = 'sending', lease_until = @Until, lease_token = @Token, updated_at = @Now
         FROM picked WHERE r.id = picked.id
         RETURNING r.id AS Id, r.message_id AS MessageId, r.address AS Address, r.domain AS Domain, r.attempts AS Attempts
@@ -251,6 +264,13 @@ public sealed class PostgresQueueStore(PostgresDb db, TimeProvider clock) : IQue
         var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
             new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = (long)limit, Window = (long)QueueQueries.RetryWindow(limit), Skip = skipDomains.ToArray() },
             tx, cancellationToken: ct))).AsList();
+        if (rows.Count < limit && skipDomains.Count > 0)
+            rows.AddRange(await _behind.LeaseAsync(skipDomains, limit - rows.Count,
+                async after => (await connection.QueryAsync<string>(new CommandDefinition(QueueQueries.QueuedDomains,
+                    new { After = after, Count = BehindFullDestinations.DomainsPerSearch }, tx, cancellationToken: ct))).AsList(),
+                async (domains, wanted) => (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(LeaseBehind,
+                    new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = (long)wanted, Domains = domains },
+                    tx, cancellationToken: ct))).AsList()));
         if (rows.Count == 0)
         {
             await tx.CommitAsync(ct);

@@ -13,6 +13,20 @@ internal static class QueueQueries
     /// </summary>
     public static int RetryWindow(int limit) => Math.Max(limit * 10, 1000);
 
+    /// <summary>
+    /// The domains that have fresh mail, in order, after <c>@After</c>: at most <c>@Count</c>, found by
+    /// one index seek each on <c>ix_recipients_queued_domain</c> (a loose index scan), however many
+    /// recipients each has. Both engines run it as written.
+    /// </summary>
+    public const string QueuedDomains = """
+        WITH RECURSIVE queued(domain, n) AS (
+            SELECT (SELECT domain FROM recipients WHERE status = 'queued' AND domain > @After ORDER BY domain LIMIT 1), 1
+            UNION ALL
+            SELECT (SELECT domain FROM recipients WHERE status = 'queued' AND domain > q.domain ORDER BY domain LIMIT 1), q.n + 1
+            FROM queued q WHERE q.domain IS NOT NULL AND q.n < @Count)
+        SELECT domain FROM queued WHERE domain IS NOT NULL
+        """;
+
     /// <summary>A lease from the recipients the engine's lease statement returned and their messages.</summary>
     public static Lease ToLease(long token, DateTimeOffset until, IEnumerable<LeasedRow> rows, IEnumerable<QueuedMessageRow> messages) => new(
         token,

@@ -24,6 +24,7 @@ namespace EmailApi.Queue;
 /// </summary>
 public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueStore, IDisposable
 {
+    private readonly BehindFullDestinations _behind = new();
     private readonly SemaphoreSlim _enqueueGate = new(1, 1);
     private SqliteConnection? _enqueueConnection;
     private SqliteStatements? _enqueueStatements;
@@ -55,14 +56,22 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
     private const string Lease = """
         UPDATE recipients SET status = 'sending', lease_until = @Until, lease_token = @Token, updated_at = @Now
         WHERE id IN (
-            SELECT id FROM (SELECT id FROM recipients WHERE status = 'queued' AND next_attempt_at <= @Now AND domain NOT IN @Skip
-                            ORDER BY next_attempt_at LIMIT @Limit)
+            SELECT id FROM (SELECT id, domain FROM recipients WHERE status = 'queued' AND next_attempt_at <= @Now
+                            ORDER BY next_attempt_at LIMIT @Window) WHERE domain NOT IN @Skip
             UNION ALL
             SELECT id FROM (SELECT id, domain FROM recipients WHERE status = 'deferred' AND next_attempt_at <= @Now
                             ORDER BY next_attempt_at LIMIT @Window) WHERE domain NOT IN @Skip
             UNION ALL
             SELECT id FROM (SELECT id FROM recipients WHERE status = 'sending' AND lease_until <= @Now AND domain NOT IN @Skip ORDER BY lease_until LIMIT @Limit)
             LIMIT @Limit)
+        RETURNING id AS Id, message_id AS MessageId, address AS Address, domain AS Domain, attempts AS Attempts
+        """;
+
+    // Fresh mail of the given domains (BehindFullDestinations), a range of ix_recipients_queued_domain each.
+    private const string LeaseBehind = """
+        UPDATE recipients SET status = 'sending', lease_until = @Until, lease_token = @Token, updated_at = @Now
+        WHERE id IN (SELECT id FROM recipients INDEXED BY ix_recipients_queued_domain
+                     WHERE status = 'queued' AND domain IN @Domains AND next_attempt_at <= @Now LIMIT @Limit)
         RETURNING id AS Id, message_id AS MessageId, address AS Address, domain AS Domain, attempts AS Attempts
         """;
 
@@ -220,6 +229,13 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
             var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
                 new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = limit, Window = QueueQueries.RetryWindow(limit), Skip = skipDomains.ToArray() },
                 tx, cancellationToken: ct))).AsList();
+            if (rows.Count < limit && skipDomains.Count > 0)
+                rows.AddRange(await _behind.LeaseAsync(skipDomains, limit - rows.Count,
+                    async after => (await connection.QueryAsync<string>(new CommandDefinition(QueueQueries.QueuedDomains,
+                        new { After = after, Count = BehindFullDestinations.DomainsPerSearch }, tx, cancellationToken: ct))).AsList(),
+                    async (domains, wanted) => (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(LeaseBehind,
+                        new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = wanted, Domains = domains },
+                        tx, cancellationToken: ct))).AsList()));
             if (rows.Count == 0) return Queue.Lease.Empty;
 
             var messageIds = rows.Select(r => r.MessageId).Distinct().ToArray();

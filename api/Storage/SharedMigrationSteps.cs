@@ -94,5 +94,12 @@ internal static class SharedMigrationSteps
         );
         CREATE INDEX ix_console_stash_expires ON console_stash(expires_at);
         """,
+        // 16: issue 21: fresh mail by destination. A lease reads the head of the fresh queue through a
+        // bounded window; the mail of other destinations queued behind full ones is found from here,
+        // one index seek per domain (BehindFullDestinations), instead of by walking every queued
+        // recipient of the full destinations.
+        """
+        CREATE INDEX ix_recipients_queued_domain ON recipients(domain, next_attempt_at) WHERE status = 'queued';
+        """,
     ];
 }

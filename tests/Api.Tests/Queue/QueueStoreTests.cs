@@ -70,6 +70,43 @@ public abstract class QueueStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lease_AFullDestinationFillingTheHeadOfTheQueue_StillFindsTheFreshMailBehindIt()
+    {
+        // More of one destination's recipients at the head than a lease's window reads (a campaign to one provider).
+        await EnqueueManyAsync("big.test", QueueQueries.RetryWindow(5) + 200);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await Store.EnqueueAsync([Message("a@one.test"), Message("b@two.test")], CancellationToken.None);
+
+        var lease = await Store.LeaseAsync(5, TimeSpan.FromMinutes(5), ["big.test"], CancellationToken.None);
+
+        Assert.Equal(["a@one.test", "b@two.test"], lease.Recipients.Select(r => r.Address).Order());
+        Assert.Equal(5, (await Store.LeaseAsync(5, TimeSpan.FromMinutes(5), CancellationToken.None)).Recipients.Count(r => r.Domain == "big.test"));
+    }
+
+    [Fact]
+    public async Task Lease_BehindMoreFullDestinationsThanOneSearchLooksAt_ReachesTheOthersOnALaterLease()
+    {
+        await EnqueueManyAsync("big.test", QueueQueries.RetryWindow(5) + 200);
+        var full = Enumerable.Range(0, BehindFullDestinations.DomainsPerSearch).Select(i => $"d{i:D4}.test").ToArray();
+        await Store.EnqueueAsync(full.Select(d => Message($"x@{d}")).ToArray(), CancellationToken.None);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await Store.EnqueueAsync([Message("z@zz.test")], CancellationToken.None);
+        string[] skip = ["big.test", .. full];
+
+        var leased = new List<string>();
+        for (var i = 0; i < 3 && leased.Count == 0; i++)
+            leased.AddRange((await Store.LeaseAsync(5, TimeSpan.FromMinutes(5), skip, CancellationToken.None)).Recipients.Select(r => r.Address));
+
+        Assert.Equal(["z@zz.test"], leased);
+    }
+
+    private async Task EnqueueManyAsync(string domain, int count)
+    {
+        foreach (var chunk in Enumerable.Range(0, count).Chunk(100))
+            await Store.EnqueueAsync([Message(chunk.Select(i => $"r{i}@{domain}").ToArray())], CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Lease_WithOlderRetriesDue_TakesFreshMailFirst()
     {
         // Retries that came due long ago (Postfix's deferred queue) must not put fresh mail behind them.

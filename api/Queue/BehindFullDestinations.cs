@@ -1,0 +1,36 @@
+namespace EmailApi.Queue;
+
+/// <summary>
+/// Fresh mail queued behind full destinations. A lease reads the earliest due fresh mail through a
+/// bounded window (<see cref="QueueQueries.RetryWindow"/>), so a destination with a million
+/// recipients at the head of the queue costs each lease a bounded read instead of a walk over all
+/// of them. When that window held too few recipients of destinations with room, this finds the rest
+/// destination by destination (Postfix's qmgr and KumoMTA keep a queue per destination in memory;
+/// an index by domain is the database's equivalent): a page of the domains with fresh mail, from
+/// where the previous search stopped so every domain's turn comes, the full ones left out.
+/// </summary>
+internal sealed class BehindFullDestinations
+{
+    /// <summary>Domains looked at per search: one index seek each.</summary>
+    public const int DomainsPerSearch = 500;
+
+    private string _after = "";
+
+    /// <param name="full">The destinations the lease leaves out.</param>
+    /// <param name="wanted">How many recipients the lease still has room for.</param>
+    /// <param name="domainsAfter">Runs <see cref="QueueQueries.QueuedDomains"/> after a domain ("" for the first).</param>
+    /// <param name="lease">Leases up to the given count of due fresh recipients of the given domains.</param>
+    public async Task<IReadOnlyList<QueueQueries.LeasedRow>> LeaseAsync(IReadOnlyCollection<string> full, int wanted,
+        Func<string, Task<IReadOnlyList<string>>> domainsAfter, Func<string[], int, Task<IReadOnlyList<QueueQueries.LeasedRow>>> lease)
+    {
+        var after = Volatile.Read(ref _after);
+        var domains = await domainsAfter(after);
+        var skip = full.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var open = domains.Where(d => !skip.Contains(d)).ToArray();
+        var rows = open.Length == 0 ? [] : await lease(open, wanted);
+        // Room filled: these domains may have more, the next search starts here again. Otherwise it
+        // goes on after the last domain looked at, or from the start once the end was reached.
+        Volatile.Write(ref _after, rows.Count >= wanted ? after : domains.Count < DomainsPerSearch ? "" : domains[^1]);
+        return rows;
+    }
+}
