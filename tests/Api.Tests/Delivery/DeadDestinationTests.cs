@@ -14,18 +14,6 @@ namespace EmailApi.Tests.Delivery;
 /// </summary>
 public sealed class DeadDestinationTests(ITestOutputHelper output)
 {
-    /// <summary>COUNT messages, one recipient each (user{i}@DOMAIN), straight into the queue.</summary>
-    internal static async Task QueueAsync(DeliveryHarness h, string domain, int count)
-    {
-        var account = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!;
-        var clock = h.App.Services.GetRequiredService<TimeProvider>();
-        var raw = "From: sender@example.com\r\nSubject: dead\r\n\r\nbody\r\n"u8.ToArray();
-        await h.App.Services.GetRequiredService<IQueueStore>().EnqueueAsync(Enumerable.Range(0, count)
-            .Select(i => new NewMessage(MessageId.New(clock), account, MessageSource.Api, "sender@example.com", [$"user{i}@{domain}"], raw,
-                "sender@example.com", "dead", [], null, clock.GetUtcNow()))
-            .ToArray(), CancellationToken.None);
-    }
-
     [Fact]
     public async Task Deliver_DestinationDeferringEverything_IsSuspendedAfterThreeTransactionsForTheFirstRetryDelay()
     {
@@ -45,7 +33,7 @@ public sealed class DeadDestinationTests(ITestOutputHelper output)
             return "451 4.7.1 try again later";
         };
 
-        await QueueAsync(h, "dead.test", 100);   // five transactions of 20
+        await h.QueueDirectlyAsync("dead.test", 100);   // five transactions of 20
 
         var deadline = Stopwatch.StartNew();
         while (rcpts.Count < 61 && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
@@ -77,7 +65,7 @@ public sealed class DeadDestinationTests(ITestOutputHelper output)
         };
         server.OnRcpt = _ => Volatile.Read(ref transactions) % 2 == 1 ? "451 4.7.1 greylisted" : "250 2.1.5 Ok";
 
-        await QueueAsync(h, "grey.test", 120);   // six transactions of 20
+        await h.QueueDirectlyAsync("grey.test", 120);   // six transactions of 20
 
         var deadline = Stopwatch.StartNew();
         while (server.Messages.Count < 60 && deadline.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
@@ -101,7 +89,7 @@ public sealed class ConnectionSpreadTests
             Thread.Sleep(100);   // a slow site: each message takes a while
             return "250 2.0.0 Ok";
         };
-        await DeadDestinationTests.QueueAsync(h, "slow.test", 10);
+        await h.QueueDirectlyAsync("slow.test", 10);
 
         var deadline = Stopwatch.StartNew();
         while (server.Messages.Count < 10 && deadline.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);

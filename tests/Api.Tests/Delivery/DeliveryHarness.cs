@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
+using EmailApi.Queue;
 using EmailApi.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -55,6 +57,21 @@ public sealed class DeliveryHarness : IAsyncDisposable
         var response = await Client.PostAsJsonAsync("/v1/send", message);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return (await TestApp.ReadJsonAsync(response)).GetProperty("id").GetString()!;
+    }
+
+    /// <summary>
+    /// COUNT messages, one recipient each (user{i}@DOMAIN), straight into the queue as the group
+    /// commit stores them, without the HTTP API's cost per message. Nothing wakes the sender.
+    /// </summary>
+    public async Task QueueDirectlyAsync(string domain, int count)
+    {
+        var account = (await TestApp.ReadJsonAsync(await Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!;
+        var clock = App.Services.GetRequiredService<TimeProvider>();
+        var store = App.Services.GetRequiredService<IQueueStore>();
+        var raw = Encoding.ASCII.GetBytes($"From: sender@example.com\r\nSubject: to {domain}\r\n\r\nbody\r\n");
+        foreach (var chunk in Enumerable.Range(0, count).Chunk(500))
+            await store.EnqueueAsync(chunk.Select(i => new NewMessage(MessageId.New(clock), account, MessageSource.Api, "sender@example.com",
+                [$"user{i}@{domain}"], raw, "sender@example.com", domain, [], null, clock.GetUtcNow())).ToArray(), CancellationToken.None);
     }
 
     public async Task<JsonElement> GetAsync(string id) => await TestApp.ReadJsonAsync(await Client.GetAsync($"/v1/messages/{id}"));

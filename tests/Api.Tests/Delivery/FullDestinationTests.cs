@@ -27,20 +27,12 @@ public sealed class FullDestinationTests
         using var gate = new ManualResetEventSlim();
         server.OnData = _ => gate.Wait(TimeSpan.FromSeconds(30)) ? "250 2.0.0 Ok: queued" : "451 4.3.0 gate never opened";
 
-        var account = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!;
-        var store = h.App.Services.GetRequiredService<IQueueStore>();
-        var clock = h.App.Services.GetRequiredService<TimeProvider>();
         var heartbeat = h.App.Services.GetRequiredService<SenderHeartbeat>();
-        var raw = "From: sender@example.com\r\nTo: user@busy.test\r\nSubject: busy\r\n\r\nbody\r\n"u8.ToArray();
-        var messages = Enumerable.Range(0, 20)
-            .Select(i => new NewMessage(MessageId.New(clock), account, MessageSource.Api, "sender@example.com", [$"user{i}@busy.test"], raw,
-                "sender@example.com", "busy", [], null, clock.GetUtcNow()))
-            .ToArray();
         // The sender has looked at the empty queue once and now waits for a wake-up (or its 5-minute poll).
         using (var started = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
             while (heartbeat.Leases < 1) await Task.Delay(20, started.Token);
         // Straight into the queue, then one wake-up, as a group commit gives: nothing else wakes the sender.
-        await store.EnqueueAsync(messages, CancellationToken.None);
+        await h.QueueDirectlyAsync("busy.test", 20);
         var leases = heartbeat.Leases;
         h.App.Services.GetRequiredService<QueueSignal>().Notify();
 
@@ -75,15 +67,7 @@ public sealed class FullDestinationTests
         h.Dns.Mx("many.test", 10, "mx.many.test").A("mx.many.test", "127.0.0.2");
         var server = h.Server("127.0.0.2");
 
-        var account = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!;
-        var store = h.App.Services.GetRequiredService<IQueueStore>();
-        var clock = h.App.Services.GetRequiredService<TimeProvider>();
-        var raw = "From: sender@example.com\r\nTo: user@many.test\r\nSubject: many\r\n\r\nbody\r\n"u8.ToArray();
-        var messages = Enumerable.Range(0, 300)
-            .Select(i => new NewMessage(MessageId.New(clock), account, MessageSource.Api, "sender@example.com", [$"user{i}@many.test"], raw,
-                "sender@example.com", "many", [], null, clock.GetUtcNow()))
-            .ToArray();
-        await store.EnqueueAsync(messages, CancellationToken.None);
+        await h.QueueDirectlyAsync("many.test", 300);
         h.App.Services.GetRequiredService<QueueSignal>().Notify();
 
         await h.WaitForQueueDrainedAsync();

@@ -35,19 +35,8 @@ public sealed class StalledDestinationTests(ITestOutputHelper output)
         using var stalled = new SilentListener(IPAddress.Parse("127.0.0.3"), h.Port);
         var healthy = h.Server("127.0.0.2");
 
-        var account = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!;
-        var store = h.App.Services.GetRequiredService<IQueueStore>();
-        var clock = h.App.Services.GetRequiredService<TimeProvider>();
-        var raw = "From: sender@example.com\r\nTo: user@stalled.test\r\nSubject: stalled\r\n\r\nbody\r\n"u8.ToArray();
         var queuing = Stopwatch.StartNew();
-        for (var start = 0; start < Stalled; start += 500)
-        {
-            var batch = Enumerable.Range(start, Math.Min(500, Stalled - start))
-                .Select(i => new NewMessage(MessageId.New(clock), account, MessageSource.Api, "sender@example.com", [$"user{i}@stalled.test"], raw,
-                    "sender@example.com", "stalled", [], null, clock.GetUtcNow()))
-                .ToArray();
-            await store.EnqueueAsync(batch, CancellationToken.None);
-        }
+        await h.QueueDirectlyAsync("stalled.test", Stalled);
         output.WriteLine($"queued {Stalled} stalled messages in {queuing.ElapsedMilliseconds} ms");
         // The sender has taken up the stalled domain before the healthy message arrives.
         await stalled.WaitForConnectionsAsync(1, TimeSpan.FromSeconds(30));
@@ -70,14 +59,8 @@ public sealed class StalledDestinationTests(ITestOutputHelper output)
         await using var h = new DeliveryHarness(new() { ["Delivery:GreetingTimeout"] = "00:00:02", ["Delivery:RetryDelays:0"] = "01:00:00" });
         h.Dns.Mx("stalled.test", 10, "mx.stalled.test").A("mx.stalled.test", "127.0.0.3");
         using var stalled = new SilentListener(IPAddress.Parse("127.0.0.3"), h.Port);
-        var account = (await TestApp.ReadJsonAsync(await h.Client.GetAsync("/v1/account"))).GetProperty("id").GetString()!;
-        var clock = h.App.Services.GetRequiredService<TimeProvider>();
-        var raw = "From: sender@example.com\r\nSubject: stalled\r\n\r\nbody\r\n"u8.ToArray();
         // One lease's worth (20 messages over four connections), all due at once.
-        await h.App.Services.GetRequiredService<IQueueStore>().EnqueueAsync(Enumerable.Range(0, 20)
-            .Select(i => new NewMessage(MessageId.New(clock), account, MessageSource.Api, "sender@example.com", [$"user{i}@stalled.test"], raw,
-                "sender@example.com", "stalled", [], null, clock.GetUtcNow()))
-            .ToArray(), CancellationToken.None);
+        await h.QueueDirectlyAsync("stalled.test", 20);
 
         var started = Stopwatch.StartNew();
         while (true)
