@@ -27,9 +27,7 @@ public sealed class FakeSmtpServer : IAsyncDisposable
 
     public FakeSmtpServer(IPAddress address, int port = 0)
     {
-        _listener = new TcpListener(address, port);
-        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Start();
+        _listener = Listen(address, port);
         Address = address;
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _acceptLoop = AcceptLoopAsync();
@@ -87,15 +85,42 @@ public sealed class FakeSmtpServer : IAsyncDisposable
     public int ConnectionCount => _connections;
     public int OpenConnections => _open;
 
-    /// <summary>A port that is free on 127.0.0.1; servers on other 127.x addresses can share it.</summary>
+    /// <summary>
+    /// A port that is free on 127.0.0.1 and was not handed out before in this process; servers on
+    /// other 127.x addresses can share it. The kernel may give a port back to a later probe once this
+    /// one is closed, since a test's servers listen on other loopback addresses than the probe's:
+    /// two tests running at once would then get one port, so each port is handed out only once.
+    /// </summary>
     public static int FreePort()
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
+        while (true)
+        {
+            var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            lock (HandedOut)
+                if (HandedOut.Add(port)) return port;
+        }
     }
+
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A listening socket that may take the port of one stopped a moment ago (its connections in
+    /// TIME_WAIT): SO_REUSEADDR alone. Not <see cref="SocketOptionName.ReuseAddress"/>, which on Linux
+    /// sets SO_REUSEPORT too: two tests' servers could then listen on one address and port at once
+    /// and the kernel would share the connections out between them, each getting the other's mail.
+    /// </summary>
+    public static TcpListener Listen(IPAddress address, int port, int backlog = int.MaxValue)
+    {
+        var listener = new TcpListener(address, port);
+        if (OperatingSystem.IsLinux()) listener.Server.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+        listener.Start(backlog);
+        return listener;
+    }
+
+    private const int SolSocket = 1, SoReuseAddr = 2;   // <sys/socket.h> on Linux
 
     /// <summary>What the sending side can tell about itself, quoted when a message waited for never arrives.</summary>
     public Func<string>? Diagnosis { get; set; }

@@ -89,9 +89,7 @@ public sealed class StalledDestinationTests(ITestOutputHelper output)
 
         public SilentListener(IPAddress address, int port)
         {
-            _listener = new TcpListener(address, port);
-            _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            _listener.Start(1000);
+            _listener = TestKit.FakeSmtpServer.Listen(address, port, backlog: 1000);
             _ = AcceptAsync();
         }
 
