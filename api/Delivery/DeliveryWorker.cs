@@ -38,15 +38,8 @@ public sealed class DeliveryWorker(
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(3);
     // A job does not start sending this close to its lease's end (at most a quarter of the lease).
     private static readonly TimeSpan LeaseSafetyMargin = TimeSpan.FromSeconds(30);
-    // A destination may have twice as many jobs waiting for a connection slot as it has slots, so
-    // a slot that frees is used at once, even while the next lease for it is being read. One lease
-    // gives a destination at most as many jobs as it has slots (see DispatchAsync), so a destination
-    // with fewer free job places than that is full: the lease leaves its recipients in the queue
-    // and takes other destinations' (Postfix's qmgr, KumoMTA's ready queues), so a stalled domain
-    // holds its own connection limit of the sender and nothing more, and no lease takes more for a
-    // destination than it can start. Recipients that still find no place (a lease read while a
-    // destination's jobs were counted) wait this long in the queue.
-    private const int WaitingJobsPerSlot = 2;
+    // Recipients that find no job place at their destination (a lease read while the destination's
+    // jobs were counted; see JobPlaces) wait this long in the queue.
     private static readonly TimeSpan BusyDestinationDelay = TimeSpan.FromSeconds(1);
     // A job prepares its delivery (MX hosts, MTA-STS policy) before it waits for a slot; one that
     // waited longer than this behind a slow destination prepares it again before it dials.
@@ -78,7 +71,7 @@ public sealed class DeliveryWorker(
         var jobs = new List<Task>();
         using var transactions = _transactions = new SemaphoreSlim(settings.MaxConcurrency);
         // Jobs waiting for a slot cost only memory; this bounds it (per destination it is bounded anyway).
-        var maxJobs = settings.MaxConcurrency * (2 + WaitingJobsPerSlot);
+        var maxJobs = settings.MaxConcurrency * (2 + JobPlaces.WaitingJobsPerSlot);
         var safetyMargin = TimeSpan.FromTicks(Math.Min(LeaseSafetyMargin.Ticks, settings.LeaseDuration.Ticks / 4));
         try
         {
@@ -136,10 +129,9 @@ public sealed class DeliveryWorker(
     /// <summary>Destinations without room for a lease's worth of jobs, and suspended ones: the next lease leaves them out.</summary>
     private IReadOnlyCollection<string> FullDestinations()
     {
-        var settings = options.Value;
         var now = clock.GetUtcNow();
         return _domainJobs
-            .Where(p => p.Value > (settings.For(p.Key).Concurrency ?? settings.PerDomainConcurrency) * WaitingJobsPerSlot)
+            .Where(p => JobPlaces.Full(p.Value, Slots(p.Key)))
             .Select(p => p.Key)
             .Concat(_destinationHealth.Where(p => p.Value.Until > now).Select(p => p.Key))
             .Distinct(StringComparer.OrdinalIgnoreCase)
@@ -189,16 +181,14 @@ public sealed class DeliveryWorker(
     /// </summary>
     private async Task<int> DispatchAsync(Lease lease, string domain, IReadOnlyList<Envelope> envelopes, List<Task> jobs, TimeSpan safetyMargin, CancellationToken ct)
     {
-        var settings = options.Value;
-        var policy = settings.For(domain);
-        var limit = policy.Concurrency ?? settings.PerDomainConcurrency;
-        var (granted, nextSlot) = throttle.Take(domain, policy.MessagesPerMinute, envelopes.Count);
+        var limit = Slots(domain);
+        var (granted, nextSlot) = throttle.Take(domain, options.Value.For(domain).MessagesPerMinute, envelopes.Count);
         var started = 0;
         var busy = new List<long>();
         var perConnection = Math.Clamp((granted + limit - 1) / Math.Max(limit, 1), MinMessagesPerConnection, MessagesPerConnection);
         foreach (var chunk in envelopes.Take(granted).Chunk(perConnection))
         {
-            if (_domainJobs.AddOrUpdate(domain, 1, (_, n) => n + 1) > limit * (1 + WaitingJobsPerSlot))
+            if (_domainJobs.AddOrUpdate(domain, 1, (_, n) => n + 1) > JobPlaces.Max(limit))
             {
                 _domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1);
                 busy.AddRange(chunk.SelectMany(e => e.Recipients).Select(r => r.Id));
@@ -225,21 +215,10 @@ public sealed class DeliveryWorker(
             // The lookups (return paths, MX hosts, MTA-STS policy) are made while the job waits for
             // its slot, so a slot is held only while talking to the remote host.
             var plan = await relay.PrepareAsync(domain, envelopes, ct);
-            // A plan that concluded without dialling (no MX, a loop) needs no slot.
-            var dialling = !plan.Concluded;
-            if (dialling) await slots.WaitAsync(ct);
             IReadOnlyList<RecipientOutcome> outcomes;
             TimeSpan elapsed;
-            try
-            {
-                if (dialling) await _transactions!.WaitAsync(ct);
-            }
-            catch
-            {
-                if (dialling) slots.Release();
-                throw;
-            }
-            try
+            // A plan that concluded without dialling (no MX, a loop) needs no slot.
+            using (plan.Concluded ? null : await HoldSlotAsync(slots, ct))
             {
                 // A job that waited past its lease must not send: the recipients may already be someone else's.
                 if (clock.GetUtcNow() > lease.Until - safetyMargin) return;
@@ -252,21 +231,13 @@ public sealed class DeliveryWorker(
                     return;
                 }
                 // A job that waited long behind a slow destination looks its hosts and policy up again.
-                if (dialling && clock.GetUtcNow() - plan.PreparedAt > PlanFreshFor) plan = await relay.PrepareAsync(domain, envelopes, ct);
+                if (!plan.Concluded && clock.GetUtcNow() - plan.PreparedAt > PlanFreshFor) plan = await relay.PrepareAsync(domain, envelopes, ct);
                 var sending = Stopwatch.GetTimestamp();
                 outcomes = await relay.SendAsync(domain, plan, ct);
                 elapsed = Stopwatch.GetElapsedTime(sending);
                 // Before the slot is released: the destination's next job, which may take the slot
                 // at once, must see the suspension this transaction may have caused.
                 NoteTransaction(domain, outcomes);
-            }
-            finally
-            {
-                if (dialling)
-                {
-                    _transactions!.Release();
-                    slots.Release();
-                }
             }
             // The connection is free again (and cached): the destination's next job may use it while
             // this one's results are written, so a slow disk does not make a destination look full.
@@ -307,6 +278,35 @@ public sealed class DeliveryWorker(
     }
 
     /// <summary>
+    /// The destination's connection slot, then one of <c>Delivery:MaxConcurrency</c>'s transactions
+    /// (only a job holding its slot takes one, so jobs waiting behind a stalled destination never
+    /// keep another destination from sending); disposing releases both.
+    /// </summary>
+    private async Task<SlotHold> HoldSlotAsync(SemaphoreSlim slots, CancellationToken ct)
+    {
+        await slots.WaitAsync(ct);
+        try
+        {
+            await _transactions!.WaitAsync(ct);
+        }
+        catch
+        {
+            slots.Release();
+            throw;
+        }
+        return new SlotHold(slots, _transactions);
+    }
+
+    private sealed class SlotHold(SemaphoreSlim slots, SemaphoreSlim transactions) : IDisposable
+    {
+        public void Dispose()
+        {
+            transactions.Release();
+            slots.Release();
+        }
+    }
+
+    /// <summary>
     /// A job of the destination holds no slot any more. When that gives a full destination room for
     /// a lease's worth of jobs again (while as many as it has slots still wait for one, so its
     /// connections stay busy while the lease is read), the lease loop, which may be waiting out its
@@ -317,10 +317,12 @@ public sealed class DeliveryWorker(
     /// </summary>
     private void JobLeft(string domain)
     {
-        var settings = options.Value;
-        if (_domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1) == (settings.For(domain).Concurrency ?? settings.PerDomainConcurrency) * WaitingJobsPerSlot)
+        if (JobPlaces.RoomAgain(_domainJobs.AddOrUpdate(domain, 0, (_, n) => n - 1), Slots(domain)))
             signal.Notify();
     }
+
+    /// <summary>The destination's connection limit: its own or <c>Delivery:PerDomainConcurrency</c>.</summary>
+    private int Slots(string domain) => options.Value.For(domain).Concurrency ?? options.Value.PerDomainConcurrency;
 
     private async Task DeferAfterFailureAsync(Lease lease, IReadOnlyList<Envelope> envelopes, Exception failure)
     {

@@ -513,7 +513,6 @@ public sealed class SmtpRelay(
     }
 }
 
-/// <param name="ReturnPath">The VERP envelope sender this copy leaves with (<see cref="Feedback.ReturnPaths"/>); null: the message's own.</param>
 /// <summary>A delivery ready to dial (<see cref="SmtpRelay.PrepareAsync"/>), or one that concluded without dialling (no <see cref="Hosts"/>).</summary>
 internal sealed record RelayPlan(IReadOnlyList<RecipientOutcome> Outcomes, IReadOnlyList<Envelope> Envelopes, IReadOnlyList<MxHost>? Hosts, MxPolicy? Policy, DateTimeOffset PreparedAt)
 {
@@ -522,6 +521,7 @@ internal sealed record RelayPlan(IReadOnlyList<RecipientOutcome> Outcomes, IRead
     internal static RelayPlan Finished(IReadOnlyList<RecipientOutcome> outcomes, DateTimeOffset preparedAt) => new(outcomes, [], null, null, preparedAt);
 }
 
+/// <param name="ReturnPath">The VERP envelope sender this copy leaves with (<see cref="Feedback.ReturnPaths"/>); null: the message's own.</param>
 public sealed record Envelope(Queue.QueuedMessage Message, IReadOnlyList<Queue.LeasedRecipient> Recipients, string? ReturnPath = null);
 
 public sealed record RecipientOutcome(Queue.LeasedRecipient Recipient, DeliveryOutcome Outcome);

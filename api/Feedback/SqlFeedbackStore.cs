@@ -22,11 +22,9 @@ public sealed class SqlFeedbackStore(SqlDialect sql) : IFeedbackStore
     public async Task<QueuedMessage?> MessageAsync(MessageId id, CancellationToken ct)
     {
         await using var connection = await sql.OpenAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<MessageRow>(new CommandDefinition("""
-            SELECT account_id AS AccountId, source AS Source, envelope_from AS EnvelopeFrom, raw AS Raw, created_at AS CreatedAt FROM messages WHERE id = @id
-            """, new { id = id.ToString() }, cancellationToken: ct));
-        return row is null ? null
-            : new QueuedMessage(id, row.AccountId, MessageSourceNames.FromDb(row.Source), row.EnvelopeFrom, row.Raw ?? [], DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt));
+        var row = await connection.QuerySingleOrDefaultAsync<QueueQueries.QueuedMessageRow>(new CommandDefinition(
+            $"SELECT {QueueQueries.QueuedMessageColumns} FROM messages WHERE id = @id", new { id = id.ToString() }, cancellationToken: ct));
+        return row is null ? null : QueueQueries.ToMessage(row);
     }
 
     public async Task<FeedbackApplied> ApplyAsync(FeedbackChange change, CancellationToken ct)
@@ -136,8 +134,6 @@ public sealed class SqlFeedbackStore(SqlDialect sql) : IFeedbackStore
             WHERE account_id = @accountId AND recipient = @recipient AND effect = @effect AND received_at >= @since
             """, new { accountId, recipient, effect = FeedbackProcessor.SoftBounceEffect, since = since.ToUnixTimeMilliseconds() }, cancellationToken: ct));
     }
-
-    private sealed record MessageRow(string AccountId, string Source, string EnvelopeFrom, byte[]? Raw, long CreatedAt);
 
     private sealed record PendingRow(string Id, long ReceivedAt, string Remote, string MailFrom, string RcptTo, byte[] Raw);
 

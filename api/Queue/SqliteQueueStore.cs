@@ -229,18 +229,15 @@ public sealed class SqliteQueueStore(SqliteDb db, TimeProvider clock) : IQueueSt
             var rows = (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(Lease,
                 new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = limit, Window = QueueQueries.RetryWindow(limit), Skip = skipDomains.ToArray() },
                 tx, cancellationToken: ct))).AsList();
-            if (rows.Count < limit && skipDomains.Count > 0)
-                rows.AddRange(await _behind.LeaseAsync(skipDomains, limit - rows.Count,
-                    async after => (await connection.QueryAsync<string>(new CommandDefinition(QueueQueries.QueuedDomains,
-                        new { After = after, Count = BehindFullDestinations.DomainsPerSearch }, tx, cancellationToken: ct))).AsList(),
-                    async (domains, wanted) => (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(LeaseBehind,
-                        new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = wanted, Domains = domains },
-                        tx, cancellationToken: ct))).AsList()));
+            rows.AddRange(await _behind.LeaseAsync(connection, tx, skipDomains, limit - rows.Count,
+                async (domains, wanted) => (await connection.QueryAsync<QueueQueries.LeasedRow>(new CommandDefinition(LeaseBehind,
+                    new { Until = until.ToUnixTimeMilliseconds(), Token = token, Now = now.ToUnixTimeMilliseconds(), Limit = wanted, Domains = domains },
+                    tx, cancellationToken: ct))).AsList(), ct));
             if (rows.Count == 0) return Queue.Lease.Empty;
 
             var messageIds = rows.Select(r => r.MessageId).Distinct().ToArray();
             var messages = await connection.QueryAsync<QueueQueries.QueuedMessageRow>(new CommandDefinition(
-                "SELECT id AS Id, account_id AS AccountId, source AS Source, envelope_from AS EnvelopeFrom, raw AS Raw, created_at AS CreatedAt FROM messages WHERE id IN @Ids",
+                $"SELECT {QueueQueries.QueuedMessageColumns} FROM messages WHERE id IN @Ids",
                 new { Ids = messageIds }, tx, cancellationToken: ct));
             return QueueQueries.ToLease(token, until, rows, messages);
         }, ct);

@@ -107,20 +107,18 @@ public sealed class FakeSmtpServer : IAsyncDisposable
     private static readonly HashSet<int> HandedOut = [];
 
     /// <summary>
-    /// A listening socket that may take the port of one stopped a moment ago (its connections in
-    /// TIME_WAIT): SO_REUSEADDR alone. Not <see cref="SocketOptionName.ReuseAddress"/>, which on Linux
-    /// sets SO_REUSEPORT too: two tests' servers could then listen on one address and port at once
-    /// and the kernel would share the connections out between them, each getting the other's mail.
+    /// A listening socket, without <see cref="SocketOptionName.ReuseAddress"/>: on Linux .NET sets
+    /// SO_REUSEPORT with it, so two tests' servers could listen on one address and port at once and
+    /// the kernel would share the connections out between them, each getting the other's mail.
+    /// (.NET sets SO_REUSEADDR alone by default on Unix, so the port of a server stopped a moment
+    /// ago, its connections in TIME_WAIT, can be taken again without it.)
     /// </summary>
     public static TcpListener Listen(IPAddress address, int port, int backlog = int.MaxValue)
     {
         var listener = new TcpListener(address, port);
-        if (OperatingSystem.IsLinux()) listener.Server.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
         listener.Start(backlog);
         return listener;
     }
-
-    private const int SolSocket = 1, SoReuseAddr = 2;   // <sys/socket.h> on Linux
 
     /// <summary>What the sending side can tell about itself, quoted when a message waited for never arrives.</summary>
     public Func<string>? Diagnosis { get; set; }

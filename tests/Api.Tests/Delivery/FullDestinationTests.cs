@@ -53,7 +53,7 @@ public sealed class FullDestinationTests
     /// back for a second (<c>BusyDestinationDelay</c>), so a pre-filled queue to one domain went out
     /// with a one-second gap every few leases (measured with scripts/bench/delivery.sh: 1,900 msg/s
     /// instead of 6,700 on loopback). Against this test's slower receiver the old rule overfilled
-    /// only now and then, so this guards the drain and the counter rather than pinning the race.
+    /// only now and then, so this guards the drain and the counter; JobPlacesTests pins the rule.
     /// </summary>
     [Fact]
     public async Task APrefilledQueueToOneDestination_IsLeasedNoFasterThanItsJobsStart_NothingPutBack()

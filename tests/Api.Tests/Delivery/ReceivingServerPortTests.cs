@@ -22,23 +22,6 @@ public sealed class ReceivingServerPortTests
     }
 
     [Fact]
-    public async Task AServerStoppedAMomentAgo_ItsPortCanBeTakenAgain()
-    {
-        var address = IPAddress.Parse("127.0.0.2");
-        var first = new FakeSmtpServer(address);
-        using (var client = new TcpClient())
-        {
-            await client.ConnectAsync(address, first.Port);
-            Assert.True(await client.GetStream().ReadAsync(new byte[64]) > 0);   // the greeting: the connection was accepted
-        }
-        await first.DisposeAsync();
-
-        await using var again = new FakeSmtpServer(address, first.Port);
-
-        Assert.Equal(first.Port, again.Port);
-    }
-
-    [Fact]
     public void FreePort_NeverHandsOutOnePortTwice()
     {
         var ports = Enumerable.Range(0, 200).Select(_ => FakeSmtpServer.FreePort()).ToArray();
